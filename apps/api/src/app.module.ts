@@ -1,0 +1,16 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@switchboard/auth';
+import { AppConfig, ConfigModule } from '@switchboard/common';
+import { CryptoModule } from '@switchboard/crypto';
+import { DatabaseModule } from '@switchboard/database';
+import { ProjectsModule } from '@switchboard/projects';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), CryptoModule, DatabaseModule, AuthModule, ProjectsModule],
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import type { AppConfig, LogLevel } from '@switchboard/common';
+import { KeyRing, KeyRingError } from '@switchboard/crypto';
+
+/** A bad setting: the message names the variable and never echoes its value. */
+export class ConfigError extends Error {}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const JWT_SECRET_MIN = 32;
+export const ADMIN_PASSWORD_MIN = 12;
+
+/** The environment as read, before missing secrets are filled in for embedded mode. */
+export type Environment = Omit<AppConfig, 'encryptionKeys' | 'jwtSecret'> & {
+  encryptionKeys?: string;
+  jwtSecret?: string;
+};
+
+type Env = Record<string, string | undefined>;
+
+const value = (env: Env, name: string): string | undefined => {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+};
+
+/** Validates every variable; pure, so tests can feed it any environment. */
+export function parseEnvironment(env: Env, cwd = process.cwd()): Environment {
+  const dataDir = path.resolve(cwd, value(env, 'SWITCHBOARD_DATA_DIR') ?? './data');
+  return {
+    port: port(value(env, 'PORT')),
+    host: value(env, 'HOST') ?? '0.0.0.0',
+    dataDir,
+    database: database(value(env, 'DATABASE_URL'), dataDir),
+    encryptionKeys: encryptionKeys(value(env, 'SWITCHBOARD_ENCRYPTION_KEYS')),
+    jwtSecret: jwtSecret(value(env, 'SWITCHBOARD_JWT_SECRET')),
+    admin: {
+      email: adminEmail(value(env, 'SWITCHBOARD_ADMIN_EMAIL')),
+      password: adminPassword(env.SWITCHBOARD_ADMIN_PASSWORD),
+    },
+    logLevel: logLevel(value(env, 'LOG_LEVEL')),
+  };
+}
+
+function port(raw: string | undefined): number {
+  if (raw === undefined) return 8080;
+  const parsed = Number(raw);
+  if (!/^\d+$/.test(raw) || parsed < 1 || parsed > 65535) throw new ConfigError('PORT must be an integer from 1 to 65535');
+  return parsed;
+}
+
+function database(raw: string | undefined, dataDir: string): AppConfig['database'] {
+  if (raw === undefined) return { driver: 'sqlite', path: path.join(dataDir, 'switchboard.sqlite') };
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || (!url.hostname && !url.searchParams.get('host'))) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL with a host, or unset for the embedded SQLite');
+  }
+  return { driver: 'postgres', url: raw };
+}
+
+function encryptionKeys(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    KeyRing.parse(raw);
+  } catch (error) {
+    if (error instanceof KeyRingError) throw new ConfigError(`SWITCHBOARD_ENCRYPTION_KEYS: ${error.message}`);
+    throw error;
+  }
+  return raw;
+}
+
+function jwtSecret(raw: string | undefined): string | undefined {
+  if (raw !== undefined && raw.length < JWT_SECRET_MIN) {
+    throw new ConfigError(`SWITCHBOARD_JWT_SECRET must be at least ${JWT_SECRET_MIN} characters`);
+  }
+  return raw;
+}
+
+function adminEmail(raw: string | undefined): string {
+  if (raw === undefined) return 'admin@switchboard.local';
+  if (!EMAIL.test(raw) || raw.length > 254) throw new ConfigError('SWITCHBOARD_ADMIN_EMAIL must be an email address');
+  return raw.toLowerCase();
+}
+
+function adminPassword(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < ADMIN_PASSWORD_MIN || raw.length > 256) {
+    throw new ConfigError(`SWITCHBOARD_ADMIN_PASSWORD must be ${ADMIN_PASSWORD_MIN} to 256 characters`);
+  }
+  return raw;
+}
+
+function logLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined) return 'info';
+  const level = raw.toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}

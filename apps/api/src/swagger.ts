@@ -1,0 +1,28 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ProblemDto } from '@switchboard/common';
+
+export const DOCS_PATH = 'docs';
+
+export function setupSwagger(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Switchboard API')
+    .setDescription(
+      'Keeps data connections and their secrets per project, tests them and looks inside them.\n\n' +
+        'Authenticate with `Authorization: Bearer <token>`: an access token from `POST /api/v1/auth/login`, or an API key (`sbk_…`). ' +
+        'API keys may also be sent as `X-API-Key`. Errors are RFC 9457 `application/problem+json` with a stable `code`.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Access token (JWT) or API key (sbk_…)' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (sbk_…)' }, 'apiKey')
+    .addSecurityRequirements('bearer')
+    .addSecurityRequirements('apiKey')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: `${DOCS_PATH}/openapi.json`,
+    yamlDocumentUrl: `${DOCS_PATH}/openapi.yaml`,
+    customSiteTitle: 'Switchboard API',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,71 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppError, ErrorCode, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
+import { randomBase62, sha256Hex } from '@switchboard/crypto';
+import type { Scope } from '../scopes/scopes';
+import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './api-key.dto';
+import { ApiKeyAuthRow, ApiKeysRepository } from './api-keys.repository';
+
+export const API_KEY_PREFIX = 'sbk_';
+const API_KEY_RANDOM_CHARS = 40;
+const SHOWN_PREFIX_CHARS = 12;
+/** last_used_at is a hint, not a log: writing it at most once a minute keeps reads read-only. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_KEY_PREFIX);
+
+@Injectable()
+export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+
+  constructor(private readonly keys: ApiKeysRepository) {}
+
+  /** `grantable`: the creator's own scopes in the project; a key never holds more. */
+  async create(projectId: string, creatorId: string, grantable: readonly Scope[], dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    const beyond = dto.scopes.filter((scope) => !grantable.includes(scope));
+    if (beyond.length) throw forbidden(`You cannot grant scopes you do not hold: ${beyond.join(', ')}.`);
+    const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'The request has invalid fields.', {
+        errors: [{ field: 'expiresAt', message: 'expiresAt must be in the future' }],
+      });
+    }
+    const key = API_KEY_PREFIX + randomBase62(API_KEY_RANDOM_CHARS);
+    const saved = await this.keys.insert({
+      id: uuidv7(),
+      projectId,
+      name: dto.name,
+      prefix: key.slice(0, SHOWN_PREFIX_CHARS),
+      keyHash: sha256Hex(key),
+      scopes: [...new Set(dto.scopes)],
+      createdBy: creatorId,
+      createdAt: new Date(),
+      expiresAt,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    return { ...toApiKeyDto(saved), key };
+  }
+
+  async list(projectId: string, query: PageQueryDto): Promise<Page<ApiKeyDto>> {
+    const [rows, total] = await this.keys.listInProject(projectId, pageWindow(query));
+    return toPage(rows, total, query, toApiKeyDto);
+  }
+
+  async revoke(projectId: string, id: string): Promise<void> {
+    const key = await this.keys.findInProject(projectId, id);
+    if (!key) throw notFound('API key');
+    await this.keys.revokeInProject(projectId, id, new Date());
+  }
+
+  /** The live key behind a presented token, or null: unknown, revoked, expired or creator disabled. */
+  async authenticate(token: string): Promise<ApiKeyAuthRow | null> {
+    if (!looksLikeApiKey(token) || token.length > 200) return null;
+    const key = await this.keys.findForAuthentication(sha256Hex(token));
+    const now = new Date();
+    if (!key || key.revokedAt || key.userDisabled || (key.expiresAt && key.expiresAt <= now)) return null;
+    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      this.keys.touchLastUsed(key.id, now).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not record key use'));
+    }
+    return key;
+  }
+}

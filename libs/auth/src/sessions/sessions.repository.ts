@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { SessionEntity } from './session.entity';
+
+export type SessionWithHash = SessionEntity & { tokenHash: string };
+
+/** What a request needs to trust an access token: the session is live and its user enabled. */
+export interface SessionAuthRow {
+  userId: string;
+  email: string;
+  isAdmin: boolean;
+}
+
+@Injectable()
+export class SessionsRepository {
+  constructor(@InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>) {}
+
+  async insert(session: SessionWithHash): Promise<void> {
+    await this.sessions.insert(session);
+  }
+
+  findWithHash(id: string): Promise<SessionWithHash | null> {
+    return this.sessions
+      .createQueryBuilder('s')
+      .addSelect('s.tokenHash')
+      .where('s.id = :id', { id })
+      .getOne() as Promise<SessionWithHash | null>;
+  }
+
+  /** Compare-and-set rotation: false when another request rotated (or revoked) it first. */
+  async rotate(id: string, fromHash: string, toHash: string, generation: number, now: Date): Promise<boolean> {
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update()
+      .set({ tokenHash: toHash, generation: generation + 1, lastUsedAt: now })
+      .where('id = :id AND token_hash = :fromHash AND generation = :generation AND revoked_at IS NULL', {
+        id,
+        fromHash,
+        generation,
+      })
+      .execute();
+    return result.affected === 1;
+  }
+
+  async revoke(id: string, reason: string, now: Date): Promise<void> {
+    await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: now, revokedReason: reason });
+  }
+
+  async revokeAllForUser(userId: string, reason: string, now: Date): Promise<void> {
+    await this.sessions.update({ userId, revokedAt: IsNull() }, { revokedAt: now, revokedReason: reason });
+  }
+
+  async findLiveForAuth(sessionId: string, userId: string, now: Date): Promise<SessionAuthRow | null> {
+    const row = await this.sessions
+      .createQueryBuilder('s')
+      .innerJoin('s.user', 'u')
+      .select(['u.id AS "userId"', 'u.email AS "email"', 'u.is_admin AS "isAdmin"'])
+      .where('s.id = :sessionId AND s.user_id = :userId', { sessionId, userId })
+      .andWhere('s.revoked_at IS NULL AND s.expires_at > :now AND u.disabled = :disabled', {
+        now: now.toISOString(),
+        disabled: false,
+      })
+      .getRawOne<{ userId: string; email: string; isAdmin: boolean | number }>();
+    return row ? { userId: row.userId, email: row.email, isAdmin: Boolean(row.isAdmin) } : null;
+  }
+}

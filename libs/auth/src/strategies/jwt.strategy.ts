@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { isUuid } from '@switchboard/common';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import type { Principal } from '../principal';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { AccessTokenClaims, AccessTokens, JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER } from '../tokens/access-tokens';
+
+/** Access tokens: one algorithm, issuer, audience and expiry checked; the session must still be live. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    accessTokens: AccessTokens,
+    private readonly sessions: SessionsRepository,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: accessTokens.secret,
+      algorithms: [JWT_ALGORITHM],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      ignoreExpiration: false,
+    });
+  }
+
+  async validate(claims: AccessTokenClaims): Promise<Principal | false> {
+    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !isUuid(claims.sub) || !isUuid(claims.sid)) return false;
+    const live = await this.sessions.findLiveForAuth(claims.sid, claims.sub, new Date());
+    return live ? { kind: 'user', userId: live.userId, email: live.email, isAdmin: live.isAdmin, sessionId: claims.sid } : false;
+  }
+}

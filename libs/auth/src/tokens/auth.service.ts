@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, ErrorCode, uuidv7 } from '@switchboard/common';
+import { constantTimeEqual, PasswordHasher, randomBase62, sha256Hex } from '@switchboard/crypto';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { UsersRepository } from '../users/users.repository';
+import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './access-tokens';
+import { LoginThrottle } from './login-throttle';
+import { LoginDto, TokenPairDto } from './token.dto';
+
+const REFRESH_PREFIX = 'sbr_';
+const REFRESH_TTL_MS = 30 * 24 * 3600 * 1000;
+const REFRESH_PATTERN = /^sbr_([0-9a-f-]{36})_([A-Za-z0-9]{43})$/;
+
+const invalidRefresh = () =>
+  new AppError(ErrorCode.INVALID_REFRESH_TOKEN, 'The refresh token is invalid, expired or revoked; sign in again.');
+
+export interface ClientInfo {
+  address: string;
+  userAgent?: string;
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly passwords: PasswordHasher,
+    private readonly accessTokens: AccessTokens,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
+    this.throttle.check(dto.email, client.address);
+    const user = await this.users.findWithPasswordByEmail(dto.email);
+    const valid = user
+      ? await this.passwords.verify(user.passwordHash, dto.password)
+      : await this.passwords.verifyAgainstNothing(dto.password);
+    // One answer for unknown, wrong and disabled, so accounts cannot be enumerated.
+    if (!user || !valid || user.disabled) {
+      throw new AppError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong, or the account is disabled.');
+    }
+    this.throttle.succeeded(dto.email, client.address);
+    const now = new Date();
+    await this.users.update(user.id, { lastLoginAt: now });
+    const sessionId = uuidv7();
+    const secret = randomBase62(43);
+    await this.sessions.insert({
+      id: sessionId,
+      userId: user.id,
+      tokenHash: sha256Hex(secret),
+      generation: 0,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + REFRESH_TTL_MS),
+      lastUsedAt: null,
+      revokedAt: null,
+      revokedReason: null,
+      userAgent: client.userAgent?.slice(0, 300) ?? null,
+    });
+    return this.pair(user.id, sessionId, secret);
+  }
+
+  /** Rotates the refresh token. Presenting a superseded one means it leaked: the session ends. */
+  async refresh(refreshToken: string): Promise<TokenPairDto> {
+    const parsed = REFRESH_PATTERN.exec(refreshToken);
+    if (!parsed) throw invalidRefresh();
+    const [, sessionId, secret] = parsed;
+    const session = await this.sessions.findWithHash(sessionId);
+    const now = new Date();
+    if (!session || session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
+    const presentedHash = sha256Hex(secret);
+    if (!constantTimeEqual(presentedHash, session.tokenHash)) {
+      await this.sessions.revoke(session.id, 'reuse-detected', now);
+      throw invalidRefresh();
+    }
+    const user = await this.users.findById(session.userId);
+    if (!user || user.disabled) throw invalidRefresh();
+    const nextSecret = randomBase62(43);
+    const rotated = await this.sessions.rotate(session.id, presentedHash, sha256Hex(nextSecret), session.generation, now);
+    if (!rotated) {
+      // Lost a race with another use of the same token: that is reuse too.
+      await this.sessions.revoke(session.id, 'reuse-detected', now);
+      throw invalidRefresh();
+    }
+    return this.pair(user.id, session.id, nextSecret);
+  }
+
+  /** Ends the session; idempotent, and silent about tokens it does not know. */
+  async logout(refreshToken: string): Promise<void> {
+    const parsed = REFRESH_PATTERN.exec(refreshToken);
+    if (!parsed) return;
+    const session = await this.sessions.findWithHash(parsed[1]);
+    if (session && constantTimeEqual(sha256Hex(parsed[2]), session.tokenHash)) {
+      await this.sessions.revoke(session.id, 'logout', new Date());
+    }
+  }
+
+  private pair(userId: string, sessionId: string, secret: string): TokenPairDto {
+    return {
+      accessToken: this.accessTokens.sign(userId, sessionId),
+      refreshToken: `${REFRESH_PREFIX}${sessionId}_${secret}`,
+      tokenType: 'Bearer',
+      expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
+import { InstanceAdminOnly } from '../guards/instance-admin.guard';
+import { CurrentPrincipal, type Principal } from '../principal';
+import { CreateUserDto, UpdateUserDto, UserDto, UserPageDto } from './user.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@Controller('users')
+@InstanceAdminOnly()
+@ApiProblems(401, 403)
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List users (instance admins)' })
+  @ApiOkResponse({ type: UserPageDto })
+  @ApiProblems(400)
+  list(@Query() query: PageQueryDto): Promise<Page<UserDto>> {
+    return this.users.list(query);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user (instance admins)' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiProblems(400, 409)
+  create(@Body() dto: CreateUserDto): Promise<UserDto> {
+    return this.users.create(dto);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a user (instance admins)' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(404)
+  get(@Param('id', new ParseIdPipe('User')) id: string): Promise<UserDto> {
+    return this.users.get(id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a user: name, password, admin flag, disabled' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 404, 409)
+  update(
+    @CurrentPrincipal() actor: Principal,
+    @Param('id', new ParseIdPipe('User')) id: string,
+    @Body() dto: UpdateUserDto,
+  ): Promise<UserDto> {
+    return this.users.update(actor.userId, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a user, with their memberships, sessions and API keys' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblems(404, 409)
+  delete(@CurrentPrincipal() actor: Principal, @Param('id', new ParseIdPipe('User')) id: string): Promise<void> {
+    return this.users.delete(actor.userId, id);
+  }
+}

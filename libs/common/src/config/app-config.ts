@@ -1,0 +1,22 @@
+import { Inject } from '@nestjs/common';
+
+export type DatabaseConfig = { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The validated environment. Built once at boot by apps/api; nothing else reads process.env. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  /** `id:base64` pairs; the first one encrypts. */
+  encryptionKeys: string;
+  jwtSecret: string;
+  admin: { email: string; password?: string };
+  logLevel: LogLevel;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export const InjectConfig = (): ParameterDecorator => Inject(APP_CONFIG);

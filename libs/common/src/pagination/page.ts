@@ -1,0 +1,47 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export const MAX_PER_PAGE = 100;
+
+export class PageQueryDto {
+  @ApiProperty({ required: false, minimum: 1, default: 1, example: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page: number = 1;
+
+  @ApiProperty({ required: false, minimum: 1, maximum: MAX_PER_PAGE, default: 20, example: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PER_PAGE)
+  perPage: number = 20;
+}
+
+export class PageMetaDto {
+  @ApiProperty({ example: 42 }) total: number;
+  @ApiProperty({ example: 1 }) page: number;
+  @ApiProperty({ example: 20 }) perPage: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  meta: PageMetaDto;
+}
+
+export interface PageWindow {
+  skip: number;
+  take: number;
+}
+
+export const pageWindow = (query: PageQueryDto): PageWindow => ({
+  skip: (query.page - 1) * query.perPage,
+  take: query.perPage,
+});
+
+export function toPage<T, R>(rows: T[], total: number, query: PageQueryDto, map: (row: T) => R): Page<R> {
+  return { data: rows.map(map), meta: { total, page: query.page, perPage: query.perPage } };
+}

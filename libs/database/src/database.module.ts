@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@switchboard/common';
+import { DataSourceOptions } from 'typeorm';
+import { createDataSource, dataSourceOptions } from './data-source-options';
+import { DatabaseHealth } from './health/database.health';
+import { HealthController } from './health/health.controller';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.database),
+        autoLoadEntities: true,
+        retryAttempts: 2,
+        retryDelay: 1_000,
+      }),
+      dataSourceFactory: async (options?: DataSourceOptions) => createDataSource(options!),
+    }),
+  ],
+  controllers: [HealthController],
+  providers: [DatabaseHealth],
+  exports: [DatabaseHealth],
+})
+export class DatabaseModule {}

@@ -1,0 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { type Role, ROLES } from '../roles/roles';
+import type { MemberRow } from './memberships.repository';
+
+export class PutMemberDto {
+  @ApiProperty({ enum: ROLES, example: 'editor' })
+  @IsIn(ROLES)
+  role: Role;
+}
+
+export class MemberDto {
+  @ApiProperty({ example: '0193a5b2-0000-7000-8000-000000000002' }) userId: string;
+  @ApiProperty({ example: 'ada@example.com' }) email: string;
+  @ApiProperty({ example: 'Ada Lovelace' }) name: string;
+  @ApiProperty({ enum: ROLES, example: 'editor' }) role: Role;
+  @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) updatedAt: string;
+}
+
+export class MemberPageDto {
+  @ApiProperty({ type: [MemberDto] }) data: MemberDto[];
+  @ApiProperty({ example: { total: 1, page: 1, perPage: 20 } }) meta: { total: number; page: number; perPage: number };
+}
+
+export const toMemberDto = (row: MemberRow): MemberDto => ({
+  userId: row.userId,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});

@@ -1,0 +1,50 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
+import { CurrentProject, type ProjectAccess } from '../access/project-access';
+import { ProjectScoped } from '../access/project-scoped.decorator';
+import { MemberDto, MemberPageDto, PutMemberDto } from './member.dto';
+import { MembersService } from './members.service';
+
+@ApiTags('members')
+@Controller('projects/:project/members')
+export class MembersController {
+  constructor(private readonly members: MembersService) {}
+
+  @Get()
+  @ProjectScoped('projects:read')
+  @ApiOperation({ summary: "List a project's members and their roles" })
+  @ApiOkResponse({ type: MemberPageDto })
+  @ApiProblems(400)
+  list(@CurrentProject() access: ProjectAccess, @Query() query: PageQueryDto): Promise<Page<MemberDto>> {
+    return this.members.list(access, query);
+  }
+
+  @Put(':userId')
+  @ProjectScoped('members:write')
+  @ApiOperation({
+    summary: 'Add a user to the project or change their role',
+    description: 'Only owners grant or remove ownership; the last owner stays.',
+  })
+  @ApiParam({ name: 'userId', example: '0193a5b2-0000-7000-8000-000000000002' })
+  @ApiOkResponse({ type: MemberDto })
+  @ApiProblems(400, 409)
+  put(
+    @CurrentProject() access: ProjectAccess,
+    @Param('userId', new ParseIdPipe('User')) userId: string,
+    @Body() dto: PutMemberDto,
+  ): Promise<MemberDto> {
+    return this.members.put(access, userId, dto.role);
+  }
+
+  @Delete(':userId')
+  @HttpCode(204)
+  @ProjectScoped('members:write')
+  @ApiOperation({ summary: 'Remove a member; their API keys for this project stop working' })
+  @ApiParam({ name: 'userId', example: '0193a5b2-0000-7000-8000-000000000002' })
+  @ApiNoContentResponse({ description: 'Removed.' })
+  @ApiProblems(409)
+  remove(@CurrentProject() access: ProjectAccess, @Param('userId', new ParseIdPipe('Member')) userId: string): Promise<void> {
+    return this.members.remove(access, userId);
+  }
+}

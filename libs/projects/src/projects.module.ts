@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@switchboard/auth';
+import { ProjectAccessGuard } from './access/project-access.guard';
+import { ProjectAccessService } from './access/project-access.service';
+import { ProjectApiKeysController } from './api-keys/project-api-keys.controller';
+import { FirstRunService } from './bootstrap/first-run.service';
+import { MeController } from './me/me.controller';
+import { MeService } from './me/me.service';
+import { MembersController } from './members/members.controller';
+import { MembersService } from './members/members.service';
+import { MembershipEntity } from './members/membership.entity';
+import { MembershipsRepository } from './members/memberships.repository';
+import { ProjectEntity } from './projects/project.entity';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsRepository } from './projects/projects.repository';
+import { ProjectsService } from './projects/projects.service';
+
+export const PROJECT_ENTITIES = [ProjectEntity, MembershipEntity];
+
+@Module({
+  imports: [AuthModule, TypeOrmModule.forFeature(PROJECT_ENTITIES)],
+  controllers: [ProjectsController, MembersController, ProjectApiKeysController, MeController],
+  providers: [
+    ProjectsRepository,
+    MembershipsRepository,
+    ProjectAccessService,
+    ProjectAccessGuard,
+    ProjectsService,
+    MembersService,
+    MeService,
+    FirstRunService,
+  ],
+  exports: [ProjectsRepository, ProjectAccessService, ProjectAccessGuard],
+})
+export class ProjectsModule {}

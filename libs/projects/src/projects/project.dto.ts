@@ -1,0 +1,77 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
+import { type Role, ROLES } from '../roles/roles';
+import type { ProjectWithRole } from './projects.repository';
+
+const lowercase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+export class CreateProjectDto {
+  @ApiProperty({ example: 'analytics', description: 'Unique, lowercase; used in URLs.' })
+  @Transform(lowercase)
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `slug ${SLUG_MESSAGE}` })
+  slug: string;
+
+  @ApiProperty({ example: 'Analytics' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({ example: 'Warehouse and BI connections' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+}
+
+export class UpdateProjectDto {
+  @ApiPropertyOptional({ example: 'analytics-eu' })
+  @IsOptional()
+  @Transform(lowercase)
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `slug ${SLUG_MESSAGE}` })
+  slug?: string;
+
+  @ApiPropertyOptional({ example: 'Analytics (EU)' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'EU warehouse', nullable: true, description: 'null clears it.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+}
+
+export class ProjectDto {
+  @ApiProperty({ example: '0193a5b2-5a8e-7c1f-9d2e-3b4c5d6e7f80' }) id: string;
+  @ApiProperty({ example: 'analytics' }) slug: string;
+  @ApiProperty({ example: 'Analytics' }) name: string;
+  @ApiProperty({ example: 'Warehouse and BI connections', nullable: true, type: String }) description: string | null;
+  @ApiProperty({ enum: ROLES, example: 'owner', nullable: true, description: "The caller's role here." }) role: Role | null;
+  @ApiProperty({ example: '0193a5b2-0000-7000-8000-000000000002', nullable: true, type: String }) createdBy: string | null;
+  @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) updatedAt: string;
+}
+
+export class ProjectPageDto {
+  @ApiProperty({ type: [ProjectDto] }) data: ProjectDto[];
+  @ApiProperty({ example: { total: 1, page: 1, perPage: 20 } }) meta: { total: number; page: number; perPage: number };
+}
+
+export const toProjectDto = (project: ProjectWithRole): ProjectDto => ({
+  id: project.id,
+  slug: project.slug,
+  name: project.name,
+  description: project.description,
+  role: project.role,
+  createdBy: project.createdBy,
+  createdAt: project.createdAt.toISOString(),
+  updatedAt: project.updatedAt.toISOString(),
+});

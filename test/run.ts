@@ -1,0 +1,60 @@
+/**
+ * The test command: installs the Debian packages the tests need when missing (as root),
+ * starts a throwaway PostgreSQL, runs every *.spec.ts with node's test runner, stops it.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { findPostgresBinaries, startPostgres } from './support/postgres';
+
+const ROOT = path.resolve(__dirname, '..');
+const SPEC_ROOTS = ['apps', 'libs', 'test'];
+
+function ensureDebianPackages(): void {
+  if (findPostgresBinaries()) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error('PostgreSQL server binaries are missing; install them with: sudo apt-get install -y postgresql');
+  }
+  console.log('Installing postgresql (Debian) for the tests...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env });
+  if (!findPostgresBinaries()) throw new Error('postgresql was installed but its server binaries are not under /usr/lib/postgresql');
+}
+
+function specFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : specFiles(full);
+    return entry.name.endsWith('.spec.ts') ? [full] : [];
+  });
+}
+
+async function main(): Promise<number> {
+  ensureDebianPackages();
+  const filter = process.argv.slice(2);
+  const files = SPEC_ROOTS.flatMap((root) => specFiles(path.join(ROOT, root)))
+    .map((file) => path.relative(ROOT, file))
+    .filter((file) => !filter.length || filter.some((part) => file.includes(part)))
+    .sort();
+  if (!files.length) throw new Error(`no spec files match ${filter.join(' ')}`);
+  const postgres = await startPostgres();
+  try {
+    const child = spawn(process.execPath, ['--require', '@swc-node/register', '--test', '--test-concurrency=2', ...files], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, SWITCHBOARD_TEST_PG_URL: postgres.url() },
+    });
+    return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  } finally {
+    await postgres.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,144 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+/** A throwaway PostgreSQL on a free loopback port in a temp dir, from the machine's binaries. */
+export interface PostgresServer {
+  port: number;
+  /** URL of `database` (default: postgres) as the superuser. */
+  url(database?: string): string;
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const PG_ROOT = '/usr/lib/postgresql';
+
+export function findPostgresBinaries(): string | undefined {
+  if (!fs.existsSync(PG_ROOT)) return undefined;
+  const versions = fs
+    .readdirSync(PG_ROOT)
+    .filter(
+      (version) =>
+        fs.existsSync(path.join(PG_ROOT, version, 'bin', 'initdb')) && fs.existsSync(path.join(PG_ROOT, version, 'bin', 'postgres')),
+    )
+    .sort((a, b) => Number(b) - Number(a));
+  // PostgreSQL 15 is the version the project targets; any other installed one is a fallback.
+  const version = versions.includes('15') ? '15' : versions[0];
+  return version ? path.join(PG_ROOT, version, 'bin') : undefined;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** initdb refuses to run as root, so as root every server command runs as `postgres`. */
+function asPostgres(command: string, args: string[]): [string, string[]] {
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = findPostgresBinaries();
+  if (!bin) {
+    throw new Error(
+      `PostgreSQL server binaries not found under ${PG_ROOT}: install the Debian package postgresql (npm test does this when run as root)`,
+    );
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-pg-'));
+  const dataDir = path.join(dir, 'data');
+  if (isRoot()) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+  const [initCommand, initArgs] = asPostgres(path.join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
+  execFileSync(initCommand, initArgs, { stdio: 'pipe' });
+
+  const port = await freePort();
+  const logFile = path.join(dir, 'postgres.log');
+  const [command, args] = asPostgres(path.join(bin, 'postgres'), [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=300',
+    '-c',
+    'log_min_messages=warning',
+  ]);
+  const log = fs.openSync(logFile, 'a');
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', log, log] });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+
+  const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`PostgreSQL exited during start-up; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+    const client = new Client({ connectionString: url() });
+    try {
+      await client.connect();
+      await client.end();
+      break;
+    } catch {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within 30 s; see ${logFile}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  return {
+    port,
+    url,
+    async createDatabase(name: string) {
+      const client = new Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+      } finally {
+        await client.end();
+      }
+      return url(name);
+    },
+    async stop() {
+      if (!exited) {
+        const stopped = new Promise((resolve) => child.once('exit', resolve));
+        // runuser does not forward signals: stop the postmaster itself (fast shutdown).
+        const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        process.kill(pid, 'SIGINT');
+        await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+      }
+      fs.closeSync(log);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '@switchboard/common';
+import { createApp } from '../../apps/api/src/app.factory';
+
+export type Driver = 'sqlite' | 'postgres';
+export const DRIVERS: Driver[] = ['sqlite', 'postgres'];
+
+export const ADMIN_EMAIL = 'admin@switchboard.test';
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+export interface CallOptions {
+  /** An access token or API key sent as `Authorization: Bearer`. */
+  token?: string;
+  /** An API key sent as `X-API-Key`. */
+  apiKey?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface TestApp {
+  driver: Driver;
+  app: NestFastifyApplication;
+  config: AppConfig;
+  baseUrl: string;
+  /** Every JSON log line the service wrote. */
+  logs: string[];
+  call<T = any>(method: string, path: string, options?: CallOptions): Promise<Reply<T>>;
+  login(email?: string, password?: string): Promise<{ accessToken: string; refreshToken: string }>;
+  close(): Promise<void>;
+}
+
+async function databaseFor(driver: Driver, dataDir: string): Promise<AppConfig['database']> {
+  if (driver === 'sqlite') return { driver, path: path.join(dataDir, 'switchboard.sqlite') };
+  const server = process.env.SWITCHBOARD_TEST_PG_URL;
+  if (!server) throw new Error('SWITCHBOARD_TEST_PG_URL is not set: run the tests with `npm test`, which starts PostgreSQL');
+  const { Client } = await import('pg');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const client = new Client({ connectionString: server });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { driver, url: url.toString() };
+}
+
+/** The whole service on a real loopback port, on a fresh database of `driver`. */
+export async function startTestApp(driver: Driver, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-test-'));
+  const config: AppConfig = {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    database: await databaseFor(driver, dataDir),
+    encryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
+    jwtSecret: randomBytes(32).toString('hex'),
+    admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+    logLevel: 'info',
+    ...overrides,
+  };
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const app = await createApp(config, { logDestination: destination });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+
+  const call = async <T>(method: string, url: string, options: CallOptions = {}): Promise<Reply<T>> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.apiKey) headers['x-api-key'] = options.apiKey;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(baseUrl + url, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  };
+
+  return {
+    driver,
+    app,
+    config,
+    baseUrl,
+    logs,
+    call,
+    async login(email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
+      const reply = await call('POST', '/api/v1/auth/login', { body: { email, password } });
+      if (reply.status !== 200) throw new Error(`login as ${email} failed: ${reply.status} ${reply.text}`);
+      return reply.body as { accessToken: string; refreshToken: string };
+    },
+    async close() {
+      await app.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates a user as the admin and signs them in. */
+export async function createUser(t: TestApp, adminToken: string, name: string, options: { isAdmin?: boolean } = {}) {
+  const email = `${name}@switchboard.test`;
+  const password = `${name}-password-long-enough`;
+  const reply = await t.call('POST', '/api/v1/users', { token: adminToken, body: { email, password, name, ...options } });
+  if (reply.status !== 201) throw new Error(`creating ${email} failed: ${reply.status} ${reply.text}`);
+  const tokens = await t.login(email, password);
+  return { id: reply.body.id as string, email, password, token: tokens.accessToken, refreshToken: tokens.refreshToken };
+}
+
+/** Asserts the RFC 9457 shape every error must have. */
+export function expectProblem(reply: Reply, status: number, code: string): void {
+  const problem = reply.body as Record<string, unknown>;
+  const ok =
+    reply.status === status &&
+    (reply.headers.get('content-type') ?? '').startsWith('application/problem+json') &&
+    problem?.code === code &&
+    problem?.status === status &&
+    typeof problem?.title === 'string' &&
+    typeof problem?.detail === 'string' &&
+    typeof problem?.type === 'string' &&
+    problem?.requestId === reply.headers.get('x-request-id') &&
+    !JSON.stringify(problem).includes('    at ');
+  if (!ok) throw new Error(`expected problem ${status} ${code}, got ${reply.status} ${reply.headers.get('content-type')} ${reply.text}`);
+}
