@@ -3,7 +3,9 @@ import { hkdfSync } from 'node:crypto';
 export const MIN_KEY_BYTES = 32;
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
-export class KeyRingError extends Error {}
+export class KeyRingError extends Error {
+  override name = 'KeyRingError';
+}
 
 export interface DataKey {
   id: string;

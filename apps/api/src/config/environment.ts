@@ -3,7 +3,9 @@ import type { AppConfig, LogLevel } from '@switchboard/common';
 import { KeyRing, KeyRingError } from '@switchboard/crypto';
 
 /** A bad setting: the message names the variable and never echoes its value. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { AppError, notFound } from './errors/app-error';
+import { ErrorCode } from './errors/error-code';
+import { toProblem } from './errors/problem';
+import { isSlug } from './ids/slug';
+import { isUuid, uuidv7 } from './ids/uuid';
+import { REDACTED, scrub } from './logging/logger';
+import { FixedWindowLimiter } from './rate-limit/fixed-window-limiter';
+import { flattenValidationErrors } from './validation/validation';
+
+describe('uuidv7', () => {
+  it('is a valid v7 UUID that sorts by time', () => {
+    const a = uuidv7(1_700_000_000_000);
+    const b = uuidv7(1_700_000_000_001);
+    assert.ok(isUuid(a));
+    assert.equal(a[14], '7');
+    assert.ok('89ab'.includes(a[19]));
+    assert.ok(a < b);
+  });
+});
+
+describe('slugs', () => {
+  it('accepts lowercase words and rejects the rest', () => {
+    for (const slug of ['default', 'team-a', 'a1']) assert.ok(isSlug(slug), slug);
+    for (const slug of ['A', 'Default', '1abc', 'a--b', 'a-', 'a b', 'a'.repeat(64), 'abcdef01-2345-7890-abcd-ef0123456789']) {
+      assert.ok(!isSlug(slug), slug);
+    }
+  });
+});
+
+describe('toProblem', () => {
+  it('maps app errors with their code, fields and headers', () => {
+    const error = new AppError(ErrorCode.VALIDATION_FAILED, 'Bad.', { errors: [{ field: 'a', message: 'm' }], headers: { x: 'y' } });
+    const problem = toProblem(error, 'req-1');
+    assert.deepEqual(problem.body, {
+      type: 'urn:switchboard:problem:validation-failed',
+      title: 'Validation failed',
+      status: 400,
+      detail: 'Bad.',
+      code: 'VALIDATION_FAILED',
+      requestId: 'req-1',
+      errors: [{ field: 'a', message: 'm' }],
+    });
+    assert.deepEqual(problem.headers, { x: 'y' });
+    assert.equal(toProblem(notFound('Project'), 'r').body.status, 404);
+  });
+
+  it('hides internal messages and maps framework errors by status', () => {
+    const internal = toProblem(new Error('password=hunter2 at db'), 'r');
+    assert.equal(internal.body.status, 500);
+    assert.ok(internal.internal);
+    assert.ok(!JSON.stringify(internal.body).includes('hunter2'));
+    assert.equal(toProblem(new NotFoundException('Cannot GET /x'), 'r').body.detail, 'No such route.');
+    assert.equal(toProblem(new BadRequestException('Unexpected token } in JSON at position 3'), 'r').body.code, 'MALFORMED_REQUEST');
+    assert.equal(toProblem(Object.assign(new Error('too big'), { statusCode: 413 }), 'r').body.code, 'PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('flattenValidationErrors', () => {
+  it('names nested fields with dots and indexes', () => {
+    const errors = flattenValidationErrors([
+      {
+        property: 'config',
+        children: [{ property: 'hosts', children: [{ property: '0', constraints: { isString: 'must be a string' } }] }],
+      },
+      { property: 'name', constraints: { isNotEmpty: 'name should not be empty' } },
+    ]);
+    assert.deepEqual(errors, [
+      { field: 'config.hosts[0]', message: 'must be a string' },
+      { field: 'name', message: 'name should not be empty' },
+    ]);
+  });
+});
+
+describe('scrub', () => {
+  it('redacts sensitive keys at any depth and keeps the rest', () => {
+    const scrubbed = scrub({
+      user: 'u',
+      password: 'p',
+      nested: { headers: { authorization: 'Bearer x', 'x-api-key': 'k' }, list: [{ refreshToken: 't' }] },
+    });
+    assert.deepEqual(scrubbed, {
+      user: 'u',
+      password: REDACTED,
+      nested: { headers: { authorization: REDACTED, 'x-api-key': REDACTED }, list: [{ refreshToken: REDACTED }] },
+    });
+  });
+});
+
+describe('FixedWindowLimiter', () => {
+  it('allows up to the limit per window, then says when to retry', () => {
+    let now = 0;
+    const limiter = new FixedWindowLimiter(2, 10_000, 100, () => now);
+    assert.ok(limiter.hit('k').allowed);
+    assert.ok(limiter.hit('k').allowed);
+    const third = limiter.hit('k');
+    assert.ok(!third.allowed);
+    assert.equal(third.retryAfterSeconds, 10);
+    assert.ok(limiter.hit('other').allowed);
+    now = 10_000;
+    assert.ok(limiter.hit('k').allowed);
+  });
+
+  it('stays bounded under many distinct keys', () => {
+    const limiter = new FixedWindowLimiter(1, 60_000, 10, () => 0);
+    for (let i = 0; i < 1000; i++) limiter.hit(`k${i}`);
+    assert.ok((limiter as unknown as { windows: Map<string, unknown> }).windows.size <= 10);
+  });
+});
