@@ -13,7 +13,8 @@ import type { DataSource } from 'typeorm';
 import { startPostgres } from '../test/support/postgres';
 
 const ENTITIES = [...AUTH_ENTITIES, ...PROJECT_ENTITIES];
-const MIGRATIONS_DIR = path.join(__dirname, '..', 'libs', 'database', 'src', 'migrations');
+// Run from the repository root: the sources are written, not the compiled copies.
+const MIGRATIONS_DIR = path.join(process.cwd(), 'libs', 'database', 'src', 'migrations');
 
 async function pendingSql(dataSource: DataSource): Promise<{ up: string[]; down: string[] }> {
   await dataSource.initialize();

@@ -1,13 +1,14 @@
 /**
- * The test command: installs the Debian packages the tests need when missing (as root),
- * starts a throwaway PostgreSQL, runs every *.spec.ts with node's test runner, stops it.
+ * The test command, run from the compiled tree (.build, made by `tsc` in `npm test`):
+ * installs the Debian packages the tests need when missing (as root), starts a throwaway
+ * PostgreSQL, runs every compiled *.spec.js with node's test runner, stops it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findPostgresBinaries, startPostgres } from './support/postgres';
 
-const ROOT = path.resolve(__dirname, '..');
+const BUILD = path.resolve(__dirname, '..');
 const SPEC_ROOTS = ['apps', 'libs', 'test'];
 
 function ensureDebianPackages(): void {
@@ -26,22 +27,24 @@ function specFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : specFiles(full);
-    return entry.name.endsWith('.spec.ts') ? [full] : [];
+    return entry.name.endsWith('.spec.js') ? [full] : [];
   });
 }
 
 async function main(): Promise<number> {
   ensureDebianPackages();
   const filter = process.argv.slice(2);
-  const files = SPEC_ROOTS.flatMap((root) => specFiles(path.join(ROOT, root)))
-    .map((file) => path.relative(ROOT, file))
+  const files = SPEC_ROOTS.flatMap((root) => specFiles(path.join(BUILD, root)))
+    .map((file) => path.relative(BUILD, file))
     .filter((file) => !filter.length || filter.some((part) => file.includes(part)))
     .sort();
   if (!files.length) throw new Error(`no spec files match ${filter.join(' ')}`);
   const postgres = await startPostgres();
   try {
-    const child = spawn(process.execPath, ['--require', '@swc-node/register', '--test', '--test-concurrency=2', ...files], {
-      cwd: ROOT,
+    const register = path.join(BUILD, 'test', 'support', 'paths.js');
+    const args = ['--enable-source-maps', '--require', register, '--test', '--test-concurrency=2', ...files];
+    const child = spawn(process.execPath, args, {
+      cwd: BUILD,
       stdio: 'inherit',
       env: { ...process.env, SWITCHBOARD_TEST_PG_URL: postgres.url() },
     });

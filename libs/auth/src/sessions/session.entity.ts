@@ -20,6 +20,10 @@ export class SessionEntity {
   @Column({ name: 'token_hash', type: 'varchar', length: 64, select: false })
   tokenHash: string;
 
+  /** The token it replaced: presenting that one again is reuse, not a typo. */
+  @Column({ name: 'previous_token_hash', type: 'varchar', length: 64, nullable: true, select: false })
+  previousTokenHash: string | null;
+
   @Column({ name: 'generation', type: 'integer', default: 0 })
   generation: number;
 

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { SessionEntity } from './session.entity';
 
-export type SessionWithHash = SessionEntity & { tokenHash: string };
+export type SessionWithHash = SessionEntity & { tokenHash: string; previousTokenHash: string | null };
 
 /** What a request needs to trust an access token: the session is live and its user enabled. */
 export interface SessionAuthRow {
@@ -23,7 +23,7 @@ export class SessionsRepository {
   findWithHash(id: string): Promise<SessionWithHash | null> {
     return this.sessions
       .createQueryBuilder('s')
-      .addSelect('s.tokenHash')
+      .addSelect(['s.tokenHash', 's.previousTokenHash'])
       .where('s.id = :id', { id })
       .getOne() as Promise<SessionWithHash | null>;
   }
@@ -33,7 +33,7 @@ export class SessionsRepository {
     const result = await this.sessions
       .createQueryBuilder()
       .update()
-      .set({ tokenHash: toHash, generation: generation + 1, lastUsedAt: now })
+      .set({ tokenHash: toHash, previousTokenHash: fromHash, generation: generation + 1, lastUsedAt: now })
       .where('id = :id AND token_hash = :fromHash AND generation = :generation AND revoked_at IS NULL', {
         id,
         fromHash,

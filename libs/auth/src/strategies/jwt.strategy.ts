@@ -23,8 +23,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: AccessTokenClaims): Promise<Principal | false> {
+  async validate(claims: AccessTokenClaims & { exp?: unknown }): Promise<Principal | false> {
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !isUuid(claims.sub) || !isUuid(claims.sid)) return false;
+    // jsonwebtoken checks `exp` only when present: a token without one would never expire.
+    if (typeof claims.exp !== 'number') return false;
     const live = await this.sessions.findLiveForAuth(claims.sid, claims.sub, new Date());
     return live ? { kind: 'user', userId: live.userId, email: live.email, isAdmin: live.isAdmin, sessionId: claims.sid } : false;
   }

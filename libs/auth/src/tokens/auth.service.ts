@@ -48,6 +48,7 @@ export class AuthService {
       id: sessionId,
       userId: user.id,
       tokenHash: sha256Hex(secret),
+      previousTokenHash: null,
       generation: 0,
       createdAt: now,
       expiresAt: new Date(now.getTime() + REFRESH_TTL_MS),
@@ -69,7 +70,11 @@ export class AuthService {
     if (!session || session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
     const presentedHash = sha256Hex(secret);
     if (!constantTimeEqual(presentedHash, session.tokenHash)) {
-      await this.sessions.revoke(session.id, 'reuse-detected', now);
+      // Only the token this one replaced proves a leak; any other value is a bad guess at a
+      // session id (visible in access tokens) and must not let its holder sign the user out.
+      if (session.previousTokenHash && constantTimeEqual(presentedHash, session.previousTokenHash)) {
+        await this.sessions.revoke(session.id, 'reuse-detected', now);
+      }
       throw invalidRefresh();
     }
     const user = await this.users.findById(session.userId);

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptionalNotNull } from '@switchboard/common';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { UserEntity } from './user.entity';
@@ -35,26 +36,26 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ example: 'Ada King' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ example: 'another-long-passphrase', description: 'Changing it signs the user out everywhere.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(PASSWORD_MIN)
   @MaxLength(PASSWORD_MAX)
   password?: string;
 
   @ApiPropertyOptional({ example: false })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   isAdmin?: boolean;
 
   @ApiPropertyOptional({ example: true, description: 'A disabled user is refused at once, tokens and keys alike.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   disabled?: boolean;
 }

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Foundation1795339854523 implements MigrationInterface {
-  name = 'Foundation1795339854523';
+export class Foundation1795340668196 implements MigrationInterface {
+  name = 'Foundation1795340668196';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -9,7 +9,7 @@ export class Foundation1795339854523 implements MigrationInterface {
     );
     await queryRunner.query('CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email") ');
     await queryRunner.query(
-      'CREATE TABLE "sessions" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "token_hash" varchar(64) NOT NULL, "generation" integer NOT NULL DEFAULT (0), "created_at" timestamptz NOT NULL, "expires_at" timestamptz NOT NULL, "last_used_at" timestamptz, "revoked_at" timestamptz, "revoked_reason" varchar(32), "user_agent" varchar(300), CONSTRAINT "fk_sessions_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)',
+      'CREATE TABLE "sessions" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "token_hash" varchar(64) NOT NULL, "previous_token_hash" varchar(64), "generation" integer NOT NULL DEFAULT (0), "created_at" timestamptz NOT NULL, "expires_at" timestamptz NOT NULL, "last_used_at" timestamptz, "revoked_at" timestamptz, "revoked_reason" varchar(32), "user_agent" varchar(300), CONSTRAINT "fk_sessions_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)',
     );
     await queryRunner.query('CREATE INDEX "ix_sessions_user_id" ON "sessions" ("user_id") ');
     await queryRunner.query(

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Foundation1795339854523 implements MigrationInterface {
-  name = 'Foundation1795339854523';
+export class Foundation1795340668196 implements MigrationInterface {
+  name = 'Foundation1795340668196';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -9,7 +9,7 @@ export class Foundation1795339854523 implements MigrationInterface {
     );
     await queryRunner.query('CREATE UNIQUE INDEX "uq_users_email" ON "users"  ("email") ');
     await queryRunner.query(
-      'CREATE TABLE "sessions" ("id" uuid NOT NULL, "user_id" uuid NOT NULL, "token_hash" character varying(64) NOT NULL, "generation" integer NOT NULL DEFAULT \'0\', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "last_used_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "revoked_reason" character varying(32), "user_agent" character varying(300), CONSTRAINT "pk_sessions" PRIMARY KEY ("id"))',
+      'CREATE TABLE "sessions" ("id" uuid NOT NULL, "user_id" uuid NOT NULL, "token_hash" character varying(64) NOT NULL, "previous_token_hash" character varying(64), "generation" integer NOT NULL DEFAULT \'0\', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "last_used_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "revoked_reason" character varying(32), "user_agent" character varying(300), CONSTRAINT "pk_sessions" PRIMARY KEY ("id"))',
     );
     await queryRunner.query('CREATE INDEX "ix_sessions_user_id" ON "sessions"  ("user_id") ');
     await queryRunner.query(
