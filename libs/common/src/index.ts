@@ -14,3 +14,4 @@ export * from './rate-limit/fixed-window-limiter';
 export * from './swagger/api-problems.decorator';
 export * from './ids/parse-id.pipe';
 export * from './http/public.decorator';
+export * from './validation/optional';
