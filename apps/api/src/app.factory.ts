@@ -2,14 +2,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   AppConfig,
-  AppError,
-  ErrorCode,
   createLogger,
   createValidationPipe,
   generateRequestId,
   PinoLoggerService,
   ProblemFilter,
-  REQUEST_ID_HEADER,
+  registerRequestHooks,
+  sendFrameworkError,
 } from '@switchboard/common';
 import { LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -18,7 +17,6 @@ import { setupSwagger } from './swagger';
 
 export const API_PREFIX = 'api/v1';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-const JSON_CONTENT_TYPE = /^application\/([a-z.+-]+\+)?json\s*(;|$)/i;
 
 export interface AppOptions {
   /** Where JSON log lines go (stdout by default); tests capture them. */
@@ -34,6 +32,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: sendFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),
@@ -42,29 +41,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
-
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-  });
-  // JSON in, JSON out: a body in any other format is refused rather than half-understood.
-  fastify.addHook('preValidation', async (request) => {
-    if (request.body !== undefined && !JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
-      throw new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the body as application/json.');
-    }
-  });
-  fastify.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? null,
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request completed',
-    );
-  });
-
+  registerRequestHooks(app.getHttpAdapter().getInstance());
   setupSwagger(app);
   await app.init();
   return app;

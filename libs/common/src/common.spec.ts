@@ -103,6 +103,14 @@ describe('FixedWindowLimiter', () => {
     assert.ok(limiter.hit('k').allowed);
   });
 
+  it('peeks without counting', () => {
+    const limiter = new FixedWindowLimiter(1, 10_000, 100, () => 0);
+    assert.ok(limiter.peek('k').allowed);
+    assert.ok(limiter.peek('k').allowed);
+    limiter.hit('k');
+    assert.deepEqual(limiter.peek('k'), { allowed: false, retryAfterSeconds: 10 });
+  });
+
   it('stays bounded under many distinct keys', () => {
     const limiter = new FixedWindowLimiter(1, 60_000, 10, () => 0);
     for (let i = 0; i < 1000; i++) limiter.hit(`k${i}`);

@@ -15,3 +15,4 @@ export * from './swagger/api-problems.decorator';
 export * from './ids/parse-id.pipe';
 export * from './http/public.decorator';
 export * from './validation/optional';
+export * from './http/request-hooks';

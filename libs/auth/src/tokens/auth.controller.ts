@@ -6,12 +6,13 @@ import type { FastifyRequest } from 'fastify';
 import { AuthService } from './auth.service';
 import { LoginDto, RefreshTokenDto, TokenPairDto } from './token.dto';
 
+// Every route here is how a client gets credentials, so none needs them.
 @ApiTags('auth')
+@Public()
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
-  @Public()
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password', description: 'Rate-limited per account and address (429 with Retry-After).' })
@@ -22,7 +23,6 @@ export class AuthController {
     return this.auth.login(dto, { address: request.ip, userAgent: request.headers['user-agent'] });
   }
 
-  @Public()
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({
@@ -35,7 +35,6 @@ export class AuthController {
     return this.auth.refresh(dto.refreshToken);
   }
 
-  @Public()
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'End the session behind a refresh token' })

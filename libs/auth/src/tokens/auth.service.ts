@@ -37,6 +37,7 @@ export class AuthService {
       : await this.passwords.verifyAgainstNothing(dto.password);
     // One answer for unknown, wrong and disabled, so accounts cannot be enumerated.
     if (!user || !valid || user.disabled) {
+      this.throttle.failed(dto.email, client.address);
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong, or the account is disabled.');
     }
     this.throttle.succeeded(dto.email, client.address);

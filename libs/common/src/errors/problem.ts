@@ -50,6 +50,7 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   409: ErrorCode.CONFLICT,
   412: ErrorCode.PRECONDITION_FAILED,
   413: ErrorCode.PAYLOAD_TOO_LARGE,
+  414: ErrorCode.URI_TOO_LONG,
   415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
   422: ErrorCode.UNPROCESSABLE,
   429: ErrorCode.RATE_LIMITED,
@@ -62,6 +63,7 @@ const FRAMEWORK_DETAIL: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: 'No such route.',
   METHOD_NOT_ALLOWED: 'This method is not allowed here.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  URI_TOO_LONG: 'A path segment or the URL is too long.',
   UNSUPPORTED_MEDIA_TYPE: 'Send the body as application/json.',
 };
 

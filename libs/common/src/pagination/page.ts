@@ -3,13 +3,16 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export const MAX_PER_PAGE = 100;
+/** Keeps OFFSET a plain integer the database accepts, whatever number a client sends. */
+export const MAX_PAGE = 1_000_000;
 
 export class PageQueryDto {
-  @ApiProperty({ required: false, minimum: 1, default: 1, example: 1 })
+  @ApiProperty({ required: false, minimum: 1, maximum: MAX_PAGE, default: 1, example: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_PAGE)
   page: number = 1;
 
   @ApiProperty({ required: false, minimum: 1, maximum: MAX_PER_PAGE, default: 20, example: 20 })

@@ -30,6 +30,14 @@ export class FixedWindowLimiter {
     return { allowed, retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
   }
 
+  /** Whether a hit now would be allowed, without counting one. */
+  peek(key: string): LimitDecision {
+    const now = this.now();
+    const window = this.windows.get(key);
+    if (!window || window.resetAt <= now || window.count < this.limit) return { allowed: true, retryAfterSeconds: 0 };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
+  }
+
   reset(key: string): void {
     this.windows.delete(key);
   }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
+import { IsOptionalNotNull, SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
 import { type Role, ROLES } from '../roles/roles';
 import type { ProjectWithRole } from './projects.repository';
 
@@ -29,14 +29,14 @@ export class CreateProjectDto {
 
 export class UpdateProjectDto {
   @ApiPropertyOptional({ example: 'analytics-eu' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Transform(lowercase)
   @IsString()
   @Matches(SLUG_PATTERN, { message: `slug ${SLUG_MESSAGE}` })
   slug?: string;
 
   @ApiPropertyOptional({ example: 'Analytics (EU)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
