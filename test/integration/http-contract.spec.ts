@@ -359,6 +359,15 @@ for (const driver of DRIVERS) {
         { type: 'apiKey', in: 'header' },
       );
       assert.equal(doc.components.securitySchemes.apiKey.name, 'X-API-Key');
+      assert.deepEqual(doc.security, [{ bearer: [] }, { apiKey: [] }]);
+      // Routes that need no credentials say so, so Swagger UI sends none.
+      for (const [route, method] of [
+        ['/api/v1/auth/login', 'post'],
+        ['/api/v1/health', 'get'],
+      ]) {
+        assert.deepEqual(doc.paths[route][method].security, [], route);
+      }
+      assert.equal(doc.paths['/api/v1/projects'].get.security, undefined);
 
       const expected: Record<string, string[]> = {
         '/auth/login': ['post'],

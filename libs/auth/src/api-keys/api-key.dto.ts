@@ -1,3 +1,4 @@
+import { PageDtoOf } from '@switchboard/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { type Scope, SCOPES } from '../scopes/scopes';
@@ -41,10 +42,7 @@ export class CreatedApiKeyDto extends ApiKeyDto {
   key: string;
 }
 
-export class ApiKeyPageDto {
-  @ApiProperty({ type: [ApiKeyDto] }) data: ApiKeyDto[];
-  @ApiProperty({ example: { total: 1, page: 1, perPage: 20 } }) meta: { total: number; page: number; perPage: number };
-}
+export class ApiKeyPageDto extends PageDtoOf(ApiKeyDto) {}
 
 export const toApiKeyDto = (key: ApiKeyEntity): ApiKeyDto => ({
   id: key.id,

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptionalNotNull } from '@switchboard/common';
+import { IsOptionalNotNull, PageDtoOf } from '@switchboard/common';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { UserEntity } from './user.entity';
@@ -71,10 +71,7 @@ export class UserDto {
   @ApiProperty({ example: '2026-11-22T09:30:00.000Z', nullable: true, type: String }) lastLoginAt: string | null;
 }
 
-export class UserPageDto {
-  @ApiProperty({ type: [UserDto] }) data: UserDto[];
-  @ApiProperty({ example: { total: 1, page: 1, perPage: 20 } }) meta: { total: number; page: number; perPage: number };
-}
+export class UserPageDto extends PageDtoOf(UserDto) {}
 
 export const toUserDto = (user: UserEntity): UserDto => ({
   id: user.id,

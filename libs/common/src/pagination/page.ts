@@ -1,3 +1,4 @@
+import type { Type as Class } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -33,6 +34,16 @@ export class PageMetaDto {
 export interface Page<T> {
   data: T[];
   meta: PageMetaDto;
+}
+
+/** The documented `{data, meta}` envelope of a list of `item`, named e.g. `UserPageDto`. */
+export function PageDtoOf<T>(item: Class<T>): Class<Page<T>> {
+  class PageOf implements Page<T> {
+    @ApiProperty({ type: [item] }) data: T[];
+    @ApiProperty({ type: PageMetaDto }) meta: PageMetaDto;
+  }
+  Object.defineProperty(PageOf, 'name', { value: item.name.replace(/Dto$/, 'PageDto') });
+  return PageOf;
 }
 
 export interface PageWindow {

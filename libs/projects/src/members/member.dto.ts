@@ -1,3 +1,4 @@
+import { PageDtoOf } from '@switchboard/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { type Role, ROLES } from '../roles/roles';
@@ -18,10 +19,7 @@ export class MemberDto {
   @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) updatedAt: string;
 }
 
-export class MemberPageDto {
-  @ApiProperty({ type: [MemberDto] }) data: MemberDto[];
-  @ApiProperty({ example: { total: 1, page: 1, perPage: 20 } }) meta: { total: number; page: number; perPage: number };
-}
+export class MemberPageDto extends PageDtoOf(MemberDto) {}
 
 export const toMemberDto = (row: MemberRow): MemberDto => ({
   userId: row.userId,

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { IsOptionalNotNull, SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
+import { IsOptionalNotNull, SLUG_MESSAGE, SLUG_PATTERN, PageDtoOf } from '@switchboard/common';
 import { type Role, ROLES } from '../roles/roles';
 import type { ProjectWithRole } from './projects.repository';
 
@@ -60,10 +60,7 @@ export class ProjectDto {
   @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) updatedAt: string;
 }
 
-export class ProjectPageDto {
-  @ApiProperty({ type: [ProjectDto] }) data: ProjectDto[];
-  @ApiProperty({ example: { total: 1, page: 1, perPage: 20 } }) meta: { total: number; page: number; perPage: number };
-}
+export class ProjectPageDto extends PageDtoOf(ProjectDto) {}
 
 export const toProjectDto = (project: ProjectWithRole): ProjectDto => ({
   id: project.id,
