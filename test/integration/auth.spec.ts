@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
+import { DataSource } from 'typeorm';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
 
 const VIEWER_SCOPES = ['projects:read', 'connections:read', 'credentials:read'];
@@ -239,6 +240,19 @@ for (const driver of DRIVERS) {
         expectProblem(await refresh(`sbr_${sessionId}_${'A'.repeat(43)}`), 401, 'INVALID_REFRESH_TOKEN');
         assert.equal((await me(pair.accessToken)).status, 200);
         assert.equal((await refresh(pair.refreshToken)).status, 200);
+      });
+
+      it('refuses an expired session and removes it at the next sign-in', async () => {
+        const pair = (await login(ADMIN_EMAIL, ADMIN_PASSWORD)).body;
+        const sessionId = decodeJwt(pair.accessToken).sid as string;
+        const dataSource = t.app.get(DataSource);
+        const param = t.driver === 'postgres' ? '$1' : '?';
+        await dataSource.query(`UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ${param}`, [sessionId]);
+        expectProblem(await refresh(pair.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
+        expectUnauthorized(await me(pair.accessToken));
+        assert.equal((await login(ADMIN_EMAIL, ADMIN_PASSWORD)).status, 200);
+        const left = await dataSource.query(`SELECT id FROM sessions WHERE id = ${param}`, [sessionId]);
+        assert.equal(left.length, 0);
       });
 
       it('rotates repeatedly, each token usable exactly once', async () => {

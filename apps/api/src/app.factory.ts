@@ -36,6 +36,8 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),
+    // Let the caller decide: main prints one line and exits, tests see the error.
+    abortOnError: false,
   });
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(createValidationPipe());

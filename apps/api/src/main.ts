@@ -21,4 +21,8 @@ async function main(): Promise<void> {
   logger.log({ port: config.port, host: config.host, database: config.database.driver }, `Switchboard listening; API docs at /docs`);
 }
 
-void main();
+main().catch((error: unknown) => {
+  // Already logged by the framework where it has more context; leave one plain line and a failing exit code.
+  process.stderr.write(`switchboard: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -43,6 +43,15 @@ export class SessionsRepository {
     return result.affected === 1;
   }
 
+  /** Keeps the table bounded: a user's expired sessions are useless once their refresh tokens are. */
+  async deleteExpiredForUser(userId: string, now: Date): Promise<void> {
+    await this.sessions
+      .createQueryBuilder()
+      .delete()
+      .where('user_id = :userId AND expires_at < :now', { userId, now: now.toISOString() })
+      .execute();
+  }
+
   async revoke(id: string, reason: string, now: Date): Promise<void> {
     await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: now, revokedReason: reason });
   }

@@ -1,6 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@switchboard/common';
-import { Inject } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 
 export const JWT_ALGORITHM = 'HS256' as const;

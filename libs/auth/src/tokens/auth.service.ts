@@ -43,6 +43,7 @@ export class AuthService {
     this.throttle.succeeded(dto.email, client.address);
     const now = new Date();
     await this.users.update(user.id, { lastLoginAt: now });
+    await this.sessions.deleteExpiredForUser(user.id, now);
     const sessionId = uuidv7();
     const secret = randomBase62(43);
     await this.sessions.insert({

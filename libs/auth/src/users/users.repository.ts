@@ -35,10 +35,6 @@ export class UsersRepository {
     return this.users.count();
   }
 
-  countActiveAdmins(): Promise<number> {
-    return this.users.countBy({ isAdmin: true, disabled: false });
-  }
-
   async insert(user: UserWithPassword): Promise<UserEntity> {
     try {
       await this.users.insert(user);

@@ -1,8 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { UsersService } from '@switchboard/auth';
 import { APP_CONFIG, AppConfig, AppError, ErrorCode, uuidv7 } from '@switchboard/common';
 import { randomBase62 } from '@switchboard/crypto';
-import { Inject } from '@nestjs/common';
 import { ProjectsRepository } from '../projects/projects.repository';
 
 export const DEFAULT_PROJECT_SLUG = 'default';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { PageWindow } from '@switchboard/common';
+import { isUniqueViolation } from '@switchboard/database';
 import { Repository } from 'typeorm';
 import type { Role } from '../roles/roles';
 import { MembershipEntity } from './membership.entity';
@@ -55,9 +56,15 @@ export class MembershipsRepository {
   }
 
   async upsert(projectId: string, userId: string, role: Role, now: Date): Promise<void> {
-    const existing = await this.find(projectId, userId);
-    if (existing) await this.memberships.update({ projectId, userId }, { role, updatedAt: now });
-    else await this.memberships.insert({ projectId, userId, role, createdAt: now, updatedAt: now });
+    const updated = await this.memberships.update({ projectId, userId }, { role, updatedAt: now });
+    if (updated.affected) return;
+    try {
+      await this.memberships.insert({ projectId, userId, role, createdAt: now, updatedAt: now });
+    } catch (error) {
+      // A concurrent PUT added the member first: this one's role wins, as if it came second.
+      if (!isUniqueViolation(error)) throw error;
+      await this.memberships.update({ projectId, userId }, { role, updatedAt: now });
+    }
   }
 
   async delete(projectId: string, userId: string): Promise<void> {
