@@ -344,6 +344,16 @@ for (const driver of DRIVERS) {
       assert.match(reply.headers.get('content-type') ?? '', /^text\/html/);
       assert.match(reply.text, /swagger-ui/i);
       assert.match(reply.text, /<title>Switchboard API<\/title>/);
+      // Every asset the page loads is served, so the UI renders rather than showing a blank page.
+      const assets = [...reply.text.matchAll(/(?:src|href)="\.\/(docs\/[^"]+)"/g)].map((match) => match[1]);
+      assert.ok(
+        assets.some((asset) => asset.endsWith('swagger-ui-bundle.js')),
+        assets.join(', '),
+      );
+      for (const asset of assets) assert.equal((await t.call('GET', `/${asset}`)).status, 200, asset);
+      const slash = await fetch(`${t.baseUrl}/docs/`, { redirect: 'manual' });
+      assert.equal(slash.status, 301);
+      assert.equal(slash.headers.get('location'), '/docs');
     });
 
     it('serves an OpenAPI 3 document declaring both schemes and documenting every route', async () => {

@@ -19,6 +19,13 @@ export function setupSwagger(app: NestFastifyApplication): void {
     .addSecurityRequirements('apiKey')
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
+  // Swagger UI's assets are relative to /docs: from /docs/ they would 404 and show a blank page.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      if (request.url === `/${DOCS_PATH}/`) await reply.redirect(`/${DOCS_PATH}`, 301);
+    });
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: `${DOCS_PATH}/openapi.json`,
     yamlDocumentUrl: `${DOCS_PATH}/openapi.yaml`,
