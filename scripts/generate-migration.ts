@@ -6,13 +6,16 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AUDIT_ENTITIES } from '@switchboard/audit';
 import { AUTH_ENTITIES } from '@switchboard/auth';
+import { CONNECTION_ENTITIES } from '@switchboard/connections';
+import { CREDENTIAL_ENTITIES } from '@switchboard/credentials';
 import { createDataSource, dataSourceOptions } from '@switchboard/database';
 import { PROJECT_ENTITIES } from '@switchboard/projects';
 import type { DataSource } from 'typeorm';
 import { startPostgres } from '../test/support/postgres';
 
-const ENTITIES = [...AUTH_ENTITIES, ...PROJECT_ENTITIES];
+const ENTITIES = [...AUTH_ENTITIES, ...PROJECT_ENTITIES, ...AUDIT_ENTITIES, ...CREDENTIAL_ENTITIES, ...CONNECTION_ENTITIES];
 // Run from the repository root: the sources are written, not the compiled copies.
 const MIGRATIONS_DIR = path.join(process.cwd(), 'libs', 'database', 'src', 'migrations');
 

@@ -1,16 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '@switchboard/audit';
 import { AuthModule } from '@switchboard/auth';
 import { AppConfig, ConfigModule } from '@switchboard/common';
 import { CryptoModule } from '@switchboard/crypto';
 import { DatabaseModule } from '@switchboard/database';
 import { ProjectsModule } from '@switchboard/projects';
+import { ConnectionsModule } from '@switchboard/connections';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CryptoModule, DatabaseModule, AuthModule, ProjectsModule],
+      imports: [ConfigModule.forRoot(config), CryptoModule, DatabaseModule, AuditModule, AuthModule, ProjectsModule, ConnectionsModule],
     };
   }
 }

@@ -10,3 +10,4 @@ export * from './api-keys/api-key.dto';
 export * from './api-keys/api-keys.service';
 export * from './guards/instance-admin.guard';
 export * from './auth.module';
+export * from './actor';

@@ -7,6 +7,7 @@ import { toProblem } from './errors/problem';
 import { isSlug } from './ids/slug';
 import { isUuid, uuidv7 } from './ids/uuid';
 import { REDACTED, scrub } from './logging/logger';
+import { parseIfMatch } from './http/versioning';
 import { FixedWindowLimiter } from './rate-limit/fixed-window-limiter';
 import { flattenValidationErrors } from './validation/validation';
 
@@ -115,5 +116,15 @@ describe('FixedWindowLimiter', () => {
     const limiter = new FixedWindowLimiter(1, 60_000, 10, () => 0);
     for (let i = 0; i < 1000; i++) limiter.hit(`k${i}`);
     assert.ok((limiter as unknown as { windows: Map<string, unknown> }).windows.size <= 10);
+  });
+});
+
+describe('parseIfMatch', () => {
+  it('reads strong and weak version tags, ignores * and absence, refuses the rest', () => {
+    assert.equal(parseIfMatch('"3"'), 3);
+    assert.equal(parseIfMatch('W/"12"'), 12);
+    assert.equal(parseIfMatch(undefined), undefined);
+    assert.equal(parseIfMatch('*'), undefined);
+    for (const bad of ['3', '"x"', '"1", "2"', '']) assert.throws(() => parseIfMatch(bad), /If-Match/);
   });
 });

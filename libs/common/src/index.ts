@@ -16,3 +16,4 @@ export * from './ids/parse-id.pipe';
 export * from './http/public.decorator';
 export * from './validation/optional';
 export * from './http/request-hooks';
+export * from './http/versioning';

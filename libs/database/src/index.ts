@@ -4,3 +4,4 @@ export * from './data-source-options';
 export * from './database.module';
 export * from './health/database.health';
 export * from './health/health.controller';
+export * from './json-row';

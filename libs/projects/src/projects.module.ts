@@ -4,6 +4,7 @@ import { AuthModule } from '@switchboard/auth';
 import { ProjectAccessGuard } from './access/project-access.guard';
 import { ProjectAccessService } from './access/project-access.service';
 import { ProjectApiKeysController } from './api-keys/project-api-keys.controller';
+import { AuditEventsController } from './audit/audit-events.controller';
 import { FirstRunService } from './bootstrap/first-run.service';
 import { MeController } from './me/me.controller';
 import { MeService } from './me/me.service';
@@ -20,7 +21,7 @@ export const PROJECT_ENTITIES = [ProjectEntity, MembershipEntity];
 
 @Module({
   imports: [AuthModule, TypeOrmModule.forFeature(PROJECT_ENTITIES)],
-  controllers: [ProjectsController, MembersController, ProjectApiKeysController, MeController],
+  controllers: [ProjectsController, MembersController, ProjectApiKeysController, MeController, AuditEventsController],
   providers: [
     ProjectsRepository,
     MembershipsRepository,

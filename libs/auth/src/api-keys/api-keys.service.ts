@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
 import { randomBase62, sha256Hex } from '@switchboard/crypto';
 import type { Scope } from '../scopes/scopes';
@@ -17,10 +18,13 @@ export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_
 export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
 
-  constructor(private readonly keys: ApiKeysRepository) {}
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly audit: AuditService,
+  ) {}
 
   /** `grantable`: the creator's own scopes in the project; a key never holds more. */
-  async create(projectId: string, creatorId: string, grantable: readonly Scope[], dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+  async create(projectId: string, actor: AuditActor, grantable: readonly Scope[], dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     const beyond = dto.scopes.filter((scope) => !grantable.includes(scope));
     if (beyond.length) throw forbidden(`You cannot grant scopes you do not hold: ${beyond.join(', ')}.`);
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
@@ -37,11 +41,18 @@ export class ApiKeysService {
       prefix: key.slice(0, SHOWN_PREFIX_CHARS),
       keyHash: sha256Hex(key),
       scopes: [...new Set(dto.scopes)],
-      createdBy: creatorId,
+      createdBy: actor.userId!,
       createdAt: new Date(),
       expiresAt,
       revokedAt: null,
       lastUsedAt: null,
+    });
+    await this.audit.record({
+      actor,
+      projectId,
+      action: 'api_key.create',
+      target: { type: 'api_key', id: saved.id, name: saved.name },
+      details: { scopes: saved.scopes, prefix: saved.prefix, expiresAt: saved.expiresAt?.toISOString() ?? null },
     });
     return { ...toApiKeyDto(saved), key };
   }
@@ -51,10 +62,12 @@ export class ApiKeysService {
     return toPage(rows, total, query, toApiKeyDto);
   }
 
-  async revoke(projectId: string, id: string): Promise<void> {
+  async revoke(projectId: string, id: string, actor: AuditActor): Promise<void> {
     const key = await this.keys.findInProject(projectId, id);
     if (!key) throw notFound('API key');
-    await this.keys.revokeInProject(projectId, id, new Date());
+    if (await this.keys.revokeInProject(projectId, id, new Date())) {
+      await this.audit.record({ actor, projectId, action: 'api_key.revoke', target: { type: 'api_key', id, name: key.name } });
+    }
   }
 
   /** The live key behind a presented token, or null: unknown, revoked, expired or creator disabled. */

@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import type { AuditActor } from '@switchboard/audit';
+import { CurrentActor } from '../actor';
 import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, Public } from '@switchboard/common';
-import type { FastifyRequest } from 'fastify';
 
 import { AuthService } from './auth.service';
 import { LoginDto, RefreshTokenDto, TokenPairDto } from './token.dto';
@@ -19,8 +20,8 @@ export class AuthController {
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 429)
-  login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
-    return this.auth.login(dto, { address: request.ip, userAgent: request.headers['user-agent'] });
+  login(@Body() dto: LoginDto, @CurrentActor() actor: AuditActor, @Headers('user-agent') userAgent?: string): Promise<TokenPairDto> {
+    return this.auth.login(dto, { actor, userAgent });
   }
 
   @Post('refresh')
@@ -31,8 +32,8 @@ export class AuthController {
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401)
-  refresh(@Body() dto: RefreshTokenDto): Promise<TokenPairDto> {
-    return this.auth.refresh(dto.refreshToken);
+  refresh(@Body() dto: RefreshTokenDto, @CurrentActor() actor: AuditActor): Promise<TokenPairDto> {
+    return this.auth.refresh(dto.refreshToken, actor);
   }
 
   @Post('logout')
@@ -40,7 +41,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End the session behind a refresh token' })
   @ApiNoContentResponse({ description: 'Signed out (also when the token was already invalid).' })
   @ApiProblems(400)
-  logout(@Body() dto: RefreshTokenDto): Promise<void> {
-    return this.auth.logout(dto.refreshToken);
+  logout(@Body() dto: RefreshTokenDto, @CurrentActor() actor: AuditActor): Promise<void> {
+    return this.auth.logout(dto.refreshToken, actor);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode, uuidv7 } from '@switchboard/common';
 import { constantTimeEqual, PasswordHasher, randomBase62, sha256Hex } from '@switchboard/crypto';
 import { SessionsRepository } from '../sessions/sessions.repository';
@@ -15,7 +16,7 @@ const invalidRefresh = () =>
   new AppError(ErrorCode.INVALID_REFRESH_TOKEN, 'The refresh token is invalid, expired or revoked; sign in again.');
 
 export interface ClientInfo {
-  address: string;
+  actor: AuditActor;
   userAgent?: string;
 }
 
@@ -27,20 +28,28 @@ export class AuthService {
     private readonly passwords: PasswordHasher,
     private readonly accessTokens: AccessTokens,
     private readonly throttle: LoginThrottle,
+    private readonly audit: AuditService,
   ) {}
 
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
-    this.throttle.check(dto.email, client.address);
+    const address = client.actor.ip ?? 'unknown';
+    this.throttle.check(dto.email, address);
     const user = await this.users.findWithPasswordByEmail(dto.email);
     const valid = user
       ? await this.passwords.verify(user.passwordHash, dto.password)
       : await this.passwords.verifyAgainstNothing(dto.password);
     // One answer for unknown, wrong and disabled, so accounts cannot be enumerated.
     if (!user || !valid || user.disabled) {
-      this.throttle.failed(dto.email, client.address);
+      this.throttle.failed(dto.email, address);
+      await this.audit.record({
+        actor: { ...client.actor, label: dto.email },
+        action: 'auth.login',
+        target: { type: 'user', id: user?.id, name: dto.email },
+        outcome: 'failure',
+      });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong, or the account is disabled.');
     }
-    this.throttle.succeeded(dto.email, client.address);
+    this.throttle.succeeded(dto.email, address);
     const now = new Date();
     await this.users.update(user.id, { lastLoginAt: now });
     await this.sessions.deleteExpiredForUser(user.id, now);
@@ -59,11 +68,16 @@ export class AuthService {
       revokedReason: null,
       userAgent: client.userAgent?.slice(0, 300) ?? null,
     });
+    await this.audit.record({
+      actor: { ...client.actor, type: 'user', userId: user.id, label: user.email },
+      action: 'auth.login',
+      target: { type: 'user', id: user.id, name: user.email },
+    });
     return this.pair(user.id, sessionId, secret);
   }
 
   /** Rotates the refresh token. Presenting a superseded one means it leaked: the session ends. */
-  async refresh(refreshToken: string): Promise<TokenPairDto> {
+  async refresh(refreshToken: string, actor: AuditActor): Promise<TokenPairDto> {
     const parsed = REFRESH_PATTERN.exec(refreshToken);
     if (!parsed) throw invalidRefresh();
     const [, sessionId, secret] = parsed;
@@ -75,7 +89,7 @@ export class AuthService {
       // Only the token this one replaced proves a leak; any other value is a bad guess at a
       // session id (visible in access tokens) and must not let its holder sign the user out.
       if (session.previousTokenHash && constantTimeEqual(presentedHash, session.previousTokenHash)) {
-        await this.sessions.revoke(session.id, 'reuse-detected', now);
+        await this.revokeForReuse(session.id, session.userId, actor, now);
       }
       throw invalidRefresh();
     }
@@ -85,20 +99,35 @@ export class AuthService {
     const rotated = await this.sessions.rotate(session.id, presentedHash, sha256Hex(nextSecret), session.generation, now);
     if (!rotated) {
       // Lost a race with another use of the same token: that is reuse too.
-      await this.sessions.revoke(session.id, 'reuse-detected', now);
+      await this.revokeForReuse(session.id, session.userId, actor, now);
       throw invalidRefresh();
     }
     return this.pair(user.id, session.id, nextSecret);
   }
 
   /** Ends the session; idempotent, and silent about tokens it does not know. */
-  async logout(refreshToken: string): Promise<void> {
+  async logout(refreshToken: string, actor: AuditActor): Promise<void> {
     const parsed = REFRESH_PATTERN.exec(refreshToken);
     if (!parsed) return;
     const session = await this.sessions.findWithHash(parsed[1]);
     if (session && constantTimeEqual(sha256Hex(parsed[2]), session.tokenHash)) {
       await this.sessions.revoke(session.id, 'logout', new Date());
+      await this.audit.record({
+        actor: { ...actor, type: 'user', userId: session.userId },
+        action: 'auth.logout',
+        target: { type: 'session', id: session.id },
+      });
     }
+  }
+
+  private async revokeForReuse(sessionId: string, userId: string, actor: AuditActor, now: Date): Promise<void> {
+    await this.sessions.revoke(sessionId, 'reuse-detected', now);
+    await this.audit.record({
+      actor: { ...actor, userId },
+      action: 'auth.refresh_reuse',
+      target: { type: 'session', id: sessionId },
+      outcome: 'denied',
+    });
   }
 
   private pair(userId: string, sessionId: string, secret: string): TokenPairDto {

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
 import { InstanceAdminOnly } from '../guards/instance-admin.guard';
-import { CurrentPrincipal, type Principal } from '../principal';
+import type { AuditActor } from '@switchboard/audit';
+import { CurrentActor } from '../actor';
 import { CreateUserDto, UpdateUserDto, UserDto, UserPageDto } from './user.dto';
 import { UsersService } from './users.service';
 
@@ -25,8 +26,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user (instance admins)' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiProblems(400, 409)
-  create(@Body() dto: CreateUserDto): Promise<UserDto> {
-    return this.users.create(dto);
+  create(@CurrentActor() actor: AuditActor, @Body() dto: CreateUserDto): Promise<UserDto> {
+    return this.users.create(actor, dto);
   }
 
   @Get(':id')
@@ -42,11 +43,11 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404, 409)
   update(
-    @CurrentPrincipal() actor: Principal,
+    @CurrentActor() actor: AuditActor,
     @Param('id', new ParseIdPipe('User')) id: string,
     @Body() dto: UpdateUserDto,
   ): Promise<UserDto> {
-    return this.users.update(actor.userId, id, dto);
+    return this.users.update(actor, id, dto);
   }
 
   @Delete(':id')
@@ -54,7 +55,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Delete a user, with their memberships, sessions and API keys' })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblems(404, 409)
-  delete(@CurrentPrincipal() actor: Principal, @Param('id', new ParseIdPipe('User')) id: string): Promise<void> {
-    return this.users.delete(actor.userId, id);
+  delete(@CurrentActor() actor: AuditActor, @Param('id', new ParseIdPipe('User')) id: string): Promise<void> {
+    return this.users.delete(actor, id);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
 import { conflict, notFound, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
 import { PasswordHasher } from '@switchboard/crypto';
 import { SessionsRepository } from '../sessions/sessions.repository';
@@ -12,6 +13,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly passwords: PasswordHasher,
+    private readonly audit: AuditService,
   ) {}
 
   async list(query: PageQueryDto): Promise<Page<UserDto>> {
@@ -23,8 +25,15 @@ export class UsersService {
     return toUserDto(await this.require(id));
   }
 
-  async create(dto: CreateUserDto): Promise<UserDto> {
-    return toUserDto(await this.createEntity(dto));
+  async create(actor: AuditActor, dto: CreateUserDto): Promise<UserDto> {
+    const user = await this.createEntity(dto);
+    await this.audit.record({
+      actor,
+      action: 'user.create',
+      target: { type: 'user', id: user.id, name: user.email },
+      details: { isAdmin: user.isAdmin },
+    });
+    return toUserDto(user);
   }
 
   /** Also used by first-run bootstrap, which needs the entity. */
@@ -43,9 +52,9 @@ export class UsersService {
     });
   }
 
-  async update(actorId: string, id: string, dto: UpdateUserDto): Promise<UserDto> {
+  async update(actor: AuditActor, id: string, dto: UpdateUserDto): Promise<UserDto> {
     const user = await this.require(id);
-    if (id === actorId && (dto.isAdmin === false || dto.disabled === true)) {
+    if (id === actor.userId && (dto.isAdmin === false || dto.disabled === true)) {
       throw conflict('You cannot disable yourself or drop your own admin rights; ask another admin.');
     }
     const now = new Date();
@@ -59,13 +68,20 @@ export class UsersService {
     if (dto.password !== undefined || (dto.disabled && !user.disabled)) {
       await this.sessions.revokeAllForUser(id, dto.disabled ? 'user-disabled' : 'password-changed', now);
     }
+    await this.audit.record({
+      actor,
+      action: 'user.update',
+      target: { type: 'user', id, name: user.email },
+      details: { fields: Object.keys(dto).filter((field) => dto[field as keyof UpdateUserDto] !== undefined) },
+    });
     return this.get(id);
   }
 
-  async delete(actorId: string, id: string): Promise<void> {
-    await this.require(id);
-    if (id === actorId) throw conflict('You cannot delete your own account; ask another admin.');
+  async delete(actor: AuditActor, id: string): Promise<void> {
+    const user = await this.require(id);
+    if (id === actor.userId) throw conflict('You cannot delete your own account; ask another admin.');
     await this.users.delete(id);
+    await this.audit.record({ actor, action: 'user.delete', target: { type: 'user', id, name: user.email } });
   }
 
   hasAnyUser(): Promise<boolean> {

@@ -17,6 +17,7 @@ export const ErrorCode = {
   UNSUPPORTED_OPERATION: 'UNSUPPORTED_OPERATION',
   RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  SECRETS_UNREADABLE: 'SECRETS_UNREADABLE',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 
@@ -40,6 +41,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_OPERATION: 422,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
+  SECRETS_UNREADABLE: 500,
   SERVICE_UNAVAILABLE: 503,
 };
 
@@ -61,5 +63,6 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   UNSUPPORTED_OPERATION: 'Unsupported operation',
   RATE_LIMITED: 'Too many requests',
   INTERNAL_ERROR: 'Internal error',
+  SECRETS_UNREADABLE: 'Secrets unreadable',
   SERVICE_UNAVAILABLE: 'Service unavailable',
 };

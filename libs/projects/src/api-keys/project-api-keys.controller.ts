@@ -1,14 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import {
-  ApiKeyDto,
-  ApiKeyPageDto,
-  ApiKeysService,
-  CreateApiKeyDto,
-  CreatedApiKeyDto,
-  CurrentPrincipal,
-  type Principal,
-} from '@switchboard/auth';
+import { ApiKeyDto, ApiKeyPageDto, ApiKeysService, CreateApiKeyDto, CreatedApiKeyDto, CurrentActor } from '@switchboard/auth';
+import type { AuditActor } from '@switchboard/audit';
 import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
@@ -36,11 +29,11 @@ export class ProjectApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiProblems(400)
   create(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Body() dto: CreateApiKeyDto,
   ): Promise<CreatedApiKeyDto> {
-    return this.apiKeys.create(access.project.id, principal.userId, access.scopes, dto);
+    return this.apiKeys.create(access.project.id, actor, access.scopes, dto);
   }
 
   @Delete(':id')
@@ -49,7 +42,11 @@ export class ProjectApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key; it stops working at once' })
   @ApiParam({ name: 'id', example: '0193a5b2-5a8e-7c1f-9d2e-3b4c5d6e7f80' })
   @ApiNoContentResponse({ description: 'Revoked (also when it already was).' })
-  revoke(@CurrentProject() access: ProjectAccess, @Param('id', new ParseIdPipe('API key')) id: string): Promise<void> {
-    return this.apiKeys.revoke(access.project.id, id);
+  revoke(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('id', new ParseIdPipe('API key')) id: string,
+  ): Promise<void> {
+    return this.apiKeys.revoke(access.project.id, id, actor);
   }
 }

@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuditActor } from '@switchboard/audit';
+import { CurrentActor } from '@switchboard/auth';
 import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
@@ -30,11 +32,12 @@ export class MembersController {
   @ApiOkResponse({ type: MemberDto })
   @ApiProblems(400, 409)
   put(
+    @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('userId', new ParseIdPipe('User')) userId: string,
     @Body() dto: PutMemberDto,
   ): Promise<MemberDto> {
-    return this.members.put(access, userId, dto.role);
+    return this.members.put(actor, access, userId, dto.role);
   }
 
   @Delete(':userId')
@@ -44,7 +47,11 @@ export class MembersController {
   @ApiParam({ name: 'userId', example: '0193a5b2-0000-7000-8000-000000000002' })
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiProblems(409)
-  remove(@CurrentProject() access: ProjectAccess, @Param('userId', new ParseIdPipe('Member')) userId: string): Promise<void> {
-    return this.members.remove(access, userId);
+  remove(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('userId', new ParseIdPipe('Member')) userId: string,
+  ): Promise<void> {
+    return this.members.remove(actor, access, userId);
   }
 }

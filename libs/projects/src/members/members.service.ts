@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
 import { UsersRepository } from '@switchboard/auth';
 import { conflict, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage } from '@switchboard/common';
 import type { ProjectAccess } from '../access/project-access';
@@ -11,6 +12,7 @@ export class MembersService {
   constructor(
     private readonly memberships: MembershipsRepository,
     private readonly users: UsersRepository,
+    private readonly audit: AuditService,
   ) {}
 
   async list(access: ProjectAccess, query: PageQueryDto): Promise<Page<MemberDto>> {
@@ -19,7 +21,7 @@ export class MembersService {
   }
 
   /** Adds the user or changes their role. Only owners grant or take away ownership. */
-  async put(access: ProjectAccess, userId: string, role: Role): Promise<MemberDto> {
+  async put(actor: AuditActor, access: ProjectAccess, userId: string, role: Role): Promise<MemberDto> {
     const user = await this.users.findById(userId);
     if (!user) throw notFound('User');
     const current = await this.memberships.find(access.project.id, userId);
@@ -28,15 +30,29 @@ export class MembersService {
     const now = new Date();
     await this.memberships.upsert(access.project.id, userId, role, now);
     const saved = (await this.memberships.find(access.project.id, userId))!;
+    await this.audit.record({
+      actor,
+      projectId: access.project.id,
+      action: 'member.put',
+      target: { type: 'user', id: userId, name: user.email },
+      details: { role, previousRole: current?.role ?? null },
+    });
     return toMemberDto({ userId, email: user.email, name: user.name, role, createdAt: saved.createdAt, updatedAt: saved.updatedAt });
   }
 
-  async remove(access: ProjectAccess, userId: string): Promise<void> {
+  async remove(actor: AuditActor, access: ProjectAccess, userId: string): Promise<void> {
     const current = await this.memberships.find(access.project.id, userId);
     if (!current) throw notFound('Member');
     this.assertMayChange(access, current.role);
     if (current.role === 'owner') await this.assertNotLastOwner(access);
     await this.memberships.delete(access.project.id, userId);
+    await this.audit.record({
+      actor,
+      projectId: access.project.id,
+      action: 'member.remove',
+      target: { type: 'user', id: userId },
+      details: { previousRole: current.role },
+    });
   }
 
   private assertMayChange(access: ProjectAccess, from?: Role, to?: Role): void {

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, type Principal } from '@switchboard/auth';
+import type { AuditActor } from '@switchboard/audit';
+import { CurrentActor, CurrentPrincipal, type Principal } from '@switchboard/auth';
 import { ApiProblems, Page, PageQueryDto } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
@@ -24,8 +25,8 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Create a project; you become its owner', description: 'Signed-in users only, not API keys.' })
   @ApiCreatedResponse({ type: ProjectDto })
   @ApiProblems(400, 401, 403, 409)
-  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateProjectDto): Promise<ProjectDto> {
-    return this.projects.create(principal, dto);
+  create(@CurrentActor() actor: AuditActor, @Body() dto: CreateProjectDto): Promise<ProjectDto> {
+    return this.projects.create(actor, dto);
   }
 
   @Get(':project')
@@ -41,8 +42,8 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Rename a project or change its slug or description' })
   @ApiOkResponse({ type: ProjectDto })
   @ApiProblems(400, 409)
-  update(@CurrentProject() access: ProjectAccess, @Body() dto: UpdateProjectDto): Promise<ProjectDto> {
-    return this.projects.update(access, dto);
+  update(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess, @Body() dto: UpdateProjectDto): Promise<ProjectDto> {
+    return this.projects.update(actor, access, dto);
   }
 
   @Delete(':project')
@@ -50,7 +51,7 @@ export class ProjectsController {
   @ProjectScoped('projects:delete')
   @ApiOperation({ summary: 'Delete a project and everything it holds (owners only)' })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  delete(@CurrentProject() access: ProjectAccess): Promise<void> {
-    return this.projects.delete(access);
+  delete(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess): Promise<void> {
+    return this.projects.delete(actor, access);
   }
 }

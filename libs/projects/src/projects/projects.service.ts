@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
 import type { Principal } from '@switchboard/auth';
 import { forbidden, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
 import type { ProjectAccess } from '../access/project-access';
@@ -11,6 +12,7 @@ export class ProjectsService {
   constructor(
     private readonly projects: ProjectsRepository,
     private readonly access: ProjectAccessService,
+    private readonly audit: AuditService,
   ) {}
 
   async list(principal: Principal, query: PageQueryDto): Promise<Page<ProjectDto>> {
@@ -25,8 +27,8 @@ export class ProjectsService {
     return toPage(rows, total, query, (row) => toProjectDto({ ...row, role: row.role ?? (principal.isAdmin ? 'owner' : null) }));
   }
 
-  async create(principal: Principal, dto: CreateProjectDto): Promise<ProjectDto> {
-    if (principal.kind !== 'user') throw forbidden('API keys belong to one project and cannot create projects.');
+  async create(actor: AuditActor, dto: CreateProjectDto): Promise<ProjectDto> {
+    if (actor.type !== 'user' || !actor.userId) throw forbidden('API keys belong to one project and cannot create projects.');
     const now = new Date();
     const project = await this.projects.insertWithOwner(
       {
@@ -34,12 +36,18 @@ export class ProjectsService {
         slug: dto.slug,
         name: dto.name,
         description: dto.description ?? null,
-        createdBy: principal.userId,
+        createdBy: actor.userId,
         createdAt: now,
         updatedAt: now,
       },
-      principal.userId,
+      actor.userId,
     );
+    await this.audit.record({
+      actor,
+      projectId: project.id,
+      action: 'project.create',
+      target: { type: 'project', id: project.id, name: project.slug },
+    });
     return toProjectDto({ ...project, role: 'owner' });
   }
 
@@ -47,7 +55,7 @@ export class ProjectsService {
     return toProjectDto({ ...access.project, role: access.role });
   }
 
-  async update(access: ProjectAccess, dto: UpdateProjectDto): Promise<ProjectDto> {
+  async update(actor: AuditActor, access: ProjectAccess, dto: UpdateProjectDto): Promise<ProjectDto> {
     const changes = {
       ...(dto.slug !== undefined && { slug: dto.slug }),
       ...(dto.name !== undefined && { name: dto.name }),
@@ -55,10 +63,23 @@ export class ProjectsService {
       updatedAt: new Date(),
     };
     await this.projects.update(access.project.id, changes);
+    await this.audit.record({
+      actor,
+      projectId: access.project.id,
+      action: 'project.update',
+      target: { type: 'project', id: access.project.id, name: dto.slug ?? access.project.slug },
+      details: { fields: Object.keys(changes).filter((field) => field !== 'updatedAt') },
+    });
     return toProjectDto({ ...(await this.projects.findById(access.project.id))!, role: access.role });
   }
 
-  async delete(access: ProjectAccess): Promise<void> {
+  /** The project's own audit trail goes with it; the deletion itself is kept as an instance event. */
+  async delete(actor: AuditActor, access: ProjectAccess): Promise<void> {
     await this.projects.delete(access.project.id);
+    await this.audit.record({
+      actor,
+      action: 'project.delete',
+      target: { type: 'project', id: access.project.id, name: access.project.slug },
+    });
   }
 }

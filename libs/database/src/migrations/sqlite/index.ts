@@ -1,5 +1,6 @@
 import { Foundation1795340668196 } from './1795340668196-Foundation';
+import { ConnectionsCredentialsAudit1795342131948 } from './1795342131948-ConnectionsCredentialsAudit';
 
 /** In order; each runs once, at start. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const SQLITE_MIGRATIONS: Function[] = [Foundation1795340668196];
+export const SQLITE_MIGRATIONS: Function[] = [Foundation1795340668196, ConnectionsCredentialsAudit1795342131948];

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { PageWindow } from '@switchboard/common';
+import { jsonRow } from '@switchboard/database';
+import { Repository } from 'typeorm';
+import { AuditEventEntity } from './audit-event.entity';
+
+export interface AuditFilter {
+  action?: string;
+  from?: Date;
+  to?: Date;
+}
+
+@Injectable()
+export class AuditRepository {
+  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+
+  async insert(event: AuditEventEntity): Promise<void> {
+    await this.events.insert(jsonRow(event));
+  }
+
+  /** Newest first. `action` matches exactly, or a prefix when it ends with `.` (e.g. `connection.`). */
+  listInProject(projectId: string, filter: AuditFilter, window: PageWindow): Promise<[AuditEventEntity[], number]> {
+    const query = this.events.createQueryBuilder('e').where('e.project_id = :projectId', { projectId });
+    if (filter.action?.endsWith('.')) query.andWhere('e.action LIKE :prefix', { prefix: `${filter.action}%` });
+    else if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
+    if (filter.from) query.andWhere('e.created_at >= :from', { from: filter.from.toISOString() });
+    if (filter.to) query.andWhere('e.created_at < :to', { to: filter.to.toISOString() });
+    return query.orderBy('e.created_at', 'DESC').addOrderBy('e.id', 'DESC').skip(window.skip).take(window.take).getManyAndCount();
+  }
+}

@@ -1,0 +1,47 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { map, Observable } from 'rxjs';
+import { AppError } from '../errors/app-error';
+import { ErrorCode } from '../errors/error-code';
+
+export const etagOf = (version: number): string => `"${version}"`;
+
+/**
+ * The version an `If-Match` header demands: undefined when absent or `*`. Strong or weak
+ * tags are both accepted; anything else cannot match and answers 412.
+ */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
+  if (!match) throw preconditionFailed();
+  return Number(match[1]);
+}
+
+export const preconditionFailed = (): AppError =>
+  new AppError(ErrorCode.PRECONDITION_FAILED, 'The resource has changed since you read it (If-Match does not match its ETag); read it again.');
+
+/** Sets `ETag` from a returned resource's `version`, and `Location` for one just created (201). */
+@Injectable()
+export class ResourceHeadersInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    return next.handle().pipe(
+      map((body: unknown) => {
+        const resource = body as { id?: unknown; version?: unknown } | undefined;
+        if (typeof resource?.version === 'number') void reply.header('etag', etagOf(resource.version));
+        if (request.method === 'POST' && reply.statusCode === 201 && typeof resource?.id === 'string') {
+          void reply.header('location', `${collectionOf(request.url)}/${resource.id}`);
+        }
+        return body;
+      }),
+    );
+  }
+}
+
+/** POST /x/items -> /x/items; POST /x/items/{ref}/clone -> /x/items. */
+function collectionOf(url: string): string {
+  const path = url.split('?')[0];
+  return path.endsWith('/clone') ? path.replace(/\/[^/]+\/clone$/, '') : path;
+}

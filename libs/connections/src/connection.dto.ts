@@ -1,0 +1,179 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsOptionalNotNull, PageDtoOf, PageQueryDto, SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
+import { CONNECTION_TYPES, type ConnectionConfig, type ConnectionType } from '@switchboard/connectors';
+import type { SecretsUpdate } from '@switchboard/credentials';
+
+const lowercase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+const EXAMPLE_CONFIG = { host: 'db.internal', port: 5432, database: 'analytics', username: 'reader', sslMode: 'require' };
+
+/** Create, and PUT (which replaces): by `config` (+ `secrets` or `credentialId`), or by `uri`. */
+export class CreateConnectionDto {
+  @ApiProperty({ example: 'warehouse', description: 'Unique in the project; lowercase letters, digits, hyphens.' })
+  @Transform(lowercase)
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `name ${SLUG_MESSAGE}` })
+  name: string;
+
+  @ApiPropertyOptional({ enum: CONNECTION_TYPES, example: 'postgres', description: 'Required unless `uri` is given.' })
+  @IsOptional()
+  @IsIn(CONNECTION_TYPES)
+  type?: ConnectionType;
+
+  @ApiPropertyOptional({
+    example: 'postgresql://reader:s3cret@db.internal:5432/analytics?sslmode=require',
+    description: 'A connection string, parsed into config and secrets (instead of `config`).',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  uri?: string;
+
+  @ApiPropertyOptional({
+    example: EXAMPLE_CONFIG,
+    description: "Non-secret settings; see GET /connection-types/{type} for the type's schema.",
+  })
+  @IsOptional()
+  @IsObject()
+  config?: ConnectionConfig;
+
+  @ApiPropertyOptional({
+    example: { password: 's3cret' },
+    description: 'Inline secrets, stored encrypted. On updates "********" or omission keeps one, null clears it.',
+  })
+  @IsOptional()
+  @IsObject()
+  secrets?: SecretsUpdate;
+
+  @ApiPropertyOptional({
+    example: '0193a5b2-0000-7000-8000-000000000009',
+    description: 'A shared credential of this project, instead of inline secrets.',
+  })
+  @IsOptional()
+  @IsUUID()
+  credentialId?: string;
+
+  @ApiPropertyOptional({ example: 'Analytics warehouse, read-only' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({ example: true, default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ example: { team: 'data', env: 'prod' } })
+  @IsOptional()
+  @IsObject()
+  labels?: Record<string, string>;
+}
+
+/** PATCH: JSON merge patch. `config` and `labels` merge key by key (null removes one). */
+export class PatchConnectionDto {
+  @ApiPropertyOptional({ example: 'warehouse-eu' })
+  @IsOptionalNotNull()
+  @Transform(lowercase)
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `name ${SLUG_MESSAGE}` })
+  name?: string;
+
+  @ApiPropertyOptional({ example: { host: 'db2.internal' } })
+  @IsOptionalNotNull()
+  @IsObject()
+  config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: { password: 'n3w-s3cret' } })
+  @IsOptionalNotNull()
+  @IsObject()
+  secrets?: SecretsUpdate;
+
+  @ApiPropertyOptional({ example: null, nullable: true, description: 'A shared credential; null switches to inline secrets.' })
+  @ValidateIf((_: object, value: unknown) => value !== undefined && value !== null)
+  @IsUUID()
+  credentialId?: string | null;
+
+  @ApiPropertyOptional({ example: 'Moved to the EU region', nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ example: { env: 'staging', team: null } })
+  @IsOptionalNotNull()
+  @IsObject()
+  labels?: Record<string, string | null>;
+}
+
+export const CONNECTION_SORTS = ['name', '-name', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'type', '-type'] as const;
+export type ConnectionSort = (typeof CONNECTION_SORTS)[number];
+
+export class ConnectionListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: CONNECTION_TYPES, example: 'postgres' })
+  @IsOptional()
+  @IsIn(CONNECTION_TYPES)
+  type?: ConnectionType;
+
+  @ApiPropertyOptional({ example: 'warehouse', description: 'Case-insensitive, in name and description.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  search?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], example: 'true' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  enabled?: 'true' | 'false';
+
+  @ApiPropertyOptional({ enum: CONNECTION_SORTS, example: '-updatedAt', default: 'name' })
+  @IsOptional()
+  @IsIn(CONNECTION_SORTS)
+  sort?: ConnectionSort;
+}
+
+export class CloneConnectionDto {
+  @ApiProperty({ example: 'warehouse-copy' })
+  @Transform(lowercase)
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `name ${SLUG_MESSAGE}` })
+  name: string;
+}
+
+export class DeleteConnectionQueryDto {
+  @ApiPropertyOptional({ enum: ['true', 'false'], example: 'false', description: 'Delete even while consumers use it.' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  force?: 'true' | 'false';
+}
+
+export class ConnectionDto {
+  @ApiProperty({ example: '0193a5b2-5a8e-7c1f-9d2e-3b4c5d6e7f80' }) id: string;
+  @ApiProperty({ example: '0193a5b2-0000-7000-8000-000000000001' }) projectId: string;
+  @ApiProperty({ example: 'warehouse' }) name: string;
+  @ApiProperty({ enum: CONNECTION_TYPES, example: 'postgres' }) type: ConnectionType;
+  @ApiProperty({ example: 'Analytics warehouse, read-only', nullable: true, type: String }) description: string | null;
+  @ApiProperty({ example: EXAMPLE_CONFIG }) config: ConnectionConfig;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'The shared credential used, if any.' }) credentialId:
+    string | null;
+  @ApiProperty({ example: ['password'], description: 'Names of the secrets that are set.' }) secretFields: string[];
+  @ApiPropertyOptional({ example: { password: '********' }, description: 'Single reads only: masked, or values with ?reveal=true.' })
+  secrets?: Record<string, string>;
+  @ApiProperty({ example: true }) enabled: boolean;
+  @ApiProperty({ example: { team: 'data' } }) labels: Record<string, string>;
+  @ApiProperty({ example: 'postgresql://reader:********@db.internal:5432/analytics?sslmode=require', nullable: true, type: String })
+  uri: string | null;
+  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) updatedAt: string;
+  @ApiProperty({ example: '0193a5b2-0000-7000-8000-000000000002', nullable: true, type: String }) createdBy: string | null;
+}
+
+export class ConnectionPageDto extends PageDtoOf(ConnectionDto) {}

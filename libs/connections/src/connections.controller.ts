@@ -1,0 +1,139 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuditActor } from '@switchboard/audit';
+import { CurrentActor } from '@switchboard/auth';
+import { ApiProblems, Page, parseIfMatch, ResourceHeadersInterceptor } from '@switchboard/common';
+import { RevealQueryDto } from '@switchboard/credentials';
+import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
+import {
+  CloneConnectionDto,
+  ConnectionDto,
+  ConnectionListQueryDto,
+  ConnectionPageDto,
+  CreateConnectionDto,
+  DeleteConnectionQueryDto,
+  PatchConnectionDto,
+} from './connection.dto';
+import { ConnectionsService } from './connections.service';
+
+const CONNECTION_PARAM = ApiParam({ name: 'connection', description: 'Connection name or id', example: 'warehouse' });
+const IF_MATCH = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'ETag from a read; a stale one answers 412.',
+  example: '"3"',
+});
+
+@ApiTags('connections')
+@Controller('projects/:project/connections')
+@UseInterceptors(ResourceHeadersInterceptor)
+export class ConnectionsController {
+  constructor(private readonly connections: ConnectionsService) {}
+
+  @Get()
+  @ProjectScoped('connections:read')
+  @ApiOperation({ summary: 'List connections: filter by type, enabled, search; sort; page (no secrets)' })
+  @ApiOkResponse({ type: ConnectionPageDto })
+  @ApiProblems(400)
+  list(@CurrentProject() access: ProjectAccess, @Query() query: ConnectionListQueryDto): Promise<Page<ConnectionDto>> {
+    return this.connections.list(access.project.id, query);
+  }
+
+  @Post()
+  @ProjectScoped('connections:write')
+  @ApiOperation({
+    summary: 'Create a connection from config (+ inline secrets or a credentialId) or from a uri',
+    description: 'Inline secrets are encrypted into a credential the connection owns. 201 with Location and ETag.',
+  })
+  @ApiCreatedResponse({ type: ConnectionDto })
+  @ApiProblems(400, 409)
+  create(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Body() dto: CreateConnectionDto,
+  ): Promise<ConnectionDto> {
+    return this.connections.create(actor, access, dto);
+  }
+
+  @Get(':connection')
+  @ProjectScoped('connections:read')
+  @CONNECTION_PARAM
+  @ApiOperation({ summary: 'Get a connection; secrets masked, or revealed with ?reveal=true (secrets:reveal, audited)' })
+  @ApiOkResponse({ type: ConnectionDto, description: 'With an ETag header.' })
+  get(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: RevealQueryDto,
+  ): Promise<ConnectionDto> {
+    return this.connections.get(actor, access, ref, query.reveal === 'true');
+  }
+
+  @Put(':connection')
+  @ProjectScoped('connections:write')
+  @CONNECTION_PARAM
+  @IF_MATCH
+  @ApiOperation({
+    summary: 'Replace a connection',
+    description: 'Secrets omitted or "********" are kept, null clears one. Pointing it elsewhere while keeping inline secrets answers 422.',
+  })
+  @ApiOkResponse({ type: ConnectionDto })
+  @ApiProblems(400, 409, 412, 422)
+  replace(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() dto: CreateConnectionDto,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<ConnectionDto> {
+    return this.connections.replace(actor, access, ref, dto, parseIfMatch(ifMatch));
+  }
+
+  @Patch(':connection')
+  @ProjectScoped('connections:write')
+  @CONNECTION_PARAM
+  @IF_MATCH
+  @ApiOperation({ summary: 'Change part of a connection (JSON merge patch)' })
+  @ApiOkResponse({ type: ConnectionDto })
+  @ApiProblems(400, 409, 412, 422)
+  patch(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() dto: PatchConnectionDto,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<ConnectionDto> {
+    return this.connections.patch(actor, access, ref, dto, parseIfMatch(ifMatch));
+  }
+
+  @Delete(':connection')
+  @HttpCode(204)
+  @ProjectScoped('connections:write')
+  @CONNECTION_PARAM
+  @ApiOperation({ summary: 'Delete a connection; refused (409, naming them) while consumers use it, unless ?force=true' })
+  @ApiNoContentResponse({ description: 'Deleted, with its inline secrets.' })
+  @ApiProblems(409)
+  delete(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: DeleteConnectionQueryDto,
+  ): Promise<void> {
+    return this.connections.delete(actor, access, ref, query.force === 'true');
+  }
+
+  @Post(':connection/clone')
+  @ProjectScoped('connections:write')
+  @CONNECTION_PARAM
+  @ApiOperation({ summary: 'Copy a connection under a new name (inline secrets re-encrypted; a shared credential stays shared)' })
+  @ApiCreatedResponse({ type: ConnectionDto })
+  @ApiProblems(400, 409)
+  clone(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() dto: CloneConnectionDto,
+  ): Promise<ConnectionDto> {
+    return this.connections.clone(actor, access, ref, dto);
+  }
+}

@@ -1,0 +1,456 @@
+import { Injectable } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
+import {
+  AppError,
+  conflict,
+  ErrorCode,
+  forbidden,
+  notFound,
+  Page,
+  pageWindow,
+  preconditionFailed,
+  toPage,
+  uuidv7,
+  validationFailed,
+} from '@switchboard/common';
+import { ConnectionConfig, ConnectionType, ConnectionTypeDefinition, ConnectionTypeRegistry } from '@switchboard/connectors';
+import { CredentialsService, maskSecrets, mergeSecrets, OwnedSecretsStore, Secrets, SecretsUpdate } from '@switchboard/credentials';
+import type { ProjectAccess } from '@switchboard/projects';
+import { isDeepStrictEqual } from 'node:util';
+import type { EntityManager } from 'typeorm';
+import { CloneConnectionDto, ConnectionDto, ConnectionListQueryDto, CreateConnectionDto, PatchConnectionDto } from './connection.dto';
+import { ConnectionEntity } from './connection.entity';
+import { ConnectionsRepository, ConnectionWithSecretFields } from './connections.repository';
+import { applyMergePatch } from './json-merge-patch';
+import { assertLabels } from './labels';
+
+const UPDATE_ATTEMPTS = 3;
+
+/** Where a connection's secrets come from after a write. */
+type SecretsPlan = { source: 'shared'; credentialId: string } | { source: 'inline'; secrets: Secrets; changed: boolean };
+
+/** What a create or update wants the connection to become. */
+interface Desired {
+  name: string;
+  description: string | null;
+  config: ConnectionConfig;
+  enabled: boolean;
+  labels: Record<string, string>;
+  secrets: SecretsPlan;
+}
+
+class LostRace extends Error {}
+
+@Injectable()
+export class ConnectionsService {
+  constructor(
+    private readonly connections: ConnectionsRepository,
+    private readonly registry: ConnectionTypeRegistry,
+    private readonly credentials: CredentialsService,
+    private readonly owned: OwnedSecretsStore,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(projectId: string, query: ConnectionListQueryDto): Promise<Page<ConnectionDto>> {
+    const sort = query.sort ?? 'name';
+    const column = { name: 'name', createdAt: 'created_at', updatedAt: 'updated_at', type: 'type' } as const;
+    const [rows, total] = await this.connections.list(
+      projectId,
+      {
+        type: query.type,
+        search: query.search,
+        enabled: query.enabled === undefined ? undefined : query.enabled === 'true',
+        sort: { column: column[sort.replace('-', '') as keyof typeof column], descending: sort.startsWith('-') },
+      },
+      pageWindow(query),
+    );
+    return toPage(rows, total, query, (row) => this.toDto(row));
+  }
+
+  /** Secrets masked; `reveal` needs secrets:reveal and is audited. */
+  async get(actor: AuditActor, access: ProjectAccess, ref: string, reveal: boolean): Promise<ConnectionDto> {
+    const connection = await this.require(access.project.id, ref);
+    if (!reveal) return this.toDto(connection, maskSecrets(connection.secretFields));
+    if (!access.scopes.includes('secrets:reveal')) throw forbidden('Revealing secrets needs the scope secrets:reveal.');
+    const secrets = await this.secretsOf(connection);
+    await this.audit.record({ actor, projectId: access.project.id, action: 'connection.reveal', target: this.target(connection) });
+    return this.toDto(connection, secrets);
+  }
+
+  async create(actor: AuditActor, access: ProjectAccess, dto: CreateConnectionDto): Promise<ConnectionDto> {
+    const projectId = access.project.id;
+    const body = this.parseBody(dto);
+    const definition = this.registry.require(body.type);
+    const { config, secrets } = await this.resolve(projectId, definition, body.config, dto.credentialId ?? null, body.secrets);
+    const labels = dto.labels ?? {};
+    assertLabels(labels);
+    const id = uuidv7();
+    const now = new Date();
+    await this.connections.transaction(async (manager) => {
+      const credentialId = await this.credentialFor(manager, projectId, id, secrets, null, actor);
+      await this.connections.insert(manager, {
+        id,
+        projectId,
+        name: dto.name,
+        type: body.type,
+        description: dto.description ?? null,
+        config,
+        credentialId,
+        ownsCredential: secrets.source === 'inline' && credentialId !== null,
+        enabled: dto.enabled ?? true,
+        labels,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        createdBy: actor.userId ?? null,
+      });
+    });
+    await this.audit.record({
+      actor,
+      projectId,
+      action: 'connection.create',
+      target: { type: 'connection', id, name: dto.name },
+      details: { type: body.type, secretsSource: secrets.source },
+    });
+    return this.getMasked(projectId, id);
+  }
+
+  /** PUT: the body is the whole connection; the type cannot change. */
+  replace(
+    actor: AuditActor,
+    access: ProjectAccess,
+    ref: string,
+    dto: CreateConnectionDto,
+    expectedVersion?: number,
+  ): Promise<ConnectionDto> {
+    return this.update(actor, access, ref, expectedVersion, 'connection.replace', async (current, inline) => {
+      const body = this.parseBody(dto);
+      this.assertSameType(current.type, body.type);
+      const definition = this.registry.require(current.type);
+      const labels = dto.labels ?? {};
+      assertLabels(labels);
+      const resolved = await this.resolve(access.project.id, definition, body.config, dto.credentialId ?? null, body.secrets, {
+        current: await inline(),
+        previousConfig: current.config,
+      });
+      return { name: dto.name, description: dto.description ?? null, enabled: dto.enabled ?? true, labels, ...resolved };
+    });
+  }
+
+  /** PATCH: JSON merge patch of the connection; secrets follow the keep/clear/set rules. */
+  patch(actor: AuditActor, access: ProjectAccess, ref: string, dto: PatchConnectionDto, expectedVersion?: number): Promise<ConnectionDto> {
+    return this.update(actor, access, ref, expectedVersion, 'connection.update', async (current, inline) => {
+      const definition = this.registry.require(current.type);
+      const labels = dto.labels ? (applyMergePatch(current.labels, dto.labels) as Record<string, unknown>) : current.labels;
+      assertLabels(labels);
+      const sharedId = dto.credentialId === undefined ? (current.ownsCredential ? null : current.credentialId) : dto.credentialId;
+      const rawConfig = dto.config ? applyMergePatch(current.config, dto.config) : current.config;
+      const resolved = await this.resolve(access.project.id, definition, rawConfig, sharedId, dto.secrets, {
+        current: await inline(),
+        previousConfig: current.config,
+      });
+      return {
+        name: dto.name ?? current.name,
+        description: dto.description === undefined ? current.description : dto.description,
+        enabled: dto.enabled ?? current.enabled,
+        labels,
+        ...resolved,
+      };
+    });
+  }
+
+  /** Refused (409, naming them) while consumers are registered, unless forced. */
+  async delete(actor: AuditActor, access: ProjectAccess, ref: string, force: boolean): Promise<void> {
+    const projectId = access.project.id;
+    const connection = await this.require(projectId, ref);
+    const consumers = (await this.connections.listUsages(projectId, connection.id)).map((usage) => usage.consumer);
+    if (consumers.length && !force) {
+      throw conflict(`The connection is in use by ${consumers.join(', ')}; unregister them or delete with ?force=true.`);
+    }
+    await this.connections.transaction(async (manager) => {
+      await this.connections.delete(manager, projectId, connection.id);
+      if (connection.ownsCredential && connection.credentialId) await this.owned.delete(manager, projectId, connection.credentialId);
+    });
+    await this.audit.record({
+      actor,
+      projectId,
+      action: 'connection.delete',
+      target: this.target(connection),
+      details: { force, consumers },
+    });
+  }
+
+  /** A copy under a new name: inline secrets re-sealed for the copy, a shared credential still shared. */
+  async clone(actor: AuditActor, access: ProjectAccess, ref: string, dto: CloneConnectionDto): Promise<ConnectionDto> {
+    const projectId = access.project.id;
+    const source = await this.require(projectId, ref);
+    const secrets: SecretsPlan =
+      source.ownsCredential || !source.credentialId
+        ? { source: 'inline', secrets: await this.secretsOf(source), changed: true }
+        : { source: 'shared', credentialId: source.credentialId };
+    const id = uuidv7();
+    const now = new Date();
+    await this.connections.transaction(async (manager) => {
+      const credentialId = await this.credentialFor(manager, projectId, id, secrets, null, actor);
+      await this.connections.insert(manager, {
+        id,
+        projectId,
+        name: dto.name,
+        type: source.type,
+        description: source.description,
+        config: source.config,
+        enabled: source.enabled,
+        labels: source.labels,
+        credentialId,
+        ownsCredential: secrets.source === 'inline' && credentialId !== null,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        createdBy: actor.userId ?? null,
+      });
+    });
+    await this.audit.record({
+      actor,
+      projectId,
+      action: 'connection.clone',
+      target: { type: 'connection', id, name: dto.name },
+      details: { sourceId: source.id, sourceName: source.name },
+    });
+    return this.getMasked(projectId, id);
+  }
+
+  async require(projectId: string, ref: string): Promise<ConnectionWithSecretFields> {
+    const connection = await this.connections.findByRef(projectId, ref);
+    if (!connection) throw notFound('Connection');
+    return connection;
+  }
+
+  /** The secrets the connection would use, decrypted: inline ones, or its shared credential's. */
+  async secretsOf(connection: ConnectionEntity): Promise<Secrets> {
+    if (!connection.credentialId) return {};
+    if (connection.ownsCredential) return this.owned.read(connection.projectId, connection.credentialId);
+    const names = new Set(this.registry.require(connection.type).secretFields.map((field) => field.name));
+    const secrets = await this.credentials.readSecrets(connection.projectId, connection.credentialId);
+    return Object.fromEntries(Object.entries(secrets).filter(([name]) => names.has(name)));
+  }
+
+  /**
+   * Read, plan, compare-and-set in one transaction. With If-Match a lost race answers 412;
+   * without, the change is planned again on what won, so no other writer's change is lost.
+   */
+  private async update(
+    actor: AuditActor,
+    access: ProjectAccess,
+    ref: string,
+    expectedVersion: number | undefined,
+    action: string,
+    plan: (current: ConnectionWithSecretFields, inline: () => Promise<Secrets>) => Promise<Desired>,
+  ): Promise<ConnectionDto> {
+    const projectId = access.project.id;
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.require(projectId, ref);
+      if (expectedVersion !== undefined && expectedVersion !== current.version) throw preconditionFailed();
+      const inline = async () => (current.ownsCredential && current.credentialId ? this.owned.read(projectId, current.credentialId) : {});
+      const desired = await plan(current, inline);
+      const applied = await this.connections
+        .transaction(async (manager) => {
+          const credentialId = await this.credentialFor(manager, projectId, current.id, desired.secrets, current, actor);
+          const updated = await this.connections.updateIfVersion(manager, projectId, current.id, current.version, {
+            name: desired.name,
+            description: desired.description,
+            config: desired.config,
+            enabled: desired.enabled,
+            labels: desired.labels,
+            credentialId,
+            ownsCredential: desired.secrets.source === 'inline' && credentialId !== null,
+            updatedAt: new Date(),
+          });
+          if (!updated) throw new LostRace();
+          if (current.ownsCredential && current.credentialId && current.credentialId !== credentialId) {
+            await this.owned.delete(manager, projectId, current.credentialId);
+          }
+        })
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof LostRace) return false;
+            throw error;
+          },
+        );
+      if (applied) {
+        await this.audit.record({
+          actor,
+          projectId,
+          action,
+          target: { type: 'connection', id: current.id, name: desired.name },
+          details: {
+            secretsSource: desired.secrets.source,
+            secretsChanged: desired.secrets.source === 'inline' && desired.secrets.changed,
+          },
+        });
+        return this.getMasked(projectId, current.id);
+      }
+      if (expectedVersion !== undefined) throw preconditionFailed();
+    }
+    throw conflict('The connection kept changing while this update was applied; try again.');
+  }
+
+  /** Writes the owned credential a plan needs (inside the caller's transaction) and returns the id to point at. */
+  private async credentialFor(
+    manager: EntityManager,
+    projectId: string,
+    connectionId: string,
+    plan: SecretsPlan,
+    current: ConnectionEntity | null,
+    actor: AuditActor,
+  ): Promise<string | null> {
+    if (plan.source === 'shared') return plan.credentialId;
+    if (Object.keys(plan.secrets).length === 0) return null;
+    if (current?.ownsCredential && current.credentialId) {
+      if (plan.changed) await this.owned.replace(manager, projectId, current.credentialId, plan.secrets);
+      return current.credentialId;
+    }
+    return this.owned.create(manager, projectId, connectionId, plan.secrets, actor.userId ?? null);
+  }
+
+  /**
+   * Validates the config and plans where the secrets come from: a shared credential (whose
+   * non-secret fields, e.g. username, may fill what the config leaves out) or inline ones.
+   */
+  private async resolve(
+    projectId: string,
+    definition: ConnectionTypeDefinition,
+    rawConfig: unknown,
+    credentialId: string | null,
+    update: SecretsUpdate | undefined,
+    existing?: { current: Secrets; previousConfig: ConnectionConfig },
+  ): Promise<{ config: ConnectionConfig; secrets: SecretsPlan }> {
+    if (!credentialId) {
+      const config = this.registry.validateConfig(definition.type, rawConfig);
+      return {
+        config,
+        secrets: this.inlinePlan(definition, config, existing?.current ?? {}, update, existing !== undefined, existing?.previousConfig),
+      };
+    }
+    if (update && Object.keys(update).length) {
+      throw validationFailed([{ field: 'secrets', message: 'give either inline secrets or a credentialId, not both' }]);
+    }
+    const credential = await this.credentials.findShared(projectId, credentialId);
+    if (!credential) throw validationFailed([{ field: 'credentialId', message: 'no such credential in this project' }]);
+    if (!definition.credentialTypes.includes(credential.type)) {
+      const usable = definition.credentialTypes.join(', ') || 'none';
+      throw validationFailed([
+        {
+          field: 'credentialId',
+          message: `a ${credential.type} credential cannot serve a ${definition.type} connection (usable: ${usable})`,
+        },
+      ]);
+    }
+    const config = this.validateWithCredentialFields(definition, rawConfig, credential.fields);
+    const missing = definition.requiredSecrets(config).filter((name) => !credential.secretFields.includes(name));
+    if (missing.length) throw validationFailed([{ field: 'credentialId', message: `the credential lacks ${missing.join(', ')}` }]);
+    return { config, secrets: { source: 'shared', credentialId: credential.id } };
+  }
+
+  /** Validates as if the credential's fields were in the config, but stores only what the client gave. */
+  private validateWithCredentialFields(
+    definition: ConnectionTypeDefinition,
+    rawConfig: unknown,
+    fields: Record<string, string>,
+  ): ConnectionConfig {
+    if (rawConfig === null || typeof rawConfig !== 'object' || Array.isArray(rawConfig))
+      return this.registry.validateConfig(definition.type, rawConfig);
+    const given = rawConfig as ConnectionConfig;
+    const supplied = definition.credentialFields.filter((name) => given[name] === undefined && typeof fields[name] === 'string');
+    const config = this.registry.validateConfig(definition.type, {
+      ...Object.fromEntries(supplied.map((name) => [name, fields[name]])),
+      ...given,
+    });
+    for (const name of supplied) delete config[name];
+    return config;
+  }
+
+  /**
+   * Merges an inline secrets update into what is stored. When the connection now points
+   * elsewhere, a kept (masked or omitted) secret would be sent to a new place: refused.
+   */
+  private inlinePlan(
+    definition: ConnectionTypeDefinition,
+    config: ConnectionConfig,
+    current: Secrets,
+    update: SecretsUpdate | undefined,
+    isUpdate: boolean,
+    previousConfig?: ConnectionConfig,
+  ): SecretsPlan {
+    const validated = this.registry.validateSecrets(definition.type, update ?? {}, { allowMask: isUpdate });
+    const merged = mergeSecrets(current, validated);
+    const missing = definition.requiredSecrets(config).filter((name) => merged.secrets[name] === undefined);
+    if (missing.length) {
+      throw validationFailed(
+        missing.map((name) => ({ field: `secrets.${name}`, message: `is required for this ${definition.type} configuration` })),
+      );
+    }
+    const moved = previousConfig && definition.locationFields.filter((field) => !isDeepStrictEqual(previousConfig[field], config[field]));
+    if (moved?.length && merged.kept.length) {
+      throw new AppError(
+        ErrorCode.UNPROCESSABLE,
+        `The connection now points elsewhere (${moved.join(', ')}): re-enter ${merged.kept.join(', ')} (or set them to null) so stored secrets are not sent to a new place.`,
+      );
+    }
+    return { source: 'inline', secrets: merged.secrets, changed: merged.changed };
+  }
+
+  private parseBody(dto: CreateConnectionDto): { type: ConnectionType; config: unknown; secrets: SecretsUpdate | undefined } {
+    if (dto.uri !== undefined) {
+      if (dto.config !== undefined) throw validationFailed([{ field: 'uri', message: 'give either uri or config, not both' }]);
+      const parsed = this.registry.parseUri(dto.uri);
+      if (dto.type && dto.type !== parsed.type)
+        throw validationFailed([{ field: 'type', message: `does not match the uri, which is ${parsed.type}` }]);
+      return { type: parsed.type, config: parsed.config, secrets: { ...parsed.secrets, ...dto.secrets } };
+    }
+    const errors = [
+      ...(dto.type ? [] : [{ field: 'type', message: 'type is required (or give a uri)' }]),
+      ...(dto.config ? [] : [{ field: 'config', message: 'config is required (or give a uri)' }]),
+    ];
+    if (errors.length) throw validationFailed(errors);
+    return { type: dto.type!, config: dto.config, secrets: dto.secrets };
+  }
+
+  private assertSameType(current: ConnectionType, requested: ConnectionType): void {
+    if (current !== requested)
+      throw validationFailed([{ field: 'type', message: `the type of a connection cannot change (it is ${current}); create a new one` }]);
+  }
+
+  private async getMasked(projectId: string, id: string): Promise<ConnectionDto> {
+    const connection = await this.require(projectId, id);
+    return this.toDto(connection, maskSecrets(connection.secretFields));
+  }
+
+  private target(connection: ConnectionEntity) {
+    return { type: 'connection', id: connection.id, name: connection.name };
+  }
+
+  private toDto(connection: ConnectionWithSecretFields, secrets?: Record<string, string>): ConnectionDto {
+    const definition = this.registry.require(connection.type);
+    const usable = new Set(definition.secretFields.map((field) => field.name));
+    const secretFields = connection.ownsCredential ? connection.secretFields : connection.secretFields.filter((name) => usable.has(name));
+    return {
+      id: connection.id,
+      projectId: connection.projectId,
+      name: connection.name,
+      type: connection.type,
+      description: connection.description,
+      config: connection.config,
+      credentialId: connection.ownsCredential ? null : connection.credentialId,
+      secretFields,
+      ...(secrets && { secrets: Object.fromEntries(Object.entries(secrets).filter(([name]) => secretFields.includes(name))) }),
+      enabled: connection.enabled,
+      labels: connection.labels,
+      uri: this.registry.formatUri(connection.type, connection.config, secretFields) ?? null,
+      version: connection.version,
+      createdAt: connection.createdAt.toISOString(),
+      updatedAt: connection.updatedAt.toISOString(),
+      createdBy: connection.createdBy,
+    };
+  }
+}

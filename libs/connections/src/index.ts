@@ -1,0 +1,5 @@
+export * from './connection.entity';
+export * from './connection.dto';
+export * from './connections.service';
+export * from './usages/connection-usage.entity';
+export * from './connections.module';

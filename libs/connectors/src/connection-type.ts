@@ -1,0 +1,89 @@
+import type { FieldError } from '@switchboard/common';
+
+/** The kinds of system Switchboard connects to; one folder per type under libs/connectors/src. */
+export const CONNECTION_TYPES = ['postgres', 'mysql', 'sqlite', 'http', 'sftp', 's3', 'smtp', 'generic'] as const;
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+
+/** Kinds of stored credential (libs/credentials); a connection type lists the ones it can use. */
+export const CREDENTIAL_TYPES = ['basic', 'ssh-key', 'aws', 'token', 'tls', 'generic'] as const;
+export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+
+/** What a type can do beyond being stored; introspection routes answer 422 for the rest. */
+export const CAPABILITIES = [
+  'test',
+  'databases',
+  'schemas',
+  'createSchema',
+  'tables',
+  'columns',
+  'preview',
+  'query',
+  'files',
+  'fileSchema',
+  'sendTestEmail',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** What responses and formatted URIs show instead of a secret; sent back on update, it keeps the stored value. */
+export const SECRET_MASK = '********';
+
+/** A JSON Schema (draft 2020-12 subset that ajv 8 understands). */
+export type JsonSchema = Record<string, unknown>;
+
+export type ConnectionConfig = Record<string, unknown>;
+export type ConnectionSecrets = Record<string, string>;
+
+export interface SecretFieldDefinition {
+  name: string;
+  label: string;
+  description: string;
+  /** Multi-line PEM or key material rather than a one-line password. */
+  multiline?: boolean;
+}
+
+/** A connection string split into the non-secret config and the secrets it carried. */
+export interface ParsedUri {
+  config: ConnectionConfig;
+  secrets: ConnectionSecrets;
+}
+
+export interface UriSupport {
+  /** URL schemes accepted on create, e.g. ['postgres', 'postgresql']. */
+  schemes: string[];
+  /** Throws UriError (with a message naming what is wrong, never echoing the URI) when unusable. */
+  parse(uri: URL): ParsedUri;
+  /** The secret a URI carries in its userinfo (shown masked); `password` unless said otherwise. */
+  passwordSecret?: string;
+  /** The config as a URI; a password, when `hasPassword`, appears as "********", never for real. */
+  format(config: ConnectionConfig, hasPassword: boolean): string;
+}
+
+export class UriError extends Error {
+  override name = 'UriError';
+}
+
+/**
+ * Everything Switchboard knows about a connection type without talking to it: drives
+ * validation, defaults, masking, URIs and the Swagger/`/connection-types` description.
+ */
+export interface ConnectionTypeDefinition {
+  type: ConnectionType;
+  label: string;
+  description: string;
+  /** JSON Schema of `config`: `type: object`, `additionalProperties: false`, `default`s for defaults. */
+  configSchema: JsonSchema;
+  /** The only names allowed in `secrets`. */
+  secretFields: SecretFieldDefinition[];
+  /** Stored credential types whose secrets can serve this type. */
+  credentialTypes: CredentialType[];
+  /** Config fields that say where the connection points (host, port, endpoint, bucket, path...). */
+  locationFields: string[];
+  capabilities: Capability[];
+  /** Secret names this (validated, defaulted) config cannot do without, e.g. smtp password when auth is true. */
+  requiredSecrets(config: ConnectionConfig): string[];
+  /** Config fields a credential's non-secret `fields` may fill in when the config leaves them out (e.g. username). */
+  credentialFields: string[];
+  /** Cross-field rules JSON Schema cannot state (e.g. min <= max), on the validated, defaulted config; fields relative to config. */
+  checkConfig?(config: ConnectionConfig): FieldError[];
+  uri?: UriSupport;
+}

@@ -1,0 +1,11 @@
+export * from './connection-type';
+export * from './registry';
+export * from './connectors.module';
+export { postgresDefinition } from './postgres/postgres.definition';
+export { mysqlDefinition } from './mysql/mysql.definition';
+export { sqliteDefinition } from './sqlite/sqlite.definition';
+export { httpDefinition } from './http/http.definition';
+export { sftpDefinition } from './sftp/sftp.definition';
+export { s3Definition } from './s3/s3.definition';
+export { smtpDefinition } from './smtp/smtp.definition';
+export { genericDefinition } from './generic/generic.definition';

@@ -1,0 +1,70 @@
+import { ConnectionTypeDefinition } from '../connection-type';
+import { hostField, PASSWORD_SECRET, portField, usernameField } from '../fields';
+import { authorityOf, buildUri, compact, numberOf, pathOf, queryOf, stringOf } from '../uri';
+
+export const sftpDefinition: ConnectionTypeDefinition = {
+  type: 'sftp',
+  label: 'SFTP',
+  description: 'An SSH server speaking SFTP: files under rootPath and the schema of CSV/JSON files.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['host', 'username'],
+    properties: {
+      host: hostField(),
+      port: portField(22),
+      username: usernameField('User name to sign in with.'),
+      rootPath: {
+        type: 'string',
+        title: 'Root path',
+        description: 'Directory every file operation is confined to.',
+        maxLength: 1024,
+        format: 'absolute-path',
+        default: '/',
+        examples: ['/srv/exports'],
+      },
+      hostKeyFingerprint: {
+        type: 'string',
+        title: 'Host key fingerprint',
+        description: 'SHA256 fingerprint of the server host key (ssh-keygen -lf); when set, any other key is refused.',
+        format: 'ssh-fingerprint',
+        examples: ['SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8'],
+      },
+    },
+    examples: [{ host: 'files.example.com', port: 22, username: 'exports', rootPath: '/srv/exports' }],
+  },
+  secretFields: [
+    PASSWORD_SECRET,
+    { name: 'privateKey', label: 'Private key', description: 'OpenSSH or PEM private key.', multiline: true },
+    { name: 'passphrase', label: 'Key passphrase', description: 'Passphrase of an encrypted private key.' },
+  ],
+  credentialTypes: ['basic', 'ssh-key', 'generic'],
+  locationFields: ['host', 'port', 'rootPath'],
+  capabilities: ['test', 'files', 'fileSchema'],
+  // A password or a private key is needed, but either will do; the interface cannot say "one of",
+  // so the connector answers AUTH_FAILED when both are missing.
+  requiredSecrets: () => [],
+  credentialFields: ['username'],
+  uri: {
+    schemes: ['sftp'],
+    /** `sftp://user:password@host:22/srv/exports?hostKeyFingerprint=SHA256:...`; the path is rootPath. */
+    parse(url) {
+      const { username, password, host, port } = authorityOf(url);
+      const { hostKeyFingerprint } = queryOf(url, ['hostKeyFingerprint']);
+      const rootPath = url.pathname ? `/${pathOf(url)}` : undefined;
+      return { config: compact({ host, port, username, rootPath, hostKeyFingerprint }), secrets: compact({ password }) };
+    },
+    format(config, hasPassword) {
+      const rootPath = stringOf(config, 'rootPath') ?? '/';
+      return buildUri({
+        scheme: 'sftp',
+        username: stringOf(config, 'username'),
+        hasPassword,
+        host: stringOf(config, 'host'),
+        port: numberOf(config, 'port'),
+        path: rootPath.slice(1).split('/'),
+        query: { hostKeyFingerprint: stringOf(config, 'hostKeyFingerprint') },
+      });
+    },
+  },
+};
