@@ -31,7 +31,10 @@ export function assertCredentialContent(type: CredentialType, fields: Record<str
   }
   for (const [name, value] of Object.entries(secrets)) {
     if (typeof value !== 'string' || value === '' || Buffer.byteLength(value) > MAX_SECRET_BYTES) {
-      errors.push({ field: `secrets.${name}`, message: `must be a non-empty string of at most ${MAX_SECRET_BYTES} bytes, or null to clear it` });
+      errors.push({
+        field: `secrets.${name}`,
+        message: `must be a non-empty string of at most ${MAX_SECRET_BYTES} bytes, or null to clear it`,
+      });
     }
   }
   for (const name of spec.requiredSecrets) {

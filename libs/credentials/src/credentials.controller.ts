@@ -4,11 +4,23 @@ import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
 import { ApiProblems, Page, PageQueryDto, parseIfMatch, ResourceHeadersInterceptor } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
-import { CreateCredentialDto, CredentialDto, CredentialPageDto, PatchCredentialDto, ReplaceCredentialDto, RevealQueryDto } from './credential.dto';
+import {
+  CreateCredentialDto,
+  CredentialDto,
+  CredentialPageDto,
+  PatchCredentialDto,
+  ReplaceCredentialDto,
+  RevealQueryDto,
+} from './credential.dto';
 import { CredentialsService } from './credentials.service';
 
 const CREDENTIAL_PARAM = ApiParam({ name: 'credential', description: 'Credential name or id', example: 'warehouse-reader' });
-const IF_MATCH = ApiHeader({ name: 'If-Match', required: false, description: 'ETag from a read; a stale one answers 412.', example: '"3"' });
+const IF_MATCH = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'ETag from a read; a stale one answers 412.',
+  example: '"3"',
+});
 
 @ApiTags('credentials')
 @Controller('projects/:project/credentials')
@@ -30,7 +42,11 @@ export class CredentialsController {
   @ApiOperation({ summary: 'Store a credential; its secrets are encrypted and never returned' })
   @ApiCreatedResponse({ type: CredentialDto, description: 'With Location and ETag headers.' })
   @ApiProblems(400, 409)
-  create(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess, @Body() dto: CreateCredentialDto): Promise<CredentialDto> {
+  create(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Body() dto: CreateCredentialDto,
+  ): Promise<CredentialDto> {
     return this.credentials.create(actor, access.project.id, dto);
   }
 

@@ -2,7 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import type { Scope } from '@switchboard/auth';
-import { conflict, forbidden, notFound, Page, PageQueryDto, pageWindow, preconditionFailed, toPage, uuidv7, validationFailed } from '@switchboard/common';
+import {
+  conflict,
+  forbidden,
+  notFound,
+  Page,
+  PageQueryDto,
+  pageWindow,
+  preconditionFailed,
+  toPage,
+  uuidv7,
+  validationFailed,
+} from '@switchboard/common';
 import { assertCredentialContent, mergeFields } from './credential-content';
 import { CredentialReferences } from './credential-references';
 import { CreateCredentialDto, CredentialDto, PatchCredentialDto, ReplaceCredentialDto } from './credential.dto';
@@ -55,7 +66,12 @@ export class CredentialsService {
     if (!reveal) return toCredentialDto(credential, maskSecrets(credential.secretFields));
     if (!scopes.includes('secrets:reveal')) throw forbidden('Revealing secrets needs the scope secrets:reveal.');
     const secrets = await this.readSecrets(projectId, credential.id);
-    await this.audit.record({ actor, projectId, action: 'credential.reveal', target: { type: 'credential', id: credential.id, name: credential.name } });
+    await this.audit.record({
+      actor,
+      projectId,
+      action: 'credential.reveal',
+      target: { type: 'credential', id: credential.id, name: credential.name },
+    });
     return toCredentialDto(credential, secrets);
   }
 
@@ -105,7 +121,12 @@ export class CredentialsService {
     const users = await this.moduleRef.get(CredentialReferences, { strict: false }).connectionsUsing(projectId, credential.id);
     if (users.length) throw conflict(`The credential is used by connection(s) ${users.join(', ')}; point them elsewhere first.`);
     await this.credentials.delete(projectId, credential.id);
-    await this.audit.record({ actor, projectId, action: 'credential.delete', target: { type: 'credential', id: credential.id, name: credential.name } });
+    await this.audit.record({
+      actor,
+      projectId,
+      action: 'credential.delete',
+      target: { type: 'credential', id: credential.id, name: credential.name },
+    });
   }
 
   findShared(projectId: string, ref: string): Promise<CredentialEntity | null> {

@@ -16,7 +16,13 @@ export class OwnedSecretsStore {
   ) {}
 
   /** Returns the new credential's id, or null when there is nothing to keep. */
-  async create(manager: EntityManager, projectId: string, connectionId: string, secrets: Secrets, createdBy: string | null): Promise<string | null> {
+  async create(
+    manager: EntityManager,
+    projectId: string,
+    connectionId: string,
+    secrets: Secrets,
+    createdBy: string | null,
+  ): Promise<string | null> {
     if (Object.keys(secrets).length === 0) return null;
     const id = uuidv7();
     const now = new Date();

@@ -18,7 +18,10 @@ export function parseIfMatch(header: string | undefined): number | undefined {
 }
 
 export const preconditionFailed = (): AppError =>
-  new AppError(ErrorCode.PRECONDITION_FAILED, 'The resource has changed since you read it (If-Match does not match its ETag); read it again.');
+  new AppError(
+    ErrorCode.PRECONDITION_FAILED,
+    'The resource has changed since you read it (If-Match does not match its ETag); read it again.',
+  );
 
 /** Sets `ETag` from a returned resource's `version`, and `Location` for one just created (201). */
 @Injectable()

@@ -24,7 +24,8 @@ export class EncryptionController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Re-encrypt every credential under the active (first) key',
-    description: 'Batched, row by row compare-and-set; idempotent and resumable. Put the new key first in SWITCHBOARD_ENCRYPTION_KEYS, restart, rotate, then drop the old key.',
+    description:
+      'Batched, row by row compare-and-set; idempotent and resumable. Put the new key first in SWITCHBOARD_ENCRYPTION_KEYS, restart, rotate, then drop the old key.',
   })
   @ApiOkResponse({ type: RotationResultDto })
   rotate(@CurrentActor() actor: AuditActor): Promise<RotationResultDto> {

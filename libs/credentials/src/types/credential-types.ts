@@ -26,7 +26,12 @@ export const CREDENTIAL_TYPE_SPECS: Record<CredentialType, CredentialTypeSpec> =
     requiredSecrets: ['accessKeyId', 'secretAccessKey'],
   },
   token: { description: 'A bearer or API token.', fields: [], secrets: ['token'], requiredSecrets: ['token'] },
-  tls: { description: 'TLS material as PEM text: CA, client certificate, client key.', fields: [], secrets: ['tlsCa', 'tlsCert', 'tlsKey'], requiredSecrets: [] },
+  tls: {
+    description: 'TLS material as PEM text: CA, client certificate, client key.',
+    fields: [],
+    secrets: ['tlsCa', 'tlsCert', 'tlsKey'],
+    requiredSecrets: [],
+  },
   generic: { description: 'Any named values.', fields: 'any', secrets: 'any', requiredSecrets: [] },
 };
 
