@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ProblemDto } from '@switchboard/common';
+import { CONNECTION_TYPE_DEFINITIONS, configSchemaName } from '@switchboard/connectors';
 
 export const DOCS_PATH = 'docs';
 
@@ -19,6 +20,12 @@ export function setupSwagger(app: NestFastifyApplication): void {
     .addSecurityRequirements('apiKey')
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
+  // The connection types' own JSON Schemas document `config`, so the docs never drift from validation.
+  document.components ??= {};
+  document.components.schemas ??= {};
+  for (const definition of CONNECTION_TYPE_DEFINITIONS) {
+    document.components.schemas[configSchemaName(definition.type)] = { ...definition.configSchema, title: `${definition.label} config` };
+  }
   // Swagger UI's assets are relative to /docs: from /docs/ they would 404 and show a blank page.
   app
     .getHttpAdapter()

@@ -2,10 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { IsOptionalNotNull, PageDtoOf, PageQueryDto, SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
-import { CONNECTION_TYPES, type ConnectionConfig, type ConnectionType } from '@switchboard/connectors';
+import { CONNECTION_TYPES, configSchemaName, type ConnectionConfig, type ConnectionType } from '@switchboard/connectors';
 import type { SecretsUpdate } from '@switchboard/credentials';
 
 const lowercase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+/** One of the types' config schemas (added to the document from the connectors lib). */
+const CONFIG_SCHEMAS = CONNECTION_TYPES.map((type) => ({ $ref: `#/components/schemas/${configSchemaName(type)}` }));
 
 const EXAMPLE_CONFIG = { host: 'db.internal', port: 5432, database: 'analytics', username: 'reader', sslMode: 'require' };
 
@@ -33,7 +36,8 @@ export class CreateConnectionDto {
 
   @ApiPropertyOptional({
     example: EXAMPLE_CONFIG,
-    description: "Non-secret settings; see GET /connection-types/{type} for the type's schema.",
+    oneOf: CONFIG_SCHEMAS,
+    description: "Non-secret settings, per the type's schema (also at GET /connection-types/{type}).",
   })
   @IsOptional()
   @IsObject()

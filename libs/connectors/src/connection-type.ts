@@ -87,3 +87,6 @@ export interface ConnectionTypeDefinition {
   checkConfig?(config: ConnectionConfig): FieldError[];
   uri?: UriSupport;
 }
+
+/** Name of a type's config schema in the OpenAPI document, e.g. `PostgresConfig`. */
+export const configSchemaName = (type: ConnectionType): string => `${type[0].toUpperCase()}${type.slice(1)}Config`;
