@@ -43,6 +43,9 @@ class LostRace extends Error {}
 
 @Injectable()
 export class ConnectionsService {
+  /** Per connection id: the last queued update, settled or not (see oneAtATime). */
+  private readonly updateQueues = new Map<string, Promise<void>>();
+
   constructor(
     private readonly connections: ConnectionsRepository,
     private readonly registry: ConnectionTypeRegistry,
@@ -79,7 +82,7 @@ export class ConnectionsService {
 
   async create(actor: AuditActor, access: ProjectAccess, dto: CreateConnectionDto): Promise<ConnectionDto> {
     const projectId = access.project.id;
-    const body = this.parseBody(dto);
+    const body = this.parseBody(dto, false);
     const definition = this.registry.require(body.type);
     const { config, secrets } = await this.resolve(projectId, definition, body.config, dto.credentialId ?? null, body.secrets);
     const labels = dto.labels ?? {};
@@ -124,7 +127,7 @@ export class ConnectionsService {
     expectedVersion?: number,
   ): Promise<ConnectionDto> {
     return this.update(actor, access, ref, expectedVersion, 'connection.replace', async (current, inline) => {
-      const body = this.parseBody(dto);
+      const body = this.parseBody(dto, true);
       this.assertSameType(current.type, body.type);
       const definition = this.registry.require(current.type);
       const labels = dto.labels ?? {};
@@ -237,6 +240,8 @@ export class ConnectionsService {
   /**
    * Read, plan, compare-and-set in one transaction. With If-Match a lost race answers 412;
    * without, the change is planned again on what won, so no other writer's change is lost.
+   * Updates of one connection in this process run one after another, so a burst of them
+   * cannot exhaust the retries; the compare-and-set still guards against other instances.
    */
   private async update(
     actor: AuditActor,
@@ -247,8 +252,34 @@ export class ConnectionsService {
     plan: (current: ConnectionWithSecretFields, inline: () => Promise<Secrets>) => Promise<Desired>,
   ): Promise<ConnectionDto> {
     const projectId = access.project.id;
+    const { id } = await this.require(projectId, ref);
+    return this.oneAtATime(id, () => this.updateWithRetries(actor, projectId, id, expectedVersion, action, plan));
+  }
+
+  /** Runs `work` after every earlier call for the same key has settled. */
+  private oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const result = (this.updateQueues.get(key) ?? Promise.resolve()).then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.updateQueues.set(key, tail);
+    void tail.then(() => {
+      if (this.updateQueues.get(key) === tail) this.updateQueues.delete(key);
+    });
+    return result;
+  }
+
+  private async updateWithRetries(
+    actor: AuditActor,
+    projectId: string,
+    id: string,
+    expectedVersion: number | undefined,
+    action: string,
+    plan: (current: ConnectionWithSecretFields, inline: () => Promise<Secrets>) => Promise<Desired>,
+  ): Promise<ConnectionDto> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.require(projectId, ref);
+      const current = await this.require(projectId, id);
       if (expectedVersion !== undefined && expectedVersion !== current.version) throw preconditionFailed();
       const inline = async () => (current.ownsCredential && current.credentialId ? this.owned.read(projectId, current.credentialId) : {});
       const desired = await plan(current, inline);
@@ -400,10 +431,14 @@ export class ConnectionsService {
     return { source: 'inline', secrets: merged.secrets, changed: merged.changed };
   }
 
-  private parseBody(dto: CreateConnectionDto): { type: ConnectionType; config: unknown; secrets: SecretsUpdate | undefined } {
+  /** On a replace (`isUpdate`) a uri may carry the mask it was shown with: that secret is kept. */
+  private parseBody(
+    dto: CreateConnectionDto,
+    isUpdate: boolean,
+  ): { type: ConnectionType; config: unknown; secrets: SecretsUpdate | undefined } {
     if (dto.uri !== undefined) {
       if (dto.config !== undefined) throw validationFailed([{ field: 'uri', message: 'give either uri or config, not both' }]);
-      const parsed = this.registry.parseUri(dto.uri);
+      const parsed = this.registry.parseUri(dto.uri, { allowMask: isUpdate });
       if (dto.type && dto.type !== parsed.type)
         throw validationFailed([{ field: 'type', message: `does not match the uri, which is ${parsed.type}` }]);
       return { type: parsed.type, config: parsed.config, secrets: { ...parsed.secrets, ...dto.secrets } };

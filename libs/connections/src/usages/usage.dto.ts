@@ -2,8 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { ConnectionUsageEntity } from './connection-usage.entity';
 
-/** A consumer name: a pipeline, DAG or job id. No slashes: it is a path segment. */
-export const CONSUMER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
+/**
+ * A consumer name: a pipeline, DAG or job id. No slashes: it is a path segment, and at most
+ * 100 characters, the longest path parameter Fastify routes (maxParamLength).
+ */
+export const CONSUMER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/;
 
 export class PutUsageDto {
   @ApiPropertyOptional({ example: 'Nightly load into the warehouse' })

@@ -50,7 +50,7 @@ export class UsagesService {
 function assertConsumer(consumer: string): void {
   if (!CONSUMER_PATTERN.test(consumer)) {
     throw validationFailed([
-      { field: 'consumer', message: 'must be 1-200 letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit' },
+      { field: 'consumer', message: 'must be 1-100 letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit' },
     ]);
   }
 }
