@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@switchboard/common';
+import passport from 'passport';
 import { createApp } from '../../apps/api/src/app.factory';
 
 export type Driver = 'sqlite' | 'postgres';
@@ -38,7 +39,8 @@ export interface TestApp {
   logs: string[];
   call<T = any>(method: string, path: string, options?: CallOptions): Promise<Reply<T>>;
   login(email?: string, password?: string): Promise<{ accessToken: string; refreshToken: string }>;
-  close(): Promise<void>;
+  /** Stops the app and deletes its data dir, unless `keepData` (e.g. to start another app on its SQLite file). */
+  close(options?: { keepData?: boolean }): Promise<void>;
 }
 
 async function databaseFor(driver: Driver, dataDir: string): Promise<AppConfig['database']> {
@@ -56,14 +58,17 @@ async function databaseFor(driver: Driver, dataDir: string): Promise<AppConfig['
   return { driver, url: url.toString() };
 }
 
-/** The whole service on a real loopback port, on a fresh database of `driver`. */
+/**
+ * The whole service on a real loopback port, on a fresh database of `driver`, or on an
+ * existing one given as `overrides.database` (e.g. another app's `config.database`).
+ */
 export async function startTestApp(driver: Driver, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-test-'));
   const config: AppConfig = {
     port: 0,
     host: '127.0.0.1',
     dataDir,
-    database: await databaseFor(driver, dataDir),
+    database: overrides.database ?? (await databaseFor(driver, dataDir)),
     encryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
     jwtSecret: randomBytes(32).toString('hex'),
     admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
@@ -77,7 +82,15 @@ export async function startTestApp(driver: Driver, overrides: Partial<AppConfig>
       callback();
     },
   });
-  const app = await createApp(config, { logDestination: destination });
+  // Passport strategies are process-global: building an app registers its own over those of
+  // any app already running here. A start that fails hands the running app its strategies back.
+  const registry = passport as unknown as { _strategies: Record<string, unknown> };
+  const strategies = { ...registry._strategies };
+  const app = await createApp(config, { logDestination: destination }).catch((error: unknown) => {
+    registry._strategies = strategies;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
@@ -114,9 +127,9 @@ export async function startTestApp(driver: Driver, overrides: Partial<AppConfig>
       if (reply.status !== 200) throw new Error(`login as ${email} failed: ${reply.status} ${reply.text}`);
       return reply.body as { accessToken: string; refreshToken: string };
     },
-    async close() {
+    async close(options: { keepData?: boolean } = {}) {
       await app.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

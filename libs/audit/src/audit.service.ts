@@ -23,6 +23,16 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Scrubbed of secret-looking keys, except top-level booleans: `secretsChanged: true` cannot
+ * carry a secret, and an auditor needs to read it.
+ */
+function scrubDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const scrubbed = scrub(details) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(details)) if (typeof value === 'boolean') scrubbed[key] = value;
+  return scrubbed;
+}
+
 @Injectable()
 export class AuditService {
   constructor(private readonly events: AuditRepository) {}
@@ -42,7 +52,7 @@ export class AuditService {
       outcome: entry.outcome ?? 'success',
       requestId: entry.actor.requestId ?? null,
       ip: entry.actor.ip ?? null,
-      details: entry.details ? (scrub(entry.details) as Record<string, unknown>) : null,
+      details: entry.details ? scrubDetails(entry.details) : null,
       createdAt: new Date(),
     });
   }

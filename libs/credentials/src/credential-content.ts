@@ -1,5 +1,5 @@
 import { FieldError, validationFailed } from '@switchboard/common';
-import type { CredentialType } from '@switchboard/connectors';
+import { type CredentialType, SECRET_MASK } from '@switchboard/connectors';
 import { CREDENTIAL_TYPE_SPECS, FIELD_NAME_PATTERN } from './types/credential-types';
 
 export const MAX_SECRET_BYTES = 64 * 1024;
@@ -18,8 +18,16 @@ function checkNames(kind: 'fields' | 'secrets', values: Record<string, unknown>,
   }
 }
 
-/** Checks a credential's fields and (merged) secrets against its type; 400 naming each bad one. */
-export function assertCredentialContent(type: CredentialType, fields: Record<string, unknown>, secrets: Record<string, unknown>): void {
+/**
+ * Checks a credential's fields and (merged) secrets against its type; 400 naming each bad one.
+ * `rejectMask` (create): the mask reads show is never a value to store.
+ */
+export function assertCredentialContent(
+  type: CredentialType,
+  fields: Record<string, unknown>,
+  secrets: Record<string, unknown>,
+  options: { rejectMask?: boolean } = {},
+): void {
   const spec = CREDENTIAL_TYPE_SPECS[type];
   const errors: FieldError[] = [];
   checkNames('fields', fields, spec.fields, errors);
@@ -35,6 +43,8 @@ export function assertCredentialContent(type: CredentialType, fields: Record<str
         field: `secrets.${name}`,
         message: `must be a non-empty string of at most ${MAX_SECRET_BYTES} bytes, or null to clear it`,
       });
+    } else if (options.rejectMask && value === SECRET_MASK) {
+      errors.push({ field: `secrets.${name}`, message: `is the mask ${SECRET_MASK} that reads show; send the real value` });
     }
   }
   for (const name of spec.requiredSecrets) {

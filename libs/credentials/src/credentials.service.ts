@@ -22,7 +22,12 @@ import { CredentialsRepository } from './credentials.repository';
 import { maskSecrets, mergeSecrets, SecretsUpdate } from './secrets-merge';
 import { Secrets, SecretsVault } from './secrets-vault';
 
-const UPDATE_ATTEMPTS = 3;
+/**
+ * Without If-Match a lost compare-and-set is re-applied: each loss means another writer's
+ * update landed, so N concurrent writers need at most N attempts. The bound only stops a
+ * credential that never stops changing.
+ */
+const UPDATE_ATTEMPTS = 50;
 
 export const toCredentialDto = (credential: CredentialEntity, secrets?: Record<string, string>): CredentialDto => ({
   id: credential.id,
@@ -77,7 +82,7 @@ export class CredentialsService {
 
   async create(actor: AuditActor, projectId: string, dto: CreateCredentialDto): Promise<CredentialDto> {
     const fields = dto.fields ?? {};
-    assertCredentialContent(dto.type, fields, dto.secrets);
+    assertCredentialContent(dto.type, fields, dto.secrets, { rejectMask: true });
     const id = uuidv7();
     const now = new Date();
     await this.credentials.insert({

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ErrorCode } from '@switchboard/common';
-import { EnvelopeCipher, hmacHex, KeyRing } from '@switchboard/crypto';
+import { EnvelopeCipher, EnvelopeError, hmacHex, KeyRing } from '@switchboard/crypto';
 
 export type Secrets = Record<string, string>;
 
@@ -17,6 +17,8 @@ export const secretsAad = (projectId: string, credentialId: string): string => `
 /** Seals and opens a credential's secrets; the only place their plaintext exists. */
 @Injectable()
 export class SecretsVault {
+  private readonly logger = new Logger('Secrets');
+
   constructor(
     private readonly cipher: EnvelopeCipher,
     private readonly keyRing: KeyRing,
@@ -40,7 +42,10 @@ export class SecretsVault {
     if (envelope === null) return {};
     try {
       return JSON.parse(this.cipher.open(envelope, secretsAad(projectId, credentialId))) as Secrets;
-    } catch {
+    } catch (error) {
+      // By row id (a key named like "credentialId" would be scrubbed from the log), never the envelope.
+      const reason = error instanceof EnvelopeError ? error.reason : 'malformed';
+      this.logger.error({ projectId, rowId: credentialId, reason }, 'Stored secrets cannot be decrypted');
       throw new AppError(ErrorCode.SECRETS_UNREADABLE, 'The stored secrets cannot be decrypted with the configured keys.');
     }
   }

