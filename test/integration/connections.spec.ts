@@ -950,7 +950,13 @@ for (const driver of DRIVERS) {
         const current = await get(created.id);
         assert.equal(current.description, 'v2');
         assert.equal(current.version, 2);
-        expectOk(await call('PATCH', `${base}/cas`, { description: 'v3' }, owner.token, { 'if-match': 'W/"2"' }));
+        // If-Match compares strongly (RFC 9110): a weak tag never matches; a list matches if any tag does.
+        expectProblem(
+          await call('PATCH', `${base}/cas`, { description: 'weak' }, owner.token, { 'if-match': 'W/"2"' }),
+          412,
+          'PRECONDITION_FAILED',
+        );
+        expectOk(await call('PATCH', `${base}/cas`, { description: 'v3' }, owner.token, { 'if-match': '"1", "2"' }));
         const any = await call('PATCH', `${base}/cas`, { labels: { any: 'match' } }, owner.token, { 'if-match': '*' });
         assert.equal(expectOk(any).version, 4);
         assert.equal(any.headers.get('etag'), '"4"');

@@ -45,6 +45,12 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   app.enableShutdownHooks();
   registerRequestHooks(app.getHttpAdapter().getInstance());
   setupSwagger(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // Release what did start (e.g. the database pool) before reporting why the rest did not.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }

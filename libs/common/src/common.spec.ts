@@ -20,6 +20,13 @@ describe('uuidv7', () => {
     assert.ok('89ab'.includes(a[19]));
     assert.ok(a < b);
   });
+
+  it('stays in order within one millisecond and when the clock steps back', () => {
+    const ids = Array.from({ length: 5000 }, () => uuidv7(1_800_000_000_000));
+    ids.push(uuidv7(1_799_999_999_000));
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1] < ids[i], `${ids[i - 1]} < ${ids[i]}`);
+    assert.ok(ids.every(isUuid));
+  });
 });
 
 describe('slugs', () => {
@@ -120,11 +127,12 @@ describe('FixedWindowLimiter', () => {
 });
 
 describe('parseIfMatch', () => {
-  it('reads strong and weak version tags, ignores * and absence, refuses the rest', () => {
-    assert.equal(parseIfMatch('"3"'), 3);
-    assert.equal(parseIfMatch('W/"12"'), 12);
+  it('reads strong tags and lists of them, ignores * and absence, refuses what cannot match', () => {
+    assert.deepEqual(parseIfMatch('"3"'), [3]);
+    assert.deepEqual(parseIfMatch('"2", "3"'), [2, 3]);
+    assert.deepEqual(parseIfMatch('W/"2", "3"'), [3]);
     assert.equal(parseIfMatch(undefined), undefined);
     assert.equal(parseIfMatch('*'), undefined);
-    for (const bad of ['3', '"x"', '"1", "2"', '']) assert.throws(() => parseIfMatch(bad), /If-Match/);
+    for (const bad of ['3', '"x"', 'W/"12"', '"1" "2"', '']) assert.throws(() => parseIfMatch(bad), /If-Match/);
   });
 });

@@ -24,7 +24,11 @@ import { ConnectionsRepository, ConnectionWithSecretFields } from './connections
 import { applyMergePatch } from './json-merge-patch';
 import { assertLabels } from './labels';
 
-const UPDATE_ATTEMPTS = 3;
+/**
+ * Without If-Match a lost compare-and-set is re-planned: each loss means another writer's
+ * update landed, so N concurrent writers need at most N attempts, on one instance or many.
+ */
+const UPDATE_ATTEMPTS = 50;
 
 /** Where a connection's secrets come from after a write. */
 type SecretsPlan = { source: 'shared'; credentialId: string } | { source: 'inline'; secrets: Secrets; changed: boolean };
@@ -43,9 +47,6 @@ class LostRace extends Error {}
 
 @Injectable()
 export class ConnectionsService {
-  /** Per connection id: the last queued update, settled or not (see oneAtATime). */
-  private readonly updateQueues = new Map<string, Promise<void>>();
-
   constructor(
     private readonly connections: ConnectionsRepository,
     private readonly registry: ConnectionTypeRegistry,
@@ -113,7 +114,7 @@ export class ConnectionsService {
       projectId,
       action: 'connection.create',
       target: { type: 'connection', id, name: dto.name },
-      details: { type: body.type, secretsSource: secrets.source },
+      details: { type: body.type, storage: secrets.source },
     });
     return this.getMasked(projectId, id);
   }
@@ -124,9 +125,9 @@ export class ConnectionsService {
     access: ProjectAccess,
     ref: string,
     dto: CreateConnectionDto,
-    expectedVersion?: number,
+    ifMatch?: readonly number[],
   ): Promise<ConnectionDto> {
-    return this.update(actor, access, ref, expectedVersion, 'connection.replace', async (current, inline) => {
+    return this.update(actor, access, ref, ifMatch, 'connection.replace', async (current, inline) => {
       const body = this.parseBody(dto, true);
       this.assertSameType(current.type, body.type);
       const definition = this.registry.require(current.type);
@@ -141,8 +142,14 @@ export class ConnectionsService {
   }
 
   /** PATCH: JSON merge patch of the connection; secrets follow the keep/clear/set rules. */
-  patch(actor: AuditActor, access: ProjectAccess, ref: string, dto: PatchConnectionDto, expectedVersion?: number): Promise<ConnectionDto> {
-    return this.update(actor, access, ref, expectedVersion, 'connection.update', async (current, inline) => {
+  patch(
+    actor: AuditActor,
+    access: ProjectAccess,
+    ref: string,
+    dto: PatchConnectionDto,
+    ifMatch?: readonly number[],
+  ): Promise<ConnectionDto> {
+    return this.update(actor, access, ref, ifMatch, 'connection.update', async (current, inline) => {
       const definition = this.registry.require(current.type);
       const labels = dto.labels ? (applyMergePatch(current.labels, dto.labels) as Record<string, unknown>) : current.labels;
       assertLabels(labels);
@@ -240,47 +247,21 @@ export class ConnectionsService {
   /**
    * Read, plan, compare-and-set in one transaction. With If-Match a lost race answers 412;
    * without, the change is planned again on what won, so no other writer's change is lost.
-   * Updates of one connection in this process run one after another, so a burst of them
-   * cannot exhaust the retries; the compare-and-set still guards against other instances.
    */
   private async update(
     actor: AuditActor,
     access: ProjectAccess,
     ref: string,
-    expectedVersion: number | undefined,
+    ifMatch: readonly number[] | undefined,
     action: string,
     plan: (current: ConnectionWithSecretFields, inline: () => Promise<Secrets>) => Promise<Desired>,
   ): Promise<ConnectionDto> {
     const projectId = access.project.id;
-    const { id } = await this.require(projectId, ref);
-    return this.oneAtATime(id, () => this.updateWithRetries(actor, projectId, id, expectedVersion, action, plan));
-  }
-
-  /** Runs `work` after every earlier call for the same key has settled. */
-  private oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const result = (this.updateQueues.get(key) ?? Promise.resolve()).then(work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.updateQueues.set(key, tail);
-    void tail.then(() => {
-      if (this.updateQueues.get(key) === tail) this.updateQueues.delete(key);
-    });
-    return result;
-  }
-
-  private async updateWithRetries(
-    actor: AuditActor,
-    projectId: string,
-    id: string,
-    expectedVersion: number | undefined,
-    action: string,
-    plan: (current: ConnectionWithSecretFields, inline: () => Promise<Secrets>) => Promise<Desired>,
-  ): Promise<ConnectionDto> {
+    let target = ref;
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.require(projectId, id);
-      if (expectedVersion !== undefined && expectedVersion !== current.version) throw preconditionFailed();
+      const current = await this.require(projectId, target);
+      target = current.id; // a concurrent rename must not lose the connection between attempts
+      if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
       const inline = async () => (current.ownsCredential && current.credentialId ? this.owned.read(projectId, current.credentialId) : {});
       const desired = await plan(current, inline);
       const applied = await this.connections
@@ -315,13 +296,13 @@ export class ConnectionsService {
           action,
           target: { type: 'connection', id: current.id, name: desired.name },
           details: {
-            secretsSource: desired.secrets.source,
+            storage: desired.secrets.source,
             secretsChanged: desired.secrets.source === 'inline' && desired.secrets.changed,
           },
         });
         return this.getMasked(projectId, current.id);
       }
-      if (expectedVersion !== undefined) throw preconditionFailed();
+      if (ifMatch) throw preconditionFailed();
     }
     throw conflict('The connection kept changing while this update was applied; try again.');
   }

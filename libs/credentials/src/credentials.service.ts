@@ -103,8 +103,14 @@ export class CredentialsService {
     return toCredentialDto((await this.credentials.findById(projectId, id))!, maskSecrets(Object.keys(dto.secrets)));
   }
 
-  replace(actor: AuditActor, projectId: string, ref: string, dto: ReplaceCredentialDto, expectedVersion?: number): Promise<CredentialDto> {
-    return this.update(actor, projectId, ref, expectedVersion, 'credential.replace', (current) => {
+  replace(
+    actor: AuditActor,
+    projectId: string,
+    ref: string,
+    dto: ReplaceCredentialDto,
+    ifMatch?: readonly number[],
+  ): Promise<CredentialDto> {
+    return this.update(actor, projectId, ref, ifMatch, 'credential.replace', (current) => {
       if (dto.type !== undefined && dto.type !== current.type) {
         throw validationFailed([{ field: 'type', message: 'the type of a credential cannot change; create a new one' }]);
       }
@@ -112,8 +118,8 @@ export class CredentialsService {
     });
   }
 
-  patch(actor: AuditActor, projectId: string, ref: string, dto: PatchCredentialDto, expectedVersion?: number): Promise<CredentialDto> {
-    return this.update(actor, projectId, ref, expectedVersion, 'credential.update', (current) => ({
+  patch(actor: AuditActor, projectId: string, ref: string, dto: PatchCredentialDto, ifMatch?: readonly number[]): Promise<CredentialDto> {
+    return this.update(actor, projectId, ref, ifMatch, 'credential.update', (current) => ({
       name: dto.name ?? current.name,
       description: dto.description === undefined ? current.description : dto.description,
       fields: dto.fields ? mergeFields(current.fields, dto.fields) : current.fields,
@@ -158,13 +164,13 @@ export class CredentialsService {
     actor: AuditActor,
     projectId: string,
     ref: string,
-    expectedVersion: number | undefined,
+    ifMatch: readonly number[] | undefined,
     action: string,
     next: (current: CredentialEntity) => NextContent,
   ): Promise<CredentialDto> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await this.requireShared(projectId, ref);
-      if (expectedVersion !== undefined && expectedVersion !== current.version) throw preconditionFailed();
+      if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
       const content = next(current);
       const merged = mergeSecrets(await this.readSecrets(projectId, current.id), content.secrets);
       assertCredentialContent(current.type, content.fields, merged.secrets);
@@ -187,7 +193,7 @@ export class CredentialsService {
         const saved = (await this.credentials.findById(projectId, current.id))!;
         return toCredentialDto(saved, maskSecrets(saved.secretFields));
       }
-      if (expectedVersion !== undefined) throw preconditionFailed();
+      if (ifMatch) throw preconditionFailed();
     }
     throw conflict('The credential kept changing while this update was applied; try again.');
   }

@@ -7,14 +7,17 @@ import { ErrorCode } from '../errors/error-code';
 export const etagOf = (version: number): string => `"${version}"`;
 
 /**
- * The version an `If-Match` header demands: undefined when absent or `*`. Strong or weak
- * tags are both accepted; anything else cannot match and answers 412.
+ * The versions an `If-Match` header accepts: undefined when absent or `*`. A list matches
+ * if any of its tags does; weak tags (W/) never match, as RFC 9110 compares strongly. A
+ * header in which nothing could match answers 412.
  */
-export function parseIfMatch(header: string | undefined): number | undefined {
+export function parseIfMatch(header: string | undefined): number[] | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
-  if (!match) throw preconditionFailed();
-  return Number(match[1]);
+  const tags = header.split(',').map((tag) => tag.trim());
+  if (tags.some((tag) => !/^(W\/)?"[^"]*"$/.test(tag))) throw preconditionFailed();
+  const versions = tags.flatMap((tag) => (/^"\d{1,9}"$/.test(tag) ? [Number(tag.slice(1, -1))] : []));
+  if (versions.length === 0) throw preconditionFailed();
+  return versions;
 }
 
 export const preconditionFailed = (): AppError =>
