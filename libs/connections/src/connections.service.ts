@@ -88,27 +88,8 @@ export class ConnectionsService {
     const { config, secrets } = await this.resolve(projectId, definition, body.config, dto.credentialId ?? null, body.secrets);
     const labels = dto.labels ?? {};
     assertLabels(labels);
-    const id = uuidv7();
-    const now = new Date();
-    await this.connections.transaction(async (manager) => {
-      const credentialId = await this.credentialFor(manager, projectId, id, secrets, null, actor);
-      await this.connections.insert(manager, {
-        id,
-        projectId,
-        name: dto.name,
-        type: body.type,
-        description: dto.description ?? null,
-        config,
-        credentialId,
-        ownsCredential: secrets.source === 'inline' && credentialId !== null,
-        enabled: dto.enabled ?? true,
-        labels,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-        createdBy: actor.userId ?? null,
-      });
-    });
+    const fields = { name: dto.name, type: body.type, description: dto.description ?? null, config, enabled: dto.enabled ?? true, labels };
+    const id = await this.insertNew(actor, projectId, fields, secrets);
     await this.audit.record({
       actor,
       projectId,
@@ -198,27 +179,8 @@ export class ConnectionsService {
       source.ownsCredential || !source.credentialId
         ? { source: 'inline', secrets: await this.secretsOf(source), changed: true }
         : { source: 'shared', credentialId: source.credentialId };
-    const id = uuidv7();
-    const now = new Date();
-    await this.connections.transaction(async (manager) => {
-      const credentialId = await this.credentialFor(manager, projectId, id, secrets, null, actor);
-      await this.connections.insert(manager, {
-        id,
-        projectId,
-        name: dto.name,
-        type: source.type,
-        description: source.description,
-        config: source.config,
-        enabled: source.enabled,
-        labels: source.labels,
-        credentialId,
-        ownsCredential: secrets.source === 'inline' && credentialId !== null,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-        createdBy: actor.userId ?? null,
-      });
-    });
+    const { type, description, config, enabled, labels } = source;
+    const id = await this.insertNew(actor, projectId, { name: dto.name, type, description, config, enabled, labels }, secrets);
     await this.audit.record({
       actor,
       projectId,
@@ -227,6 +189,32 @@ export class ConnectionsService {
       details: { sourceId: source.id, sourceName: source.name },
     });
     return this.getMasked(projectId, id);
+  }
+
+  /** A new connection and, for inline secrets, the credential it owns, in one transaction. */
+  private async insertNew(
+    actor: AuditActor,
+    projectId: string,
+    fields: Pick<ConnectionEntity, 'name' | 'type' | 'description' | 'config' | 'enabled' | 'labels'>,
+    secrets: SecretsPlan,
+  ): Promise<string> {
+    const id = uuidv7();
+    const now = new Date();
+    await this.connections.transaction(async (manager) => {
+      const credentialId = await this.credentialFor(manager, projectId, id, secrets, null, actor);
+      await this.connections.insert(manager, {
+        ...fields,
+        id,
+        projectId,
+        credentialId,
+        ownsCredential: secrets.source === 'inline' && credentialId !== null,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        createdBy: actor.userId ?? null,
+      });
+    });
+    return id;
   }
 
   async require(projectId: string, ref: string): Promise<ConnectionWithSecretFields> {
