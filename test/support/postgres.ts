@@ -1,4 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -58,12 +59,18 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-pg-'));
   const dataDir = path.join(dir, 'data');
+  // Passwords are checked (scram), so connection tests can see a wrong one fail.
+  const password = randomBytes(12).toString('hex');
+  const passwordFile = path.join(dir, 'pwfile');
+  fs.writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
   if (isRoot()) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   const [initCommand, initArgs] = asPostgres(path.join(bin, 'initdb'), [
     '-D',
     dataDir,
     '-A',
-    'trust',
+    'scram-sha-256',
+    '--pwfile',
+    passwordFile,
     '-U',
     'postgres',
     '-E',
@@ -100,7 +107,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   let exited = false;
   child.on('exit', () => (exited = true));
 
-  const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const url = (database = 'postgres') => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited) throw new Error(`PostgreSQL exited during start-up; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);

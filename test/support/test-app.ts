@@ -73,6 +73,8 @@ export async function startTestApp(driver: Driver, overrides: Partial<AppConfig>
     jwtSecret: randomBytes(32).toString('hex'),
     admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
     logLevel: 'info',
+    sqliteRoot: path.join(dataDir, 'sqlite'),
+    egress: {},
     ...overrides,
   };
   const logs: string[] = [];

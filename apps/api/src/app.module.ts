@@ -6,13 +6,14 @@ import { CryptoModule } from '@switchboard/crypto';
 import { DatabaseModule } from '@switchboard/database';
 import { ProjectsModule } from '@switchboard/projects';
 import { ConnectionsModule } from '@switchboard/connections';
+import { IntrospectionModule } from '@switchboard/introspection';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CryptoModule, DatabaseModule, AuditModule, AuthModule, ProjectsModule, ConnectionsModule],
+      imports: [ConfigModule.forRoot(config), CryptoModule, DatabaseModule, AuditModule, AuthModule, ProjectsModule, ConnectionsModule, IntrospectionModule],
     };
   }
 }

@@ -13,7 +13,13 @@ import {
   uuidv7,
   validationFailed,
 } from '@switchboard/common';
-import { ConnectionConfig, ConnectionType, ConnectionTypeDefinition, ConnectionTypeRegistry } from '@switchboard/connectors';
+import {
+  ConnectionConfig,
+  ConnectionType,
+  ConnectionTypeDefinition,
+  ConnectionTypeRegistry,
+  ResolvedConnection,
+} from '@switchboard/connectors';
 import { CredentialsService, maskSecrets, mergeSecrets, OwnedSecretsStore, Secrets, SecretsUpdate } from '@switchboard/credentials';
 import type { ProjectAccess } from '@switchboard/projects';
 import { isDeepStrictEqual } from 'node:util';
@@ -217,6 +223,43 @@ export class ConnectionsService {
     return id;
   }
 
+  /** A stored connection as a connector needs it: config (with credential fields filled in) and decrypted secrets. */
+  async resolveForUse(projectId: string, ref: string): Promise<ResolvedConnection & { connection: ConnectionWithSecretFields }> {
+    const connection = await this.require(projectId, ref);
+    const credential =
+      connection.credentialId && !connection.ownsCredential ? await this.credentials.findShared(projectId, connection.credentialId) : null;
+    return {
+      connection,
+      cacheKey: `${connection.id}:${connection.version}`,
+      type: connection.type,
+      config: this.withCredentialFields(connection.type, connection.config, credential?.fields ?? {}),
+      secrets: await this.secretsOf(connection),
+    };
+  }
+
+  /** A create body validated like a create, resolved but not stored (test a draft). */
+  async resolveDraft(projectId: string, dto: Omit<CreateConnectionDto, 'name'>): Promise<ResolvedConnection> {
+    const body = this.parseBody(dto as CreateConnectionDto, false);
+    const definition = this.registry.require(body.type);
+    const { config, secrets } = await this.resolve(projectId, definition, body.config, dto.credentialId ?? null, body.secrets);
+    if (secrets.source === 'inline') return { type: body.type, config, secrets: secrets.secrets };
+    const credential = (await this.credentials.findShared(projectId, secrets.credentialId))!;
+    const shared = await this.credentials.readSecrets(projectId, credential.id);
+    const names = new Set(definition.secretFields.map((field) => field.name));
+    return {
+      type: body.type,
+      config: this.withCredentialFields(body.type, config, credential.fields),
+      secrets: Object.fromEntries(Object.entries(shared).filter(([name]) => names.has(name))),
+    };
+  }
+
+  private withCredentialFields(type: ConnectionType, config: ConnectionConfig, fields: Record<string, string>): ConnectionConfig {
+    const supplied = this.registry
+      .require(type)
+      .credentialFields.filter((name) => config[name] === undefined && typeof fields[name] === 'string');
+    return { ...config, ...Object.fromEntries(supplied.map((name) => [name, fields[name]])) };
+  }
+
   async require(projectId: string, ref: string): Promise<ConnectionWithSecretFields> {
     const connection = await this.connections.findByRef(projectId, ref);
     if (!connection) throw notFound('Connection');
@@ -361,12 +404,9 @@ export class ConnectionsService {
     if (rawConfig === null || typeof rawConfig !== 'object' || Array.isArray(rawConfig))
       return this.registry.validateConfig(definition.type, rawConfig);
     const given = rawConfig as ConnectionConfig;
-    const supplied = definition.credentialFields.filter((name) => given[name] === undefined && typeof fields[name] === 'string');
-    const config = this.registry.validateConfig(definition.type, {
-      ...Object.fromEntries(supplied.map((name) => [name, fields[name]])),
-      ...given,
-    });
-    for (const name of supplied) delete config[name];
+    const filled = this.withCredentialFields(definition.type, given, fields);
+    const config = this.registry.validateConfig(definition.type, filled);
+    for (const name of Object.keys(filled)) if (!(name in given)) delete config[name];
     return config;
   }
 

@@ -1,9 +1,32 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@switchboard/common';
+import { CONNECTORS } from './connector';
+import { ConnectorRegistry } from './connector-registry';
+import { EgressGuard } from './egress/egress-guard';
+import { egressPolicyFor } from './egress/egress-config';
+import { GenericConnector } from './generic/generic.connector';
+import { HttpConnector } from './http/http.connector';
+import { PostgresConnector } from './postgres/postgres.connector';
 import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
+import { SqliteConnector } from './sqlite/sqlite.connector';
 
-/** Connection types and their validation; schemas are compiled once, when the module starts. */
+/** Connection types, their validation and their connectors (one line each, all under CONNECTORS). */
 @Module({
-  providers: [{ provide: ConnectionTypeRegistry, useFactory: () => new ConnectionTypeRegistry(CONNECTION_TYPE_DEFINITIONS) }],
-  exports: [ConnectionTypeRegistry],
+  providers: [
+    { provide: ConnectionTypeRegistry, useFactory: () => new ConnectionTypeRegistry(CONNECTION_TYPE_DEFINITIONS) },
+    { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new EgressGuard(egressPolicyFor(config)) },
+    {
+      provide: CONNECTORS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => [
+        new PostgresConnector(),
+        new SqliteConnector(config.sqliteRoot),
+        new HttpConnector(),
+        new GenericConnector(),
+      ],
+    },
+    ConnectorRegistry,
+  ],
+  exports: [ConnectionTypeRegistry, ConnectorRegistry, EgressGuard],
 })
 export class ConnectorsModule {}

@@ -9,3 +9,8 @@ export { sftpDefinition } from './sftp/sftp.definition';
 export { s3Definition } from './s3/s3.definition';
 export { smtpDefinition } from './smtp/smtp.definition';
 export { genericDefinition } from './generic/generic.definition';
+export * from './connector';
+export * from './connector-registry';
+export * from './egress/egress-guard';
+export * from './egress/egress-policy';
+export { metadataDatabaseTargets } from './egress/metadata-database';

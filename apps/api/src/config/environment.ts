@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { AppConfig, LogLevel } from '@switchboard/common';
+import { EgressPolicy, EgressPolicyError } from '@switchboard/connectors';
 import { KeyRing, KeyRingError } from '@switchboard/crypto';
 
 /** A bad setting: the message names the variable and never echoes its value. */
@@ -39,6 +40,8 @@ export function parseEnvironment(env: Env, cwd = process.cwd()): Environment {
       email: adminEmail(value(env, 'SWITCHBOARD_ADMIN_EMAIL')),
       password: adminPassword(env.SWITCHBOARD_ADMIN_PASSWORD),
     },
+    sqliteRoot: path.resolve(cwd, value(env, 'SWITCHBOARD_SQLITE_ROOT') ?? path.join(dataDir, 'sqlite')),
+    egress: egress(value(env, 'SWITCHBOARD_EGRESS_DENY'), value(env, 'SWITCHBOARD_EGRESS_ALLOW')),
     logLevel: logLevel(value(env, 'LOG_LEVEL')),
   };
 }
@@ -94,6 +97,16 @@ function adminPassword(raw: string | undefined): string | undefined {
     throw new ConfigError(`SWITCHBOARD_ADMIN_PASSWORD must be ${ADMIN_PASSWORD_MIN} to 256 characters`);
   }
   return raw;
+}
+
+function egress(deny: string | undefined, allow: string | undefined): AppConfig['egress'] {
+  try {
+    EgressPolicy.parse({ deny, allow });
+  } catch (error) {
+    if (error instanceof EgressPolicyError) throw new ConfigError(`SWITCHBOARD_EGRESS_${error.setting.toUpperCase()}: ${error.message}`);
+    throw error;
+  }
+  return { deny, allow };
 }
 
 function logLevel(raw: string | undefined): LogLevel {

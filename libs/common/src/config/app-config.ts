@@ -14,6 +14,10 @@ export interface AppConfig {
   encryptionKeys: string;
   jwtSecret: string;
   admin: { email: string; password?: string };
+  /** SQLite connections may only open files under this directory (after realpath). */
+  sqliteRoot: string;
+  /** Outbound policy: comma lists of CIDRs or the words `private` / `loopback`. */
+  egress: { deny?: string; allow?: string };
   logLevel: LogLevel;
 }
 

@@ -1,0 +1,154 @@
+import { isIP } from 'node:net';
+import { IpAddress, IpRange, formatIpv4, inRange, nat64Target, parseIp, parseRange, unmap } from './ip';
+
+/** Which input a bad entry came from, so config validation can name the variable. */
+export type EgressPolicySetting = 'deny' | 'allow' | 'protectedTargets';
+
+/** A malformed policy entry; the message quotes the entry (CIDRs are not secrets). */
+export class EgressPolicyError extends Error {
+  override name = 'EgressPolicyError';
+
+  constructor(
+    readonly setting: EgressPolicySetting,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Something connectors must never reach, whatever ALLOW says: the service's own metadata
+ * database. `host` is an IP, a CIDR or a host name (the guard resolves names on every check,
+ * so a failover to a new address stays covered); `port` narrows it to that one service, so
+ * other services on a shared host (often loopback in development) stay reachable.
+ */
+export interface ProtectedTarget {
+  host: string;
+  port?: number;
+}
+
+export interface EgressPolicyOptions {
+  /** SWITCHBOARD_EGRESS_DENY: comma list of CIDRs, IPs, `private`, `loopback`. */
+  deny?: string;
+  /** SWITCHBOARD_EGRESS_ALLOW: same syntax; when set, only these ranges pass. */
+  allow?: string;
+  protectedTargets?: readonly ProtectedTarget[];
+}
+
+/** For logs and audit only: never shown to the caller, who sees denied like unreachable. */
+export type EgressDenyReason = 'not-an-address' | 'always-denied' | 'protected' | 'deny-list' | 'not-in-allow-list';
+
+export type EgressVerdict =
+  /** `address` is what to connect to: IPv4-mapped IPv6 comes back as plain IPv4. */
+  { allowed: true; address: string; family: 4 | 6 } | { allowed: false; reason: EgressDenyReason };
+
+interface ProtectedRange {
+  range: IpRange;
+  port?: number;
+}
+
+const ranges = (...entries: string[]): IpRange[] => entries.map((entry) => parseRange(entry) as IpRange);
+
+const KEYWORDS: Record<string, IpRange[]> = {
+  private: ranges('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'),
+  loopback: ranges('127.0.0.0/8', '::1/128'),
+};
+
+/**
+ * Never reachable, whatever ALLOW says: link-local (cloud metadata lives there), the AWS IPv6
+ * metadata endpoint, "this network" and unspecified (both connect to the local host on Linux),
+ * multicast and broadcast.
+ */
+const ALWAYS_DENIED = ranges(
+  '169.254.0.0/16',
+  'fe80::/10',
+  'fd00:ec2::254/128',
+  '0.0.0.0/8',
+  '::/128',
+  '224.0.0.0/4',
+  'ff00::/8',
+  '255.255.255.255/32',
+);
+
+const MAX_SHOWN = 64;
+
+/** Which addresses connectors may reach. Immutable; build once at boot with `parse`. */
+export class EgressPolicy {
+  private constructor(
+    private readonly deny: readonly IpRange[],
+    /** Undefined: default mode, everything not denied passes. */
+    private readonly allow: readonly IpRange[] | undefined,
+    private readonly protectedRanges: readonly ProtectedRange[],
+    /** Protected targets given by name; the guard resolves them and calls `withProtected`. */
+    readonly protectedHosts: readonly ProtectedTarget[],
+  ) {}
+
+  /** Throws EgressPolicyError naming the first bad entry. Blank strings count as unset. */
+  static parse(options: EgressPolicyOptions = {}): EgressPolicy {
+    const allow = options.allow?.trim() ? parseList('allow', options.allow) : undefined;
+    if (allow?.length === 0) throw new EgressPolicyError('allow', 'lists no entries; leave it unset to allow everything not denied');
+    const protectedRanges: ProtectedRange[] = [];
+    const protectedHosts: ProtectedTarget[] = [];
+    for (const target of options.protectedTargets ?? []) {
+      const host = target.host.trim();
+      const { port } = target;
+      if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+        throw new EgressPolicyError('protectedTargets', `invalid port ${port} for ${show(host)}`);
+      }
+      if (/^[\d.]+(\/\d+)?$/.test(host) || host.includes(':'))
+        protectedRanges.push({ range: parseEntry('protectedTargets', host, false), port });
+      else if (host !== '' && !/[\s\p{Cc}/]/u.test(host)) protectedHosts.push({ host, port });
+      else throw new EgressPolicyError('protectedTargets', `invalid entry ${show(host)}: expected an IP address, a CIDR or a host name`);
+    }
+    return new EgressPolicy(parseList('deny', options.deny ?? ''), allow, protectedRanges, protectedHosts);
+  }
+
+  /** This policy with `addresses` (the current answers for `protectedHosts`) protected as well. */
+  withProtected(addresses: readonly { address: string; port?: number }[]): EgressPolicy {
+    const resolved = addresses.flatMap(({ address, port }) => {
+      const range = isIP(address) ? parseRange(address) : undefined;
+      return typeof range === 'object' ? [{ range, port }] : [];
+    });
+    return new EgressPolicy(this.deny, this.allow, [...this.protectedRanges, ...resolved], []);
+  }
+
+  check(address: string, port: number): EgressVerdict {
+    const parsed = parseIp(address);
+    if (!parsed) return { allowed: false, reason: 'not-an-address' };
+    const ip = unmap(parsed);
+    // A NAT64 address reaches its embedded IPv4 address: deny it if that one is denied.
+    const forms: IpAddress[] = [ip, nat64Target(ip)].filter((form) => form !== undefined);
+    const matches = (list: readonly IpRange[]): boolean => forms.some((form) => list.some((candidate) => inRange(form, candidate)));
+    if (matches(ALWAYS_DENIED)) return { allowed: false, reason: 'always-denied' };
+    const guarded = this.protectedRanges.filter((entry) => entry.port === undefined || entry.port === port);
+    if (matches(guarded.map((entry) => entry.range))) return { allowed: false, reason: 'protected' };
+    if (matches(this.deny)) return { allowed: false, reason: 'deny-list' };
+    if (this.allow && !this.allow.some((candidate) => inRange(ip, candidate))) return { allowed: false, reason: 'not-in-allow-list' };
+    return { allowed: true, address: ip === parsed ? address : formatIpv4(ip.value), family: ip.family };
+  }
+}
+
+function parseList(setting: EgressPolicySetting, text: string): IpRange[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .flatMap((entry) => {
+      const word = entry.toLowerCase();
+      return Object.hasOwn(KEYWORDS, word) ? KEYWORDS[word] : [parseEntry(setting, entry, true)];
+    });
+}
+
+function parseEntry(setting: EgressPolicySetting, entry: string, keywords: boolean): IpRange {
+  const parsed = parseRange(entry);
+  if (typeof parsed === 'object') return parsed;
+  if (parsed === 'prefix')
+    throw new EgressPolicyError(setting, `invalid entry ${show(entry)}: prefix length too long for the address family`);
+  const expected = keywords ? 'an IP address, a CIDR, "private" or "loopback"' : 'an IP address or a CIDR';
+  throw new EgressPolicyError(setting, `invalid entry ${show(entry)}: expected ${expected}`);
+}
+
+/** An entry quoted for a message: escaped, and cut short if long. */
+function show(entry: string): string {
+  return JSON.stringify(entry.length > MAX_SHOWN ? `${entry.slice(0, MAX_SHOWN)}…` : entry);
+}

@@ -1,0 +1,47 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuditActor } from '@switchboard/audit';
+import { CurrentActor } from '@switchboard/auth';
+import { ApiProblems } from '@switchboard/common';
+import type { TestResult } from '@switchboard/connectors';
+import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
+import { TestDraftDto, TestOptionsDto, TestResultDto } from './connection-test.dto';
+import { ConnectionTestService } from './connection-test.service';
+
+@ApiTags('connections')
+@Controller('projects/:project/connections')
+export class ConnectionTestController {
+  constructor(private readonly tests: ConnectionTestService) {}
+
+  @Post('test')
+  @HttpCode(200)
+  @ProjectScoped('connections:test')
+  @ApiOperation({
+    summary: 'Test a draft connection (nothing is stored)',
+    description: 'The create body (no name needed) plus timeoutMs. 200 whether or not the target answered; see success, stages and error.code.',
+  })
+  @ApiOkResponse({ type: TestResultDto })
+  @ApiProblems(400, 422, 429)
+  testDraft(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess, @Body() dto: TestDraftDto): Promise<TestResult> {
+    return this.tests.testDraft(actor, access, dto);
+  }
+
+  @Post(':connection/test')
+  @HttpCode(200)
+  @ProjectScoped('connections:test')
+  @ApiParam({ name: 'connection', description: 'Connection name or id', example: 'warehouse' })
+  @ApiOperation({
+    summary: 'Test a stored connection',
+    description: 'Resolves, checks egress, connects, authenticates and runs a trivial command within the deadline (5 s default, 30 s max).',
+  })
+  @ApiOkResponse({ type: TestResultDto })
+  @ApiProblems(400, 422, 429)
+  test(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() options: TestOptionsDto,
+  ): Promise<TestResult> {
+    return this.tests.testStored(actor, access, ref, options);
+  }
+}

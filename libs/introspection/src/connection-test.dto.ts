@@ -1,0 +1,49 @@
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { CreateConnectionDto } from '@switchboard/connections';
+import { STAGE_NAMES, TEST_ERROR_CODES } from '@switchboard/connectors';
+
+export const DEFAULT_TEST_TIMEOUT_MS = 5_000;
+export const MAX_TEST_TIMEOUT_MS = 30_000;
+
+export class TestOptionsDto {
+  @ApiPropertyOptional({ example: 5000, minimum: 100, maximum: MAX_TEST_TIMEOUT_MS, default: DEFAULT_TEST_TIMEOUT_MS, description: 'Deadline for the whole test.' })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(MAX_TEST_TIMEOUT_MS)
+  timeoutMs?: number;
+}
+
+/** A connection that is not stored: the create body without a name, plus the deadline. */
+export class TestDraftDto extends OmitType(CreateConnectionDto, ['name'] as const) {
+  @ApiPropertyOptional({ example: 5000, minimum: 100, maximum: MAX_TEST_TIMEOUT_MS, default: DEFAULT_TEST_TIMEOUT_MS })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(MAX_TEST_TIMEOUT_MS)
+  timeoutMs?: number;
+}
+
+export class TestErrorDto {
+  @ApiProperty({ enum: TEST_ERROR_CODES, example: 'AUTH_FAILED' }) code: string;
+  @ApiProperty({ example: 'password authentication failed for user "reader"' }) message: string;
+}
+
+export class TestStageDto {
+  @ApiProperty({ enum: STAGE_NAMES, example: 'auth' }) name: string;
+  @ApiProperty({ example: true }) ok: boolean;
+  @ApiProperty({ example: 12.4 }) latencyMs: number;
+  @ApiPropertyOptional({ type: TestErrorDto }) error?: TestErrorDto;
+}
+
+export class TestResultDto {
+  @ApiProperty({ example: true }) success: boolean;
+  @ApiProperty({ example: 'Connected to PostgreSQL 15.18 at db.internal:5432.' }) message: string;
+  @ApiProperty({ example: 'pg' }) driver: string;
+  @ApiProperty({ example: 23.9 }) latencyMs: number;
+  @ApiPropertyOptional({ example: '15.18' }) serverVersion?: string;
+  @ApiProperty({ type: [TestStageDto] }) stages: TestStageDto[];
+  @ApiPropertyOptional({ type: TestErrorDto }) error?: TestErrorDto;
+  @ApiPropertyOptional({ example: { tables: 12 } }) details?: Record<string, string | number | boolean>;
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
+import { AppError, ErrorCode } from '@switchboard/common';
+import { ConnectionsService } from '@switchboard/connections';
+import { ConnectionRejected, ConnectorRegistry, EgressGuard, ResolvedConnection, TestResult } from '@switchboard/connectors';
+import type { ProjectAccess } from '@switchboard/projects';
+import { DEFAULT_TEST_TIMEOUT_MS, TestDraftDto, TestOptionsDto } from './connection-test.dto';
+import { OutboundLimits } from './outbound-limits';
+
+/** "Test connection": a stored one or a draft, within a deadline, limited per project, audited. */
+@Injectable()
+export class ConnectionTestService {
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly connectors: ConnectorRegistry,
+    private readonly egress: EgressGuard,
+    private readonly limits: OutboundLimits,
+    private readonly audit: AuditService,
+  ) {}
+
+  async testStored(actor: AuditActor, access: ProjectAccess, ref: string, options: TestOptionsDto): Promise<TestResult> {
+    const resolved = await this.connections.resolveForUse(access.project.id, ref);
+    const result = await this.run(access.project.id, resolved, options.timeoutMs);
+    await this.record(actor, access, result, { type: 'connection', id: resolved.connection.id, name: resolved.connection.name });
+    return result;
+  }
+
+  async testDraft(actor: AuditActor, access: ProjectAccess, dto: TestDraftDto): Promise<TestResult> {
+    const { timeoutMs, ...body } = dto;
+    const resolved = await this.connections.resolveDraft(access.project.id, body);
+    const result = await this.run(access.project.id, resolved, timeoutMs);
+    await this.record(actor, access, result, { type: 'connection_draft', name: resolved.type });
+    return result;
+  }
+
+  private run(projectId: string, connection: ResolvedConnection, timeoutMs = DEFAULT_TEST_TIMEOUT_MS): Promise<TestResult> {
+    const connector = this.connectors.require(connection.type);
+    return this.limits.run(projectId, 'test', async () => {
+      const deadline = Date.now() + timeoutMs;
+      const context = { signal: AbortSignal.timeout(timeoutMs), remainingMs: () => Math.max(0, deadline - Date.now()), egress: this.egress };
+      try {
+        return await connector.test(connection, context);
+      } catch (error) {
+        if (error instanceof ConnectionRejected) throw new AppError(ErrorCode.UNPROCESSABLE, error.message);
+        throw error;
+      }
+    });
+  }
+
+  private record(actor: AuditActor, access: ProjectAccess, result: TestResult, target: { type: string; id?: string; name: string }): Promise<void> {
+    return this.audit.record({
+      actor,
+      projectId: access.project.id,
+      action: 'connection.test',
+      target,
+      outcome: result.success ? 'success' : 'failure',
+      details: { latencyMs: result.latencyMs, errorCode: result.error?.code ?? null, driver: result.driver },
+    });
+  }
+}

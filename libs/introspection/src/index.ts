@@ -1,0 +1,4 @@
+export * from './connection-test.dto';
+export * from './connection-test.service';
+export * from './outbound-limits';
+export * from './introspection.module';
