@@ -1,26 +1,39 @@
 /**
  * The test command, run from the compiled tree (.build, made by `tsc` in `npm test`):
- * installs the Debian packages the tests need when missing (as root), starts a throwaway
- * PostgreSQL, runs every compiled *.spec.js with node's test runner, stops it.
+ * installs the Debian packages the tests need when missing (as root: postgresql, mariadb-server,
+ * openssh-server, openssl), starts a throwaway PostgreSQL, runs every compiled *.spec.js with node's test runner, stops it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { findMariaDbBinaries } from './support/mariadb';
 import { findPostgresBinaries, startPostgres } from './support/postgres';
+import { findSshd } from './support/sshd';
 
 const BUILD = path.resolve(__dirname, '..');
 const SPEC_ROOTS = ['apps', 'libs', 'test'];
 
+/** Debian packages the tests need, each with the check that it is installed. */
+const DEBIAN_PACKAGES: { name: string; installed: () => boolean }[] = [
+  { name: 'postgresql', installed: () => !!findPostgresBinaries() },
+  { name: 'mariadb-server', installed: () => !!findMariaDbBinaries() },
+  { name: 'openssh-server', installed: () => !!findSshd() },
+  // Makes the self-signed certificates of the MariaDB and SMTP test servers.
+  { name: 'openssl', installed: () => fs.existsSync('/usr/bin/openssl') },
+];
+
 function ensureDebianPackages(): void {
-  if (findPostgresBinaries()) return;
+  const missing = DEBIAN_PACKAGES.filter((pkg) => !pkg.installed()).map((pkg) => pkg.name);
+  if (!missing.length) return;
   if (process.getuid?.() !== 0) {
-    throw new Error('PostgreSQL server binaries are missing; install them with: sudo apt-get install -y postgresql');
+    throw new Error(`Server binaries for the tests are missing; install them with: sudo apt-get install -y ${missing.join(' ')}`);
   }
-  console.log('Installing postgresql (Debian) for the tests...');
+  console.log(`Installing ${missing.join(', ')} (Debian) for the tests...`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env });
-  if (!findPostgresBinaries()) throw new Error('postgresql was installed but its server binaries are not under /usr/lib/postgresql');
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  const stillMissing = DEBIAN_PACKAGES.filter((pkg) => missing.includes(pkg.name) && !pkg.installed()).map((pkg) => pkg.name);
+  if (stillMissing.length) throw new Error(`${stillMissing.join(', ')} installed but the server binaries were not found`);
 }
 
 function specFiles(dir: string): string[] {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { SessionCache } from '@switchboard/connectors';
 import { freePort, PostgresServer, startPostgres } from '../support/postgres';
 import { createUser, DRIVERS, expectProblem, startTestApp, TestApp } from '../support/test-app';
 
@@ -238,6 +239,50 @@ for (const driver of DRIVERS) {
       }
       const missing = await draft({ type: 'sqlite', config: { path: 'nope.db' } });
       assert.equal(missing.body.error.code, 'NOT_FOUND', missing.text);
+    });
+
+    it('closes cached live sessions when a connection or its credential changes, or it is deleted', async () => {
+      const cache = t.app.get(SessionCache);
+      let closed = 0;
+      const hold = (id: string, version: number) =>
+        cache.use(
+          id,
+          version,
+          async () => ({ client: id, close: async () => void closed++ }),
+          async () => undefined,
+        );
+      const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+      const plain = (await t.call('POST', base, { token, body: { name: 'cached', type: 'generic', config: { host: 'h', port: 1 } } })).body;
+      await hold(plain.id, plain.version);
+      assert.equal((await t.call('PATCH', `${base}/cached`, { token, body: { description: 'changed' } })).status, 200);
+      await settle();
+      assert.equal(closed, 1);
+
+      const credential = (
+        await t.call('POST', '/api/v1/projects/default/credentials', {
+          token,
+          body: { name: 'cached-cred', type: 'basic', secrets: { password: 'one-1' } },
+        })
+      ).body;
+      const shared = (
+        await t.call('POST', base, {
+          token,
+          body: { name: 'cached-shared', type: 'postgres', config: pgConfig(), credentialId: credential.id },
+        })
+      ).body;
+      await hold(shared.id, shared.version);
+      await t.call('PATCH', '/api/v1/projects/default/credentials/cached-cred', { token, body: { description: 'no secret change' } });
+      await settle();
+      assert.equal(closed, 1, 'a change that keeps the secrets keeps the session');
+      await t.call('PATCH', '/api/v1/projects/default/credentials/cached-cred', { token, body: { secrets: { password: 'two-2' } } });
+      await settle();
+      assert.equal(closed, 2);
+
+      await hold(plain.id, plain.version + 1);
+      assert.equal((await t.call('DELETE', `${base}/cached`, { token })).status, 204);
+      await settle();
+      assert.equal(closed, 3);
     });
 
     it('needs connections:test, caps concurrency per project and rate-limits tests (429)', async () => {

@@ -96,6 +96,10 @@ export class ConnectionsRepository {
     return rows.map((row) => row.name);
   }
 
+  async idsUsingCredential(projectId: string, credentialId: string): Promise<string[]> {
+    return (await this.connections.find({ select: { id: true }, where: { projectId, credentialId } })).map((row) => row.id);
+  }
+
   // --- usages ---
 
   listUsages(projectId: string, connectionId: string): Promise<ConnectionUsageEntity[]> {

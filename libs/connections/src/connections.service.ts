@@ -19,6 +19,7 @@ import {
   ConnectionTypeDefinition,
   ConnectionTypeRegistry,
   ResolvedConnection,
+  SessionCache,
 } from '@switchboard/connectors';
 import { CredentialsService, maskSecrets, mergeSecrets, OwnedSecretsStore, Secrets, SecretsUpdate } from '@switchboard/credentials';
 import type { ProjectAccess } from '@switchboard/projects';
@@ -59,6 +60,7 @@ export class ConnectionsService {
     private readonly credentials: CredentialsService,
     private readonly owned: OwnedSecretsStore,
     private readonly audit: AuditService,
+    private readonly sessions: SessionCache,
   ) {}
 
   async list(projectId: string, query: ConnectionListQueryDto): Promise<Page<ConnectionDto>> {
@@ -168,6 +170,7 @@ export class ConnectionsService {
       await this.connections.delete(manager, projectId, connection.id);
       if (connection.ownsCredential && connection.credentialId) await this.owned.delete(manager, projectId, connection.credentialId);
     });
+    this.sessions.evictConnection(connection.id);
     await this.audit.record({
       actor,
       projectId,
@@ -321,6 +324,8 @@ export class ConnectionsService {
           },
         );
       if (applied) {
+        // Live clients of the old version must not serve the new one.
+        this.sessions.evictConnection(current.id);
         await this.audit.record({
           actor,
           projectId,

@@ -61,10 +61,20 @@ export interface ConnectorContext {
   egress: EgressGuard;
 }
 
+export interface TestEmailResult {
+  accepted: string[];
+  rejected: string[];
+  messageId: string;
+  /** The server's final reply, e.g. "250 2.0.0 Ok: queued". */
+  response: string;
+}
+
 /** One strategy per type: pure I/O on a resolved connection, no HTTP or ORM. */
 export interface Connector {
   readonly type: ConnectionType;
   test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult>;
+  /** SMTP only: send one message to `to`; failures throw a StageFailure-like coded error. */
+  sendTestEmail?(connection: ResolvedConnection, context: ConnectorContext, to: string): Promise<TestEmailResult>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { GenericConnector } from './generic/generic.connector';
 import { HttpConnector } from './http/http.connector';
 import { PostgresConnector } from './postgres/postgres.connector';
 import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
+import { SessionCache } from './sessions/session-cache';
 import { SqliteConnector } from './sqlite/sqlite.connector';
 
 /** Connection types, their validation and their connectors (one line each, all under CONNECTORS). */
@@ -26,7 +27,8 @@ import { SqliteConnector } from './sqlite/sqlite.connector';
       ],
     },
     ConnectorRegistry,
+    { provide: SessionCache, useFactory: () => new SessionCache() },
   ],
-  exports: [ConnectionTypeRegistry, ConnectorRegistry, EgressGuard],
+  exports: [ConnectionTypeRegistry, ConnectorRegistry, EgressGuard, SessionCache],
 })
 export class ConnectorsModule {}

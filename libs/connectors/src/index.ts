@@ -11,6 +11,7 @@ export { smtpDefinition } from './smtp/smtp.definition';
 export { genericDefinition } from './generic/generic.definition';
 export * from './connector';
 export * from './connector-registry';
+export * from './sessions/session-cache';
 export * from './egress/egress-guard';
 export * from './egress/egress-policy';
 export { metadataDatabaseTargets } from './egress/metadata-database';

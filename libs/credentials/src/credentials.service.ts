@@ -129,7 +129,7 @@ export class CredentialsService {
 
   async delete(actor: AuditActor, projectId: string, ref: string): Promise<void> {
     const credential = await this.requireShared(projectId, ref);
-    const users = await this.moduleRef.get(CredentialReferences, { strict: false }).connectionsUsing(projectId, credential.id);
+    const users = await this.references().connectionsUsing(projectId, credential.id);
     if (users.length) throw conflict(`The credential is used by connection(s) ${users.join(', ')}; point them elsewhere first.`);
     await this.credentials.delete(projectId, credential.id);
     await this.audit.record({
@@ -142,6 +142,11 @@ export class CredentialsService {
 
   findShared(projectId: string, ref: string): Promise<CredentialEntity | null> {
     return this.credentials.findSharedByRef(projectId, ref);
+  }
+
+  /** Resolved at call time: the implementation lives in the connections lib, above this one. */
+  private references(): CredentialReferences {
+    return this.moduleRef.get(CredentialReferences, { strict: false });
   }
 
   async requireShared(projectId: string, ref: string): Promise<CredentialEntity> {
@@ -183,6 +188,7 @@ export class CredentialsService {
         updatedAt: new Date(),
       });
       if (updated) {
+        if (merged.changed) await this.references().credentialChanged(projectId, current.id);
         await this.audit.record({
           actor,
           projectId,

@@ -1,0 +1,94 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+
+/** A live client (pg pool, SFTP session, S3 client…) and how to close it. */
+export interface Session<T> {
+  client: T;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  connectionId: string;
+  session: Promise<Session<unknown>>;
+  lastUsed: number;
+  users: number;
+}
+
+export const MAX_SESSIONS = 64;
+export const IDLE_MS = 5 * 60_000;
+
+/**
+ * Live clients keyed by connection id + version, so an updated connection never gets a stale
+ * one. Bounded (least recently used goes first, never one in use), idle-expired, and closed
+ * on update, delete and shutdown. Callers borrow with `use`; nobody mutates a shared client.
+ */
+@Injectable()
+export class SessionCache implements OnApplicationShutdown {
+  private readonly logger = new Logger('Sessions');
+  private readonly entries = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly maxSessions = MAX_SESSIONS,
+    private readonly idleMs = IDLE_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(idleMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** Runs `work` with the session for `connectionId`@`version`, opening it with `open` if needed. */
+  async use<T, R>(connectionId: string, version: number, open: () => Promise<Session<T>>, work: (client: T) => Promise<R>): Promise<R> {
+    const key = `${connectionId}@${version}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      this.evictConnection(connectionId); // older versions of it are stale now
+      this.makeRoom();
+      entry = { connectionId, session: open(), lastUsed: this.now(), users: 0 };
+      this.entries.set(key, entry);
+      // A session that failed to open is not kept: the next call tries again.
+      entry.session.catch(() => this.entries.get(key) === entry && this.entries.delete(key));
+    }
+    entry.users += 1;
+    entry.lastUsed = this.now();
+    try {
+      const session = (await entry.session) as Session<T>;
+      return await work(session.client);
+    } finally {
+      entry.users -= 1;
+      entry.lastUsed = this.now();
+    }
+  }
+
+  /** Closes every session of a connection (after an update or delete). */
+  evictConnection(connectionId: string): void {
+    for (const [key, entry] of this.entries) if (entry.connectionId === connectionId) this.close(key, entry);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.entries].map(([key, entry]) => this.close(key, entry)));
+  }
+
+  sweep(): void {
+    const cutoff = this.now() - this.idleMs;
+    for (const [key, entry] of this.entries) if (entry.users === 0 && entry.lastUsed < cutoff) void this.close(key, entry);
+  }
+
+  private makeRoom(): void {
+    if (this.entries.size < this.maxSessions) return;
+    const idle = [...this.entries].filter(([, entry]) => entry.users === 0).sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    for (const [key, entry] of idle.slice(0, this.entries.size - this.maxSessions + 1)) void this.close(key, entry);
+  }
+
+  private close(key: string, entry: Entry): Promise<void> {
+    this.entries.delete(key);
+    return entry.session.then(
+      (session) => session.close().catch((error: unknown) => this.logger.warn({ err: error }, 'Closing a session failed')),
+      () => undefined,
+    );
+  }
+}
