@@ -18,7 +18,8 @@ export class ConnectionTestController {
   @ProjectScoped('connections:test')
   @ApiOperation({
     summary: 'Test a draft connection (nothing is stored)',
-    description: 'The create body (no name needed) plus timeoutMs. 200 whether or not the target answered; see success, stages and error.code.',
+    description:
+      'The create body (no name needed) plus timeoutMs. 200 whether or not the target answered; see success, stages and error.code.',
   })
   @ApiOkResponse({ type: TestResultDto })
   @ApiProblems(400, 422, 429)

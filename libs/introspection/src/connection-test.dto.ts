@@ -7,7 +7,13 @@ export const DEFAULT_TEST_TIMEOUT_MS = 5_000;
 export const MAX_TEST_TIMEOUT_MS = 30_000;
 
 export class TestOptionsDto {
-  @ApiPropertyOptional({ example: 5000, minimum: 100, maximum: MAX_TEST_TIMEOUT_MS, default: DEFAULT_TEST_TIMEOUT_MS, description: 'Deadline for the whole test.' })
+  @ApiPropertyOptional({
+    example: 5000,
+    minimum: 100,
+    maximum: MAX_TEST_TIMEOUT_MS,
+    default: DEFAULT_TEST_TIMEOUT_MS,
+    description: 'Deadline for the whole test.',
+  })
   @IsOptional()
   @IsInt()
   @Min(100)

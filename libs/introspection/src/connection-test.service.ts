@@ -37,7 +37,11 @@ export class ConnectionTestService {
     const connector = this.connectors.require(connection.type);
     return this.limits.run(projectId, 'test', async () => {
       const deadline = Date.now() + timeoutMs;
-      const context = { signal: AbortSignal.timeout(timeoutMs), remainingMs: () => Math.max(0, deadline - Date.now()), egress: this.egress };
+      const context = {
+        signal: AbortSignal.timeout(timeoutMs),
+        remainingMs: () => Math.max(0, deadline - Date.now()),
+        egress: this.egress,
+      };
       try {
         return await connector.test(connection, context);
       } catch (error) {
@@ -47,7 +51,12 @@ export class ConnectionTestService {
     });
   }
 
-  private record(actor: AuditActor, access: ProjectAccess, result: TestResult, target: { type: string; id?: string; name: string }): Promise<void> {
+  private record(
+    actor: AuditActor,
+    access: ProjectAccess,
+    result: TestResult,
+    target: { type: string; id?: string; name: string },
+  ): Promise<void> {
     return this.audit.record({
       actor,
       projectId: access.project.id,

@@ -23,9 +23,13 @@ export class OutboundLimits {
     }
     const current = this.running.get(projectId) ?? 0;
     if (current >= MAX_CONCURRENT_PER_PROJECT) {
-      throw new AppError(ErrorCode.RATE_LIMITED, `At most ${MAX_CONCURRENT_PER_PROJECT} outbound operations run at once per project; retry shortly.`, {
-        headers: { 'Retry-After': '1' },
-      });
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        `At most ${MAX_CONCURRENT_PER_PROJECT} outbound operations run at once per project; retry shortly.`,
+        {
+          headers: { 'Retry-After': '1' },
+        },
+      );
     }
     this.running.set(projectId, current + 1);
     try {
