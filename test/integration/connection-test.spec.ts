@@ -285,6 +285,12 @@ for (const driver of DRIVERS) {
       assert.equal(closed, 3);
     });
 
+    it('answers 422 when a connection cannot send email', async () => {
+      await t.call('POST', base, { token, body: { name: 'no-mail', type: 'generic', config: { host: 'h', port: 1 } } });
+      expectProblem(await t.call('POST', `${base}/no-mail/send-test-email`, { token, body: {} }), 422, 'UNSUPPORTED_OPERATION');
+      expectProblem(await t.call('POST', `${base}/no-mail/send-test-email`, { token, body: { to: 'not-an-email' } }), 400, 'VALIDATION_FAILED');
+    });
+
     it('needs connections:test, caps concurrency per project and rate-limits tests (429)', async () => {
       const viewer = await createUser(t, token, `tester-viewer-${driver}`);
       await t.call('PUT', `/api/v1/projects/default/members/${viewer.id}`, { token, body: { role: 'viewer' } });

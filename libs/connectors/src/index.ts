@@ -15,3 +15,4 @@ export * from './sessions/session-cache';
 export * from './egress/egress-guard';
 export * from './egress/egress-policy';
 export { metadataDatabaseTargets } from './egress/metadata-database';
+export { StageFailure } from './testing/test-run';

@@ -7,6 +7,7 @@ import type { TestResult } from '@switchboard/connectors';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import { TestDraftDto, TestOptionsDto, TestResultDto } from './connection-test.dto';
 import { ConnectionTestService } from './connection-test.service';
+import { SendTestEmailDto, TestEmailResultDto } from './test-email.dto';
 
 @ApiTags('connections')
 @Controller('projects/:project/connections')
@@ -44,5 +45,24 @@ export class ConnectionTestController {
     @Body() options: TestOptionsDto,
   ): Promise<TestResult> {
     return this.tests.testStored(actor, access, ref, options);
+  }
+
+  @Post(':connection/send-test-email')
+  @HttpCode(200)
+  @ProjectScoped('connections:test')
+  @ApiParam({ name: 'connection', description: 'Connection name or id', example: 'mailer' })
+  @ApiOperation({
+    summary: 'Send one test message through an SMTP connection',
+    description: "To `to`, or the connection's addressToTest. 200 with success false when the server refuses; 422 for other types.",
+  })
+  @ApiOkResponse({ type: TestEmailResultDto })
+  @ApiProblems(400, 422, 429)
+  sendTestEmail(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() dto: SendTestEmailDto,
+  ): Promise<TestEmailResultDto> {
+    return this.tests.sendTestEmail(actor, access, ref, dto);
   }
 }

@@ -2,10 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { ConnectionsService } from '@switchboard/connections';
-import { ConnectionRejected, ConnectorRegistry, EgressGuard, ResolvedConnection, TestResult } from '@switchboard/connectors';
+import {
+  ConnectionRejected,
+  ConnectorContext,
+  ConnectorRegistry,
+  EgressGuard,
+  ResolvedConnection,
+  StageFailure,
+  TestResult,
+} from '@switchboard/connectors';
 import type { ProjectAccess } from '@switchboard/projects';
 import { DEFAULT_TEST_TIMEOUT_MS, TestDraftDto, TestOptionsDto } from './connection-test.dto';
 import { OutboundLimits } from './outbound-limits';
+import { SendTestEmailDto, TestEmailResultDto } from './test-email.dto';
 
 /** "Test connection": a stored one or a draft, within a deadline, limited per project, audited. */
 @Injectable()
@@ -33,8 +42,39 @@ export class ConnectionTestService {
     return result;
   }
 
-  private run(projectId: string, connection: ResolvedConnection, timeoutMs = DEFAULT_TEST_TIMEOUT_MS): Promise<TestResult> {
+  private run(projectId: string, connection: ResolvedConnection, timeoutMs?: number): Promise<TestResult> {
     const connector = this.connectors.require(connection.type);
+    return this.outbound(projectId, timeoutMs, (context) => connector.test(connection, context));
+  }
+
+  /** Sends one message through an SMTP connection; 200 with success false when the server refuses. */
+  async sendTestEmail(actor: AuditActor, access: ProjectAccess, ref: string, dto: SendTestEmailDto): Promise<TestEmailResultDto> {
+    const resolved = await this.connections.resolveForUse(access.project.id, ref);
+    const connector = this.connectors.require(resolved.type);
+    if (!connector.sendTestEmail) throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${resolved.type} connection cannot send email.`);
+    const to = dto.to ?? (typeof resolved.config.addressToTest === 'string' ? resolved.config.addressToTest : undefined);
+    if (!to) throw new AppError(ErrorCode.UNPROCESSABLE, 'Give a recipient ("to"), or set addressToTest on the connection.');
+    let result: TestEmailResultDto;
+    try {
+      const sent = await this.outbound(access.project.id, undefined, (context) => connector.sendTestEmail!(resolved, context, to));
+      result = { success: true, ...sent };
+    } catch (error) {
+      if (!(error instanceof StageFailure)) throw error;
+      result = { success: false, accepted: [], rejected: [to], messageId: null, response: null, error: error.testError };
+    }
+    await this.audit.record({
+      actor,
+      projectId: access.project.id,
+      action: 'connection.send_test_email',
+      target: { type: 'connection', id: resolved.connection.id, name: resolved.connection.name },
+      outcome: result.success ? 'success' : 'failure',
+      details: { accepted: result.accepted.length, errorCode: result.error?.code ?? null },
+    });
+    return result;
+  }
+
+  /** Outbound work within the project's limits and a deadline; a rejected configuration answers 422. */
+  private outbound<T>(projectId: string, timeoutMs = DEFAULT_TEST_TIMEOUT_MS, work: (context: ConnectorContext) => Promise<T>): Promise<T> {
     return this.limits.run(projectId, 'test', async () => {
       const deadline = Date.now() + timeoutMs;
       const context = {
@@ -43,7 +83,7 @@ export class ConnectionTestService {
         egress: this.egress,
       };
       try {
-        return await connector.test(connection, context);
+        return await work(context);
       } catch (error) {
         if (error instanceof ConnectionRejected) throw new AppError(ErrorCode.UNPROCESSABLE, error.message);
         throw error;

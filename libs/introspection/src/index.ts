@@ -2,3 +2,4 @@ export * from './connection-test.dto';
 export * from './connection-test.service';
 export * from './outbound-limits';
 export * from './introspection.module';
+export * from './test-email.dto';
