@@ -6,6 +6,7 @@ import { EgressGuard } from './egress/egress-guard';
 import { egressPolicyFor } from './egress/egress-config';
 import { GenericConnector } from './generic/generic.connector';
 import { HttpConnector } from './http/http.connector';
+import { MysqlConnector } from './mysql/mysql.connector';
 import { PostgresConnector } from './postgres/postgres.connector';
 import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
 import { SessionCache } from './sessions/session-cache';
@@ -21,6 +22,7 @@ import { SqliteConnector } from './sqlite/sqlite.connector';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => [
         new PostgresConnector(),
+        new MysqlConnector(),
         new SqliteConnector(config.sqliteRoot),
         new HttpConnector(),
         new GenericConnector(),
