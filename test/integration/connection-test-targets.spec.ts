@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Servers, startServers, stopServers } from '../support/servers';
 import { DRIVERS, startTestApp, TestApp } from '../support/test-app';
 
-type Targets = Pick<Servers, 'mariadb'>;
+type Targets = Pick<Servers, 'mariadb' | 's3' | 'smtp'>;
 
 /** "Test connection" through the HTTP API against the real servers of test/support. */
 for (const driver of DRIVERS) {
@@ -21,7 +21,7 @@ for (const driver of DRIVERS) {
     };
 
     before(async () => {
-      servers = await startServers(['mariadb']);
+      servers = await startServers(['mariadb', 's3', 'smtp']);
       t = await startTestApp(driver);
       token = (await t.login()).accessToken;
     });
@@ -39,6 +39,53 @@ for (const driver of DRIVERS) {
       const wrong = await test('maria-wrong', { type: 'mysql', config, secrets: { password: 'CANARY-maria-wrong' } });
       assert.equal(wrong.error.code, 'AUTH_FAILED');
       assert.ok(!JSON.stringify(wrong).includes('CANARY'));
+    });
+
+    it('S3: lists the bucket with explicit keys, AUTH_FAILED without them', async () => {
+      const { s3 } = servers;
+      const config = { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true };
+      const ok = await test('s3-ok', { type: 's3', config, secrets: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+      assert.equal(ok.success, true, JSON.stringify(ok));
+      const unknownKey = await test('s3-bad', {
+        type: 's3',
+        config,
+        secrets: { accessKeyId: 'CANARY-NOPE', secretAccessKey: 'CANARY-s3-secret' },
+      });
+      assert.equal(unknownKey.error.code, 'AUTH_FAILED');
+      assert.ok(!JSON.stringify(unknownKey).includes('CANARY-s3-secret'));
+    });
+
+    it('SMTP: EHLO, STARTTLS and AUTH without sending; send-test-email delivers one message', async () => {
+      const { smtp } = servers;
+      const config = {
+        host: 'localhost',
+        port: smtp.port,
+        security: 'starttls',
+        auth: true,
+        username: smtp.username,
+        from: 'switchboard@example.com',
+        addressToTest: 'ops@example.com',
+      };
+      const secrets = { password: smtp.password, tlsCa: smtp.ca };
+      const before = smtp.messages.length;
+      const ok = await test('mail-ok', { type: 'smtp', config, secrets });
+      assert.equal(ok.success, true, JSON.stringify(ok));
+      assert.deepEqual(
+        ok.stages.map((stage: { name: string }) => stage.name),
+        ['dns', 'tcp', 'handshake', 'auth'],
+      );
+      assert.equal(smtp.messages.length, before, 'a test sends no mail');
+      const sent = await t.call('POST', `${base}/mail-ok/send-test-email`, { token, body: {} });
+      assert.equal(sent.status, 200, sent.text);
+      assert.equal(sent.body.success, true, sent.text);
+      assert.deepEqual(sent.body.accepted, ['ops@example.com']);
+      assert.equal(smtp.messages.length, before + 1);
+      const wrong = await test('mail-wrong', { type: 'smtp', config, secrets: { ...secrets, password: 'CANARY-smtp-wrong' } });
+      assert.equal(wrong.error.code, 'AUTH_FAILED');
+      const failedSend = await t.call('POST', `${base}/mail-wrong/send-test-email`, { token, body: { to: 'ops@example.com' } });
+      assert.equal(failedSend.body.success, false);
+      assert.equal(failedSend.body.error.code, 'AUTH_FAILED');
+      assert.ok(!failedSend.text.includes('CANARY') && !wrong.toString().includes('CANARY'));
     });
   });
 }

@@ -7,8 +7,8 @@ import { makeTempDir } from './servers';
 
 /**
  * S3 via s3rver, in process, on 127.0.0.1 (plain HTTP) with its store in a temp dir and the
- * bucket `sb-test` created. s3rver accepts only the credentials S3RVER / S3RVER (SigV4 is
- * checked). In process and without TLS it needs no `--openssl-legacy-provider` on Node 20.
+ * bucket `sb-test` created. s3rver accepts only the access key id S3RVER (it does not verify
+ * SigV4 signatures). In process and without TLS it needs no `--openssl-legacy-provider` on Node 20.
  */
 export interface S3Server {
   endpoint: string;

@@ -58,6 +58,8 @@ function listen(server: SMTPServer): Promise<number> {
     // Port 0: the kernel picks a free port at bind time, so there is no race with other tests.
     server.listen(0, '127.0.0.1', () => {
       clearTimeout(timer);
+      // Clients that give up mid-TLS (e.g. a plain TCP reachability check) raise errors; they are not fatal.
+      server.on('error', () => undefined);
       resolve((server.server.address() as AddressInfo).port);
     });
   });

@@ -10,6 +10,8 @@ import { MysqlConnector } from './mysql/mysql.connector';
 import { PostgresConnector } from './postgres/postgres.connector';
 import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
 import { SessionCache } from './sessions/session-cache';
+import { S3Connector } from './s3/s3.connector';
+import { SmtpConnector } from './smtp/smtp.connector';
 import { SqliteConnector } from './sqlite/sqlite.connector';
 
 /** Connection types, their validation and their connectors (one line each, all under CONNECTORS). */
@@ -25,6 +27,8 @@ import { SqliteConnector } from './sqlite/sqlite.connector';
         new MysqlConnector(),
         new SqliteConnector(config.sqliteRoot),
         new HttpConnector(),
+        new S3Connector(),
+        new SmtpConnector(),
         new GenericConnector(),
       ],
     },

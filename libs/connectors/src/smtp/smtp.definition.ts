@@ -1,5 +1,5 @@
 import { ConnectionTypeDefinition, JsonSchema, UriError } from '../connection-type';
-import { emailField, hostField, PASSWORD_SECRET, portField, requiredWhen, usernameField } from '../fields';
+import { emailField, hostField, PASSWORD_SECRET, portField, requiredWhen, TLS_SECRETS, usernameField } from '../fields';
 import { authorityOf, buildUri, compact, numberOf, queryOf, refusePath, stringOf } from '../uri';
 
 const timeoutField = (title: string, description: string): JsonSchema => ({
@@ -30,6 +30,12 @@ export const smtpDefinition: ConnectionTypeDefinition = {
         default: 'starttls',
       },
       auth: { type: 'boolean', title: 'Authenticate', description: 'Sign in with username and the password secret.', default: false },
+      tlsVerify: {
+        type: 'boolean',
+        title: 'Verify TLS',
+        description: 'Check the server certificate (against tlsCa, or the system CAs) and the host name, for starttls and tls.',
+        default: true,
+      },
       username: usernameField('User name to sign in with when auth is true; a linked credential may supply it instead.'),
       from: emailField('From', 'Sender address of test emails.'),
       defaultEncoding: {
@@ -61,7 +67,7 @@ export const smtpDefinition: ConnectionTypeDefinition = {
     ...requiredWhen('auth', true, ['username']),
     examples: [{ host: 'smtp.example.com', port: 587, security: 'starttls', auth: true, username: 'mailer', from: 'alerts@example.com' }],
   },
-  secretFields: [PASSWORD_SECRET],
+  secretFields: [PASSWORD_SECRET, ...TLS_SECRETS],
   credentialTypes: ['basic'],
   locationFields: ['host', 'port'],
   capabilities: ['test', 'sendTestEmail'],
