@@ -101,6 +101,7 @@ const TYPE_CASES: TypeCase[] = [
       username: 'mailer',
       from: 'alerts@example.com',
       defaultEncoding: 'UTF-8',
+      tlsVerify: true,
     },
     uri: `smtp://mailer:${MASK}@smtp.example.com:587?from=alerts@example.com`,
   },
@@ -223,7 +224,7 @@ for (const driver of DRIVERS) {
         assert.deepEqual(secretNames('http').sort(), ['password', 'token']);
         assert.deepEqual(secretNames('sftp').sort(), ['passphrase', 'password', 'privateKey']);
         assert.deepEqual(secretNames('s3').sort(), ['accessKeyId', 'secretAccessKey', 'sessionToken']);
-        assert.deepEqual(secretNames('smtp'), ['password']);
+        assert.deepEqual(secretNames('smtp'), ['password', 'tlsCa', 'tlsCert', 'tlsKey']);
         assert.deepEqual(secretNames('generic'), ['password']);
         assert.ok(byType.postgres.capabilities.includes('tables'));
         assert.ok(byType.smtp.capabilities.includes('sendTestEmail'));
@@ -446,6 +447,7 @@ for (const driver of DRIVERS) {
           username: 'mailer',
           from: 'alerts@example.com',
           defaultEncoding: 'UTF-8',
+          tlsVerify: true,
         });
         assert.equal(smtp.uri, `smtp://mailer:${MASK}@smtp.local:2525?from=alerts@example.com`);
         assert.deepEqual(await reveal('from-uri-smtp'), { password: 'smtp-pw' });

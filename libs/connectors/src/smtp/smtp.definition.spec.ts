@@ -6,7 +6,7 @@ import { smtpDefinition } from './smtp.definition';
 describe('smtp definition', () => {
   it('defaults to STARTTLS on 587 without authentication', () => {
     const config = registry.validateConfig('smtp', { host: 'mail' });
-    assert.deepEqual(config, { host: 'mail', port: 587, security: 'starttls', auth: false, defaultEncoding: 'UTF-8' });
+    assert.deepEqual(config, { host: 'mail', port: 587, security: 'starttls', auth: false, defaultEncoding: 'UTF-8', tlsVerify: true });
     assert.deepEqual(smtpDefinition.requiredSecrets(config), []);
   });
 
@@ -56,17 +56,18 @@ describe('smtp definition', () => {
         username: 'mailer',
         from: 'alerts@example.com',
         defaultEncoding: 'UTF-8',
+        tlsVerify: true,
       },
       secrets: { password: 'pw' },
       formatted: 'smtp://mailer:********@smtp.example.com:587?from=alerts@example.com',
     });
     assertRoundTrip('smtps://u:mail-secret@mail.example.com', {
-      config: { host: 'mail.example.com', port: 465, security: 'tls', auth: true, username: 'u', defaultEncoding: 'UTF-8' },
+      config: { host: 'mail.example.com', port: 465, security: 'tls', auth: true, username: 'u', defaultEncoding: 'UTF-8', tlsVerify: true },
       secrets: { password: 'mail-secret' },
       formatted: 'smtps://u:********@mail.example.com:465',
     });
     assertRoundTrip('smtp://relay.internal:25?security=none', {
-      config: { host: 'relay.internal', port: 25, security: 'none', auth: false, defaultEncoding: 'UTF-8' },
+      config: { host: 'relay.internal', port: 25, security: 'none', auth: false, defaultEncoding: 'UTF-8', tlsVerify: true },
       secrets: {},
       formatted: 'smtp://relay.internal:25?security=none',
     });
