@@ -140,6 +140,34 @@ for (const driver of DRIVERS) {
       assert.equal(refused.body.error.message, `Could not reach 127.0.0.1:${closedPort}.`);
     });
 
+    it('honours sslMode with the CA from the secrets: require, verify-ca, verify-full', async () => {
+      const secure = await startPostgres({ tls: true });
+      try {
+        const admin = new Client({ connectionString: secure.url() });
+        await admin.connect();
+        await admin.query(`CREATE ROLE sb_reader LOGIN PASSWORD '${READER_PASSWORD}'`);
+        await admin.end();
+        const config = (sslMode: string) => ({
+          host: '127.0.0.1',
+          port: secure.port,
+          database: 'postgres',
+          username: 'sb_reader',
+          sslMode,
+        });
+        const run = (sslMode: string, secrets: Record<string, string> = {}) =>
+          draft({ type: 'postgres', config: config(sslMode), secrets: { password: READER_PASSWORD, ...secrets } });
+        for (const mode of ['require', 'disable']) assert.equal((await run(mode)).body.success, true, mode);
+        for (const mode of ['verify-ca', 'verify-full']) {
+          const pinned = await run(mode, { tlsCa: secure.ca! });
+          assert.equal(pinned.body.success, true, `${mode}: ${pinned.text}`);
+          const unpinned = await run(mode);
+          assert.equal(unpinned.body.error.code, 'TLS_ERROR', `${mode}: ${unpinned.text}`);
+        }
+      } finally {
+        await secure.stop();
+      }
+    });
+
     it("never reaches the service's own metadata database", async () => {
       if (t.config.database.driver !== 'postgres') return;
       const own = new URL(t.config.database.url);
@@ -288,7 +316,11 @@ for (const driver of DRIVERS) {
     it('answers 422 when a connection cannot send email', async () => {
       await t.call('POST', base, { token, body: { name: 'no-mail', type: 'generic', config: { host: 'h', port: 1 } } });
       expectProblem(await t.call('POST', `${base}/no-mail/send-test-email`, { token, body: {} }), 422, 'UNSUPPORTED_OPERATION');
-      expectProblem(await t.call('POST', `${base}/no-mail/send-test-email`, { token, body: { to: 'not-an-email' } }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await t.call('POST', `${base}/no-mail/send-test-email`, { token, body: { to: 'not-an-email' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
 
     it('needs connections:test, caps concurrency per project and rate-limits tests (429)', async () => {

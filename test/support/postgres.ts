@@ -9,6 +9,8 @@ import { Client } from 'pg';
 /** A throwaway PostgreSQL on a free loopback port in a temp dir, from the machine's binaries. */
 export interface PostgresServer {
   port: number;
+  /** With `{ tls: true }`: the PEM of the server's self-signed certificate (CN=localhost, IP 127.0.0.1). */
+  ca?: string;
   /** URL of `database` (default: postgres) as the superuser. */
   url(database?: string): string;
   createDatabase(name: string): Promise<string>;
@@ -50,7 +52,37 @@ function asPostgres(command: string, args: string[]): [string, string[]] {
   return isRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** A certificate for localhost / 127.0.0.1 whose key only the server user can read (PostgreSQL insists). */
+function selfSignedCertificate(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'server.crt');
+  const key = path.join(dir, 'server.key');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'pipe' },
+  );
+  fs.chmodSync(key, 0o600);
+  if (isRoot()) execFileSync('chown', ['postgres:postgres', cert, key]);
+  return { cert, key };
+}
+
+export async function startPostgres(options: { tls?: boolean } = {}): Promise<PostgresServer> {
   const bin = findPostgresBinaries();
   if (!bin) {
     throw new Error(
@@ -82,7 +114,10 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   const port = await freePort();
   const logFile = path.join(dir, 'postgres.log');
+  const tls = options.tls ? selfSignedCertificate(dir) : undefined;
+  const tlsSettings = tls ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${tls.cert}`, '-c', `ssl_key_file=${tls.key}`] : [];
   const [command, args] = asPostgres(path.join(bin, 'postgres'), [
+    ...tlsSettings,
     '-D',
     dataDir,
     '-p',
@@ -125,6 +160,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   return {
     port,
+    ca: tls ? fs.readFileSync(tls.cert, 'utf8') : undefined,
     url,
     async createDatabase(name: string) {
       const client = new Client({ connectionString: url() });

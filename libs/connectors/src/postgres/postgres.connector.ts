@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'pg';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestResult } from '../connector';
@@ -19,11 +20,12 @@ export function postgresTls(config: Record<string, unknown>, secrets: Record<str
   const mode = String(config.sslMode ?? 'require');
   if (mode === 'disable') return false;
   const clientCert = secrets.tlsCert && secrets.tlsKey ? { cert: secrets.tlsCert, key: secrets.tlsKey } : {};
-  const servername = String(config.host);
-  if (mode === 'require') return { rejectUnauthorized: false, servername, ...clientCert };
+  // SNI and the name check use the configured host name; for an IP host node checks the IP itself.
+  const name = net.isIP(String(config.host)) ? {} : { servername: String(config.host) };
+  if (mode === 'require') return { rejectUnauthorized: false, ...name, ...clientCert };
   const ca = secrets.tlsCa ? { ca: secrets.tlsCa } : {};
-  if (mode === 'verify-ca') return { rejectUnauthorized: true, servername, checkServerIdentity: () => undefined, ...ca, ...clientCert };
-  return { rejectUnauthorized: true, servername, ...ca, ...clientCert };
+  if (mode === 'verify-ca') return { rejectUnauthorized: true, ...name, checkServerIdentity: () => undefined, ...ca, ...clientCert };
+  return { rejectUnauthorized: true, ...name, ...ca, ...clientCert };
 }
 
 function classify(error: unknown, where: string): TestError {
