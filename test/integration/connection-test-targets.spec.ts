@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Servers, startServers, stopServers } from '../support/servers';
 import { DRIVERS, startTestApp, TestApp } from '../support/test-app';
 
-type Targets = Pick<Servers, 'mariadb' | 's3' | 'smtp'>;
+type Targets = Pick<Servers, 'mariadb' | 's3' | 'smtp' | 'sshd'>;
 
 /** "Test connection" through the HTTP API against the real servers of test/support. */
 for (const driver of DRIVERS) {
@@ -21,7 +21,7 @@ for (const driver of DRIVERS) {
     };
 
     before(async () => {
-      servers = await startServers(['mariadb', 's3', 'smtp']);
+      servers = await startServers(['mariadb', 's3', 'smtp', 'sshd']);
       t = await startTestApp(driver);
       token = (await t.login()).accessToken;
     });
@@ -39,6 +39,29 @@ for (const driver of DRIVERS) {
       const wrong = await test('maria-wrong', { type: 'mysql', config, secrets: { password: 'CANARY-maria-wrong' } });
       assert.equal(wrong.error.code, 'AUTH_FAILED');
       assert.ok(!JSON.stringify(wrong).includes('CANARY'));
+    });
+
+    it('SFTP: reports the host key to pin, and refuses a mismatching pin before authenticating', async () => {
+      const { sshd } = servers;
+      const config = { host: sshd.host, port: sshd.port, username: sshd.username, rootPath: sshd.rootDir };
+      const ok = await test('files-ok', { type: 'sftp', config, secrets: { password: sshd.password } });
+      assert.equal(ok.success, true, JSON.stringify(ok));
+      assert.equal(ok.details.hostKeyFingerprint, sshd.hostKeyFingerprint);
+      const pinned = await test('files-pinned', {
+        type: 'sftp',
+        config: { ...config, hostKeyFingerprint: sshd.hostKeyFingerprint },
+        secrets: { privateKey: sshd.privateKey },
+      });
+      assert.equal(pinned.success, true, JSON.stringify(pinned));
+      const wrongPin = `SHA256:${'A'.repeat(43)}`;
+      const mismatch = await test('files-mismatch', {
+        type: 'sftp',
+        config: { ...config, hostKeyFingerprint: wrongPin },
+        secrets: { password: sshd.password },
+      });
+      assert.equal(mismatch.error.code, 'HOST_KEY_MISMATCH');
+      assert.ok(!mismatch.stages.some((stage: { name: string }) => stage.name === 'auth'));
+      assert.equal(mismatch.details.hostKeyFingerprint, sshd.hostKeyFingerprint);
     });
 
     it('S3: lists the bucket with explicit keys, AUTH_FAILED without them', async () => {

@@ -11,6 +11,7 @@ import { PostgresConnector } from './postgres/postgres.connector';
 import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
 import { SessionCache } from './sessions/session-cache';
 import { S3Connector } from './s3/s3.connector';
+import { SftpConnector } from './sftp/sftp.connector';
 import { SmtpConnector } from './smtp/smtp.connector';
 import { SqliteConnector } from './sqlite/sqlite.connector';
 
@@ -27,6 +28,7 @@ import { SqliteConnector } from './sqlite/sqlite.connector';
         new MysqlConnector(),
         new SqliteConnector(config.sqliteRoot),
         new HttpConnector(),
+        new SftpConnector(),
         new S3Connector(),
         new SmtpConnector(),
         new GenericConnector(),
