@@ -323,6 +323,24 @@ for (const driver of DRIVERS) {
       );
     });
 
+    it('rate-limits tests per project: the 61st in a minute is 429 with Retry-After, other projects unaffected', async () => {
+      assert.equal((await t.call('POST', '/api/v1/projects', { token, body: { slug: 'busy', name: 'Busy' } })).status, 201);
+      const silent = await silentServer();
+      try {
+        const body = { type: 'generic', config: { host: '127.0.0.1', port: silent.port } };
+        for (let i = 0; i < 60; i++) {
+          const reply = await t.call('POST', '/api/v1/projects/busy/connections/test', { token, body });
+          assert.equal(reply.status, 200, `test ${i + 1}: ${reply.text}`);
+        }
+        const limited = await t.call('POST', '/api/v1/projects/busy/connections/test', { token, body });
+        expectProblem(limited, 429, 'RATE_LIMITED');
+        assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+        assert.equal((await draft(body)).status, 200, 'the default project has its own budget');
+      } finally {
+        await silent.close();
+      }
+    });
+
     it('needs connections:test, caps concurrency per project and rate-limits tests (429)', async () => {
       const viewer = await createUser(t, token, `tester-viewer-${driver}`);
       await t.call('PUT', `/api/v1/projects/default/members/${viewer.id}`, { token, body: { role: 'viewer' } });
