@@ -1,25 +1,6 @@
-import net from 'node:net';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
-import { classifyNetworkError } from '../testing/network-errors';
+import { reachTarget } from '../testing/reach';
 import { secretScrubber, TestRun } from '../testing/test-run';
-
-/** Opens a TCP connection to the checked address and closes it: reachability, nothing more. */
-export function connectTcp(address: string, port: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address, port });
-    const abort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-    signal.addEventListener('abort', abort, { once: true });
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', abort);
-      socket.end();
-      resolve();
-    });
-    socket.once('error', (error) => {
-      signal.removeEventListener('abort', abort);
-      reject(error);
-    });
-  });
-}
 
 export class GenericConnector implements Connector {
   readonly type = 'generic' as const;
@@ -30,16 +11,7 @@ export class GenericConnector implements Connector {
     const where = `${host}:${port}`;
     const run = new TestRun('tcp', secretScrubber(connection.secrets));
     try {
-      const target = await run.stage(
-        'dns',
-        () => context.egress.resolve(host, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
-      await run.stage(
-        'tcp',
-        () => connectTcp(target.address, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
+      await reachTarget(run, context, host, port);
       return run.succeed(`${where} accepts TCP connections.`);
     } catch (error) {
       return run.fail(error);

@@ -3,8 +3,8 @@ import mysql, { type ConnectionOptions, type RowDataPacket, type SslOptions } fr
 import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestErrorCode, TestResult } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
-import { connectTcp } from '../generic/generic.connector';
 import { classifyNetworkError } from '../testing/network-errors';
+import { reachTarget } from '../testing/reach';
 import { messageOf, secretScrubber, TestRun } from '../testing/test-run';
 
 /**
@@ -122,16 +122,7 @@ export class MysqlConnector implements Connector {
     const stop = () => socket?.destroy(abortError());
     context.signal.addEventListener('abort', stop, { once: true });
     try {
-      const target = await run.stage(
-        'dns',
-        () => context.egress.resolve(host, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
-      await run.stage(
-        'tcp',
-        () => connectTcp(target.address, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
+      const target = await reachTarget(run, context, host, port);
       client = await run.stage(
         'auth',
         async () => {

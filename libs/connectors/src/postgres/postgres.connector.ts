@@ -2,8 +2,8 @@ import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'pg';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestResult } from '../connector';
-import { connectTcp } from '../generic/generic.connector';
 import { classifyNetworkError } from '../testing/network-errors';
+import { reachTarget } from '../testing/reach';
 import { messageOf, secretScrubber, TestRun } from '../testing/test-run';
 
 /** SQLSTATE classes worth a precise code; the rest are protocol errors with the server's text. */
@@ -54,16 +54,7 @@ export class PostgresConnector implements Connector {
     const stop = () => void client?.end().catch(() => undefined);
     context.signal.addEventListener('abort', stop, { once: true });
     try {
-      const target = await run.stage(
-        'dns',
-        () => context.egress.resolve(host, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
-      await run.stage(
-        'tcp',
-        () => connectTcp(target.address, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
+      const target = await reachTarget(run, context, host, port);
       client = new Client({
         host: target.address,
         port,

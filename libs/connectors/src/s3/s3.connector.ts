@@ -6,7 +6,7 @@ import { HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clie
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestErrorCode, TestResult } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
-import { connectTcp } from '../generic/generic.connector';
+import { connectTcp } from '../testing/reach';
 import { classifyNetworkError } from '../testing/network-errors';
 import { messageOf, secretScrubber, StageFailure, TestRun } from '../testing/test-run';
 

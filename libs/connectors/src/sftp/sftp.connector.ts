@@ -11,8 +11,8 @@ import {
   type Stats,
 } from 'ssh2';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestResult } from '../connector';
-import { connectTcp } from '../generic/generic.connector';
 import { classifyNetworkError } from '../testing/network-errors';
+import { reachTarget } from '../testing/reach';
 import { messageOf, secretScrubber, StageFailure, TestRun } from '../testing/test-run';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer) that map to a precise test error. */
@@ -414,16 +414,7 @@ export class SftpConnector implements Connector {
     };
 
     try {
-      const target = await run.stage(
-        'dns',
-        () => context.egress.resolve(host, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
-      await run.stage(
-        'tcp',
-        () => connectTcp(target.address, port, context.signal),
-        (error) => classifyNetworkError(error, where),
-      );
+      const target = await reachTarget(run, context, host, port);
 
       const ssh = (session = new SshSession());
       const keySignal = AbortSignal.any([context.signal, keyWork.signal]);

@@ -13,7 +13,7 @@ import {
   type TestResult,
 } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
-import { connectTcp } from '../generic/generic.connector';
+import { connectTcp } from '../testing/reach';
 import { classifyNetworkError } from '../testing/network-errors';
 import { messageOf, secretScrubber, StageFailure, TestRun } from '../testing/test-run';
 

@@ -62,7 +62,15 @@ describe('smtp definition', () => {
       formatted: 'smtp://mailer:********@smtp.example.com:587?from=alerts@example.com',
     });
     assertRoundTrip('smtps://u:mail-secret@mail.example.com', {
-      config: { host: 'mail.example.com', port: 465, security: 'tls', auth: true, username: 'u', defaultEncoding: 'UTF-8', tlsVerify: true },
+      config: {
+        host: 'mail.example.com',
+        port: 465,
+        security: 'tls',
+        auth: true,
+        username: 'u',
+        defaultEncoding: 'UTF-8',
+        tlsVerify: true,
+      },
       secrets: { password: 'mail-secret' },
       formatted: 'smtps://u:********@mail.example.com:465',
     });

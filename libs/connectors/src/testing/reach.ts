@@ -1,0 +1,39 @@
+import net from 'node:net';
+import type { ConnectorContext } from '../connector';
+import type { ResolvedTarget } from '../egress/egress-guard';
+import { classifyNetworkError } from './network-errors';
+import type { TestRun } from './test-run';
+
+/** Opens a TCP connection to the checked address and closes it: reachability, nothing more. */
+export function connectTcp(address: string, port: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: address, port });
+    const abort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    signal.addEventListener('abort', abort, { once: true });
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', abort);
+      socket.end();
+      resolve();
+    });
+    socket.once('error', (error) => {
+      signal.removeEventListener('abort', abort);
+      reject(error);
+    });
+  });
+}
+
+/** The first two stages of most tests: resolve through the egress guard, then open TCP to the checked address. */
+export async function reachTarget(run: TestRun, context: ConnectorContext, host: string, port: number): Promise<ResolvedTarget> {
+  const where = `${host}:${port}`;
+  const target = await run.stage(
+    'dns',
+    () => context.egress.resolve(host, port, context.signal),
+    (error) => classifyNetworkError(error, where),
+  );
+  await run.stage(
+    'tcp',
+    () => connectTcp(target.address, port, context.signal),
+    (error) => classifyNetworkError(error, where),
+  );
+  return target;
+}
