@@ -233,7 +233,8 @@ export class ConnectionsService {
       connection.credentialId && !connection.ownsCredential ? await this.credentials.findShared(projectId, connection.credentialId) : null;
     return {
       connection,
-      cacheKey: `${connection.id}:${connection.version}`,
+      // A shared credential's secrets can change without the connection's version moving.
+      generation: `${connection.version}.${credential?.version ?? 0}`,
       type: connection.type,
       config: this.withCredentialFields(connection.type, connection.config, credential?.fields ?? {}),
       secrets: await this.secretsOf(connection),

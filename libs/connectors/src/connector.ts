@@ -1,5 +1,21 @@
 import type { ConnectionConfig, ConnectionSecrets, ConnectionType } from './connection-type';
 import type { EgressGuard } from './egress/egress-guard';
+import type {
+  ColumnInfo,
+  DatabaseInfo,
+  FileListing,
+  FileSchema,
+  FilesRequest,
+  IntrospectionContext,
+  PreviewRequest,
+  QueryRequest,
+  QueryResult,
+  RowSet,
+  SchemaInfo,
+  TablePage,
+  TableRef,
+  TablesRequest,
+} from './introspection/types';
 
 /** Stable codes for why a test failed; clients switch on them. */
 export const TEST_ERROR_CODES = [
@@ -46,8 +62,8 @@ export interface TestResult {
 
 /** A connection as a connector sees it: validated config and decrypted secrets, nothing else. */
 export interface ResolvedConnection {
-  /** Identity for caching live clients; absent for drafts, which are never cached. */
-  cacheKey?: string;
+  /** Changes whenever config or secrets do (live clients are cached per generation); absent for drafts. */
+  generation?: string;
   type: ConnectionType;
   config: ConnectionConfig;
   secrets: ConnectionSecrets;
@@ -69,12 +85,29 @@ export interface TestEmailResult {
   response: string;
 }
 
-/** One strategy per type: pure I/O on a resolved connection, no HTTP or ORM. */
+/**
+ * One strategy per type: pure I/O on a resolved connection, no HTTP or ORM. A type implements
+ * exactly the optional methods its definition lists as capabilities. Introspection methods
+ * throw AppErrors (see introspection/errors.ts): NOT_FOUND for a missing schema or table,
+ * CONFLICT, READ_ONLY_VIOLATION, QUERY_FAILED, TARGET_UNAVAILABLE / TARGET_TIMEOUT.
+ */
 export interface Connector {
   readonly type: ConnectionType;
   test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult>;
   /** SMTP only: send one message to `to`; failures throw a StageFailure-like coded error. */
   sendTestEmail?(connection: ResolvedConnection, context: ConnectorContext, to: string): Promise<TestEmailResult>;
+
+  listDatabases?(connection: ResolvedConnection, context: IntrospectionContext): Promise<DatabaseInfo[]>;
+  listSchemas?(connection: ResolvedConnection, context: IntrospectionContext, database?: string): Promise<SchemaInfo[]>;
+  /** Creates the schema; CONFLICT when it exists. */
+  createSchema?(connection: ResolvedConnection, context: IntrospectionContext, name: string, database?: string): Promise<SchemaInfo>;
+  listTables?(connection: ResolvedConnection, context: IntrospectionContext, request: TablesRequest): Promise<TablePage>;
+  listColumns?(connection: ResolvedConnection, context: IntrospectionContext, table: TableRef): Promise<ColumnInfo[]>;
+  preview?(connection: ResolvedConnection, context: IntrospectionContext, request: PreviewRequest): Promise<RowSet>;
+  /** One statement, read-only, server-side timeout, rows through a cursor up to limit + 1. */
+  query?(connection: ResolvedConnection, context: IntrospectionContext, request: QueryRequest): Promise<QueryResult>;
+  listFiles?(connection: ResolvedConnection, context: IntrospectionContext, request: FilesRequest): Promise<FileListing>;
+  inferFileSchema?(connection: ResolvedConnection, context: IntrospectionContext, path: string): Promise<FileSchema>;
 }
 
 /**

@@ -16,3 +16,6 @@ export * from './egress/egress-guard';
 export * from './egress/egress-policy';
 export { metadataDatabaseTargets } from './egress/metadata-database';
 export { StageFailure } from './testing/test-run';
+export * from './introspection/types';
+export * from './introspection/cells';
+export * from './introspection/errors';

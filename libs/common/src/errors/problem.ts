@@ -18,6 +18,11 @@ export class ProblemDto {
   @ApiProperty({ example: 'The request has invalid fields.' }) detail: string;
   @ApiProperty({ example: 'VALIDATION_FAILED' }) code: string;
   @ApiPropertyOptional({ type: [FieldErrorDto] }) errors?: FieldErrorDto[];
+  @ApiPropertyOptional({
+    example: 'AUTH_FAILED',
+    description: 'TARGET_UNAVAILABLE only: why the target could not be used (the codes of a connection test).',
+  })
+  targetCode?: string;
   @ApiProperty({ example: '0193a5b2-5a8e-7c1f-9d2e-3b4c5d6e7f80' }) requestId: string;
 }
 
@@ -28,8 +33,15 @@ export interface Problem {
 
 const typeUri = (code: string): string => `urn:switchboard:problem:${code.toLowerCase().replace(/_/g, '-')}`;
 
-function build(code: ErrorCode, detail: string, requestId: string, errors?: FieldError[]): ProblemDto {
+function build(
+  code: ErrorCode,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+  extensions?: Record<string, string | number | boolean>,
+): ProblemDto {
   const body: ProblemDto = {
+    ...extensions,
     type: typeUri(code),
     title: ERROR_TITLE[code],
     status: ERROR_STATUS[code],
@@ -74,7 +86,7 @@ const FRAMEWORK_DETAIL: Partial<Record<ErrorCode, string>> = {
 export function toProblem(error: unknown, requestId: string): Problem & { internal: boolean } {
   if (error instanceof AppError) {
     return {
-      body: build(error.code, error.detail, requestId, error.options.errors),
+      body: build(error.code, error.detail, requestId, error.options.errors, error.options.extensions),
       headers: error.options.headers ?? {},
       internal: false,
     };

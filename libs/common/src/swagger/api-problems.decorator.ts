@@ -12,7 +12,9 @@ const STATUS_CODE: Record<number, ErrorCode> = {
   412: ErrorCode.PRECONDITION_FAILED,
   422: ErrorCode.UNPROCESSABLE,
   429: ErrorCode.RATE_LIMITED,
+  502: ErrorCode.TARGET_UNAVAILABLE,
   503: ErrorCode.SERVICE_UNAVAILABLE,
+  504: ErrorCode.TARGET_TIMEOUT,
 };
 
 /** Documents the problem+json responses a route can give, each with an example body. */

@@ -27,8 +27,8 @@ export const mysqlDefinition: ConnectionTypeDefinition = {
   secretFields: [PASSWORD_SECRET, ...TLS_SECRETS],
   credentialTypes: ['basic', 'generic', 'tls'],
   locationFields: ['host', 'port', 'database'],
-  // In MySQL a schema is a database: createSchema is CREATE DATABASE.
-  capabilities: ['test', 'databases', 'schemas', 'createSchema', 'tables', 'columns', 'preview', 'query'],
+  // In MySQL a schema is a database: both lists show the same names; creating one is left to DBAs.
+  capabilities: ['test', 'databases', 'schemas', 'tables', 'columns', 'preview', 'query'],
   requiredSecrets: () => [],
   credentialFields: ['username'],
   uri: {

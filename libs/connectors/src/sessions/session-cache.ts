@@ -8,6 +8,7 @@ export interface Session<T> {
 
 interface Entry {
   connectionId: string;
+  generation: string;
   session: Promise<Session<unknown>>;
   lastUsed: number;
   users: number;
@@ -17,8 +18,10 @@ export const MAX_SESSIONS = 64;
 export const IDLE_MS = 5 * 60_000;
 
 /**
- * Live clients keyed by connection id + version, so an updated connection never gets a stale
- * one. Bounded (least recently used goes first, never one in use), idle-expired, and closed
+ * Live clients keyed by connection id + generation (the connection's version and its shared
+ * credential's), so an updated connection never gets a stale one, even when another instance
+ * made the change. A variant tells apart several clients of one connection (e.g. one per
+ * PostgreSQL database). Bounded (least recently used goes first, never one in use), idle-expired, and closed
  * on update, delete and shutdown. Callers borrow with `use`; nobody mutates a shared client.
  */
 @Injectable()
@@ -36,14 +39,20 @@ export class SessionCache implements OnApplicationShutdown {
     this.sweeper.unref();
   }
 
-  /** Runs `work` with the session for `connectionId`@`version`, opening it with `open` if needed. */
-  async use<T, R>(connectionId: string, version: number, open: () => Promise<Session<T>>, work: (client: T) => Promise<R>): Promise<R> {
-    const key = `${connectionId}@${version}`;
+  /** Runs `work` with the session for `connectionId`@`generation`, opening it with `open` if needed. */
+  async use<T, R>(
+    connectionId: string,
+    generation: string | number,
+    open: () => Promise<Session<T>>,
+    work: (client: T) => Promise<R>,
+    variant = '',
+  ): Promise<R> {
+    const key = `${connectionId}@${generation}#${variant}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      this.evictConnection(connectionId); // older versions of it are stale now
+      this.evictStale(connectionId, String(generation));
       this.makeRoom();
-      entry = { connectionId, session: open(), lastUsed: this.now(), users: 0 };
+      entry = { connectionId, generation: String(generation), session: open(), lastUsed: this.now(), users: 0 };
       this.entries.set(key, entry);
       // A session that failed to open is not kept: the next call tries again.
       entry.session.catch(() => this.entries.get(key) === entry && this.entries.delete(key));
@@ -62,6 +71,13 @@ export class SessionCache implements OnApplicationShutdown {
   /** Closes every session of a connection (after an update or delete). */
   evictConnection(connectionId: string): void {
     for (const [key, entry] of this.entries) if (entry.connectionId === connectionId) this.close(key, entry);
+  }
+
+  /** Other generations of a connection are stale once a newer one is asked for. */
+  private evictStale(connectionId: string, generation: string): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.connectionId === connectionId && entry.generation !== generation) void this.close(key, entry);
+    }
   }
 
   get size(): number {

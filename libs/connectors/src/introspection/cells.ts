@@ -1,0 +1,105 @@
+import type { Cell } from './types';
+
+/**
+ * One rule per kind of value, the same for every engine, so a console can render any cell:
+ * - null -> null; booleans -> true/false.
+ * - integers up to 32 bits and floats -> numbers; NaN and ±Infinity -> "NaN", "Infinity", "-Infinity".
+ * - 64-bit integers (bigint, int8, unsigned bigint) and exact decimals (numeric, decimal) -> strings
+ *   of their digits, so no precision is lost in JSON. SQLite, typed per value: integers within
+ *   ±(2^53 - 1) -> numbers, beyond -> strings.
+ * - date -> "YYYY-MM-DD"; timestamp without zone -> "YYYY-MM-DDTHH:MM:SS[.ffffff]";
+ *   with zone -> the same in UTC ending in "Z"; time -> "HH:MM:SS[.ffffff]" as the server writes it.
+ * - text longer than MAX_TEXT_CHARS -> its first MAX_TEXT_CHARS characters + TRUNCATION_MARK + the full length.
+ * - binary -> "\x" + hex of its bytes (PostgreSQL's bytea format), capped at MAX_BINARY_BYTES the same way.
+ * - JSON, arrays, composite and anything else -> its JSON (or server) text, capped as text.
+ */
+export const MAX_TEXT_CHARS = 4_096;
+export const MAX_BINARY_BYTES = 2_048;
+export const TRUNCATION_MARK = '…[truncated; ';
+
+/** A whole response's cells stay below this many (approximate) bytes; further rows are cut off. */
+export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
+export function textCell(value: string): string {
+  if (value.length <= MAX_TEXT_CHARS) return value;
+  return `${value.slice(0, MAX_TEXT_CHARS)}${TRUNCATION_MARK}${value.length} characters]`;
+}
+
+export function binaryCell(value: Uint8Array): string {
+  const bytes = Buffer.from(value.buffer, value.byteOffset, Math.min(value.byteLength, MAX_BINARY_BYTES));
+  const hex = `\\x${bytes.toString('hex')}`;
+  return value.byteLength <= MAX_BINARY_BYTES ? hex : `${hex}${TRUNCATION_MARK}${value.byteLength} bytes]`;
+}
+
+export function numberCell(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
+/** 64-bit integers and exact decimals, whatever the driver handed over. */
+export function exactNumberCell(value: bigint | number | string): string {
+  return typeof value === 'string' ? value : value.toString();
+}
+
+/** A JS Date built from a zoned timestamp: ISO 8601 in UTC (millisecond precision, as the driver parsed it). */
+export function instantCell(value: Date): string {
+  return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+}
+
+/** Anything structured (JSON, arrays, composites): its JSON text, capped as text. */
+export function structuredCell(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value));
+  return textCell(text);
+}
+
+/** Best effort for a value whose database type says nothing more precise. */
+export function anyCell(value: unknown): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return numberCell(value);
+  if (typeof value === 'bigint') return exactNumberCell(value);
+  if (typeof value === 'string') return textCell(value);
+  if (value instanceof Date) return instantCell(value);
+  if (value instanceof Uint8Array) return binaryCell(value);
+  return structuredCell(value);
+}
+
+/** Rough JSON size of a cell, for the response budget. */
+function cellBytes(cell: Cell): number {
+  if (cell === null) return 4;
+  if (typeof cell === 'string') return cell.length + 2;
+  return 8;
+}
+
+/**
+ * Collects up to `limit` rows within MAX_RESULT_BYTES. Feed it rows until `add` answers
+ * false, then stop fetching: `truncated` then says whether anything was left out. Fetch
+ * limit + 1 rows so the one beyond the limit proves there were more.
+ */
+export class RowCollector {
+  readonly rows: Cell[][] = [];
+  private bytes = 0;
+  private cut = false;
+
+  constructor(
+    private readonly limit: number,
+    private readonly maxBytes = MAX_RESULT_BYTES,
+  ) {}
+
+  /** False once the collector is full: the caller stops reading (and closes its cursor). */
+  add(row: Cell[]): boolean {
+    if (this.cut) return false;
+    const size = row.reduce<number>((sum, cell) => sum + cellBytes(cell) + 1, 2);
+    if (this.rows.length >= this.limit || (this.bytes + size > this.maxBytes && this.rows.length > 0)) {
+      this.cut = true;
+      return false;
+    }
+    this.rows.push(row);
+    this.bytes += size;
+    return true;
+  }
+
+  /** True once a row was refused: there was more than the response carries. */
+  get truncated(): boolean {
+    return this.cut;
+  }
+}
