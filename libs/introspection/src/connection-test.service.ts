@@ -2,18 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { ConnectionsService } from '@switchboard/connections';
-import {
-  ConnectionRejected,
-  ConnectorContext,
-  ConnectorRegistry,
-  EgressGuard,
-  ResolvedConnection,
-  StageFailure,
-  TestResult,
-} from '@switchboard/connectors';
+import { ConnectorRegistry, ResolvedConnection, StageFailure, TestResult } from '@switchboard/connectors';
 import type { ProjectAccess } from '@switchboard/projects';
 import { DEFAULT_TEST_TIMEOUT_MS, TestDraftDto, TestOptionsDto } from './connection-test.dto';
-import { OutboundLimits } from './outbound-limits';
+import { Outbound } from './outbound';
 import { SendTestEmailDto, TestEmailResultDto } from './test-email.dto';
 
 /** "Test connection": a stored one or a draft, within a deadline, limited per project, audited. */
@@ -22,8 +14,7 @@ export class ConnectionTestService {
   constructor(
     private readonly connections: ConnectionsService,
     private readonly connectors: ConnectorRegistry,
-    private readonly egress: EgressGuard,
-    private readonly limits: OutboundLimits,
+    private readonly outbound: Outbound,
     private readonly audit: AuditService,
   ) {}
 
@@ -42,9 +33,9 @@ export class ConnectionTestService {
     return result;
   }
 
-  private run(projectId: string, connection: ResolvedConnection, timeoutMs?: number): Promise<TestResult> {
+  private run(projectId: string, connection: ResolvedConnection, timeoutMs = DEFAULT_TEST_TIMEOUT_MS): Promise<TestResult> {
     const connector = this.connectors.require(connection.type);
-    return this.outbound(projectId, timeoutMs, (context) => connector.test(connection, context));
+    return this.outbound.test(projectId, timeoutMs, (context) => connector.test(connection, context));
   }
 
   /** Sends one message through an SMTP connection; 200 with success false when the server refuses. */
@@ -56,7 +47,9 @@ export class ConnectionTestService {
     if (!to) throw new AppError(ErrorCode.UNPROCESSABLE, 'Give a recipient ("to"), or set addressToTest on the connection.');
     let result: TestEmailResultDto;
     try {
-      const sent = await this.outbound(access.project.id, undefined, (context) => connector.sendTestEmail!(resolved, context, to));
+      const sent = await this.outbound.test(access.project.id, DEFAULT_TEST_TIMEOUT_MS, (context) =>
+        connector.sendTestEmail!(resolved, context, to),
+      );
       result = { success: true, ...sent };
     } catch (error) {
       if (!(error instanceof StageFailure)) throw error;
@@ -71,24 +64,6 @@ export class ConnectionTestService {
       details: { accepted: result.accepted.length, errorCode: result.error?.code ?? null },
     });
     return result;
-  }
-
-  /** Outbound work within the project's limits and a deadline; a rejected configuration answers 422. */
-  private outbound<T>(projectId: string, timeoutMs = DEFAULT_TEST_TIMEOUT_MS, work: (context: ConnectorContext) => Promise<T>): Promise<T> {
-    return this.limits.run(projectId, 'test', async () => {
-      const deadline = Date.now() + timeoutMs;
-      const context = {
-        signal: AbortSignal.timeout(timeoutMs),
-        remainingMs: () => Math.max(0, deadline - Date.now()),
-        egress: this.egress,
-      };
-      try {
-        return await work(context);
-      } catch (error) {
-        if (error instanceof ConnectionRejected) throw new AppError(ErrorCode.UNPROCESSABLE, error.message);
-        throw error;
-      }
-    });
   }
 
   private record(

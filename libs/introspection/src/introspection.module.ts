@@ -4,11 +4,14 @@ import { ConnectorsModule } from '@switchboard/connectors';
 import { CredentialsModule } from '@switchboard/credentials';
 import { ConnectionTestController } from './connection-test.controller';
 import { ConnectionTestService } from './connection-test.service';
+import { IntrospectionController } from './introspection.controller';
+import { IntrospectionService } from './introspection.service';
+import { Outbound } from './outbound';
 import { OutboundLimits } from './outbound-limits';
 
 @Module({
   imports: [ConnectionsModule, ConnectorsModule, CredentialsModule],
-  controllers: [ConnectionTestController],
-  providers: [ConnectionTestService, OutboundLimits],
+  controllers: [ConnectionTestController, IntrospectionController],
+  providers: [ConnectionTestService, IntrospectionService, Outbound, OutboundLimits],
 })
 export class IntrospectionModule {}

@@ -1,0 +1,157 @@
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuditActor } from '@switchboard/audit';
+import { CurrentActor } from '@switchboard/auth';
+import { ApiProblems, Page } from '@switchboard/common';
+import type { ColumnInfo, DatabaseInfo, FileListing, FileSchema, QueryResult, SchemaInfo, TableInfo } from '@switchboard/connectors';
+import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
+import {
+  ColumnListDto,
+  CreateSchemaDto,
+  DatabaseListDto,
+  FileListingDto,
+  FileSchemaDto,
+  FileSchemaQueryDto,
+  FilesQueryDto,
+  PreviewDto,
+  PreviewQueryDto,
+  QueryDto,
+  QueryResultDto,
+  SchemaDto,
+  SchemaListDto,
+  SchemasQueryDto,
+  TablePageDto,
+  TableQueryDto,
+  TablesQueryDto,
+} from './introspection.dto';
+import { IntrospectionService } from './introspection.service';
+
+/** The problems every introspection route can answer besides auth: bad input, type cannot, limits, target down. */
+const Introspects = (summary: string, description: string) =>
+  applyDecorators(
+    ApiParam({ name: 'connection', description: 'Connection name or id', example: 'warehouse' }),
+    ApiOperation({ summary, description }),
+    ApiProblems(400, 422, 429, 502, 504),
+  );
+
+@ApiTags('introspection')
+@Controller('projects/:project/connections/:connection')
+export class IntrospectionController {
+  constructor(private readonly introspection: IntrospectionService) {}
+
+  @Get('databases')
+  @ProjectScoped('connections:test')
+  @Introspects('List databases', 'PostgreSQL lists each database with its schemas; MySQL lists its databases (schemas).')
+  @ApiOkResponse({ type: DatabaseListDto })
+  databases(@CurrentProject() access: ProjectAccess, @Param('connection') ref: string): Promise<{ data: DatabaseInfo[] }> {
+    return this.introspection.databases(access, ref);
+  }
+
+  @Get('schemas')
+  @ProjectScoped('connections:test')
+  @Introspects('List schemas', "Non-system schemas of the connection's database, or of `database` (PostgreSQL).")
+  @ApiOkResponse({ type: SchemaListDto })
+  schemas(
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: SchemasQueryDto,
+  ): Promise<{ data: SchemaInfo[] }> {
+    return this.introspection.schemas(access, ref, query);
+  }
+
+  @Post('schemas')
+  @HttpCode(201)
+  @ProjectScoped('connections:write')
+  @Introspects('Create a schema (PostgreSQL)', 'The name is used exactly as given, quoted. 409 when it exists. Audited.')
+  @ApiCreatedResponse({ type: SchemaDto })
+  @ApiProblems(409)
+  createSchema(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() dto: CreateSchemaDto,
+  ): Promise<SchemaInfo> {
+    return this.introspection.createSchema(actor, access, ref, dto);
+  }
+
+  @Get('tables')
+  @ProjectScoped('connections:test')
+  @Introspects('List tables and views', 'From the catalog, one query per page, with the total; 10,000 tables are fine.')
+  @ApiOkResponse({ type: TablePageDto })
+  tables(
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: TablesQueryDto,
+  ): Promise<Page<TableInfo>> {
+    return this.introspection.tables(access, ref, query);
+  }
+
+  @Get('columns')
+  @ProjectScoped('connections:test')
+  @Introspects('List the columns of a table', '404 when the table is not in the catalog.')
+  @ApiOkResponse({ type: ColumnListDto })
+  columns(
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: TableQueryDto,
+  ): Promise<{ data: ColumnInfo[] }> {
+    return this.introspection.columns(access, ref, query);
+  }
+
+  @Get('preview')
+  @ProjectScoped('data:read')
+  @Introspects(
+    'Preview the first rows of a table',
+    'The table is checked against the catalog and quoted, never spliced. Rows are arrays in column order; audited.',
+  )
+  @ApiOkResponse({ type: PreviewDto })
+  preview(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: PreviewQueryDto,
+  ): Promise<PreviewDto> {
+    return this.introspection.preview(actor, access, ref, query);
+  }
+
+  @Post('query')
+  @HttpCode(200)
+  @ProjectScoped('data:read')
+  @Introspects(
+    'Run one read-only statement',
+    'In a read-only transaction with a server-side statement timeout; rows come through a cursor up to `limit`, so ' +
+      '`truncated` is exact. A write of any kind answers 422 READ_ONLY_VIOLATION and changes nothing. The statement text is audited.',
+  )
+  @ApiOkResponse({ type: QueryResultDto })
+  query(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() dto: QueryDto,
+  ): Promise<QueryResult> {
+    return this.introspection.query(actor, access, ref, dto);
+  }
+
+  @Get('files')
+  @ProjectScoped('connections:test')
+  @Introspects('List files (S3, SFTP)', "Keys relative to the connection's prefix or rootPath; page with nextCursor.")
+  @ApiOkResponse({ type: FileListingDto })
+  files(@CurrentProject() access: ProjectAccess, @Param('connection') ref: string, @Query() query: FilesQueryDto): Promise<FileListing> {
+    return this.introspection.files(access, ref, query);
+  }
+
+  @Get('file-schema')
+  @ProjectScoped('connections:test')
+  @Introspects(
+    'Infer the columns of a file (S3, SFTP)',
+    'CSV (delimiter and header detected), JSON lines, JSON arrays, Parquet. Reads the head of the file only, or the Parquet footer.',
+  )
+  @ApiOkResponse({ type: FileSchemaDto })
+  fileSchema(
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: FileSchemaQueryDto,
+  ): Promise<FileSchema> {
+    return this.introspection.fileSchema(access, ref, query);
+  }
+}

@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { AuditActor, AuditService } from '@switchboard/audit';
+import { AppError, ErrorCode, Page } from '@switchboard/common';
+import { ConnectionsService } from '@switchboard/connections';
+import {
+  Capability,
+  ColumnInfo,
+  Connector,
+  ConnectorRegistry,
+  ConnectionTypeRegistry,
+  DatabaseInfo,
+  FileListing,
+  FileSchema,
+  IntrospectionContext,
+  QueryResult,
+  ResolvedConnection,
+  SchemaInfo,
+  TableInfo,
+} from '@switchboard/connectors';
+import type { ProjectAccess } from '@switchboard/projects';
+import {
+  CreateSchemaDto,
+  FileSchemaQueryDto,
+  FilesQueryDto,
+  PreviewDto,
+  PreviewQueryDto,
+  QueryDto,
+  SchemasQueryDto,
+  TableQueryDto,
+  TablesQueryDto,
+} from './introspection.dto';
+import { Outbound } from './outbound';
+
+/** Deadline of a catalog call (connect included). */
+export const INTROSPECTION_TIMEOUT_MS = 15_000;
+/** Added to a query's statement timeout for connecting and fetching. */
+const QUERY_CONNECT_ALLOWANCE_MS = 10_000;
+/** Audit events keep this much of a statement. */
+const AUDITED_SQL_CHARS = 4_000;
+
+const OPERATION_WORDS: Record<Capability, string> = {
+  test: 'be tested',
+  databases: 'list databases',
+  schemas: 'list schemas',
+  createSchema: 'create schemas',
+  tables: 'list tables',
+  columns: 'list columns',
+  preview: 'preview rows',
+  query: 'run queries',
+  files: 'list files',
+  fileSchema: 'infer file schemas',
+  sendTestEmail: 'send email',
+};
+
+type Resolved = ResolvedConnection & { connection: { id: string; name: string } };
+
+/** "What is in there?": catalogs, previews, read-only queries and files of a stored connection. */
+@Injectable()
+export class IntrospectionService {
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly types: ConnectionTypeRegistry,
+    private readonly connectors: ConnectorRegistry,
+    private readonly outbound: Outbound,
+    private readonly audit: AuditService,
+  ) {}
+
+  async databases(access: ProjectAccess, ref: string): Promise<{ data: DatabaseInfo[] }> {
+    const data = await this.run(access, ref, 'databases', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listDatabases!(r, ctx));
+    return { data };
+  }
+
+  async schemas(access: ProjectAccess, ref: string, query: SchemasQueryDto): Promise<{ data: SchemaInfo[] }> {
+    const data = await this.run(access, ref, 'schemas', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listSchemas!(r, ctx, query.database));
+    return { data };
+  }
+
+  async createSchema(actor: AuditActor, access: ProjectAccess, ref: string, dto: CreateSchemaDto): Promise<SchemaInfo> {
+    return this.audited(actor, access, ref, 'connection.schema_create', { schema: dto.name, database: dto.database ?? null }, (resolved) =>
+      this.call(access, resolved, 'createSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.createSchema!(r, ctx, dto.name, dto.database)),
+    );
+  }
+
+  async tables(access: ProjectAccess, ref: string, query: TablesQueryDto): Promise<Page<TableInfo>> {
+    const { page, perPage, schema, search } = query;
+    const result = await this.run(access, ref, 'tables', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
+      c.listTables!(r, ctx, { schema, search, offset: (page - 1) * perPage, limit: perPage }),
+    );
+    return { data: result.tables, meta: { total: result.total, page, perPage } };
+  }
+
+  async columns(access: ProjectAccess, ref: string, query: TableQueryDto): Promise<{ data: ColumnInfo[] }> {
+    const table = { schema: query.schema, table: query.table };
+    const data = await this.run(access, ref, 'columns', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listColumns!(r, ctx, table));
+    return { data };
+  }
+
+  /** Reads table data, so it is audited like a query (the table, not the rows). */
+  async preview(actor: AuditActor, access: ProjectAccess, ref: string, query: PreviewQueryDto): Promise<PreviewDto> {
+    const request = { schema: query.schema, table: query.table, limit: query.limit };
+    const details = { schema: query.schema ?? null, table: query.table, limit: query.limit };
+    const rows = await this.audited(actor, access, ref, 'connection.preview', details, (resolved) =>
+      this.call(access, resolved, 'preview', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.preview!(r, ctx, request)),
+    );
+    return { ...rows, limit: query.limit };
+  }
+
+  /** One read-only statement; the audit trail keeps its text (not its results). */
+  query(actor: AuditActor, access: ProjectAccess, ref: string, dto: QueryDto): Promise<QueryResult> {
+    const request = { sql: dto.sql, limit: dto.limit, timeoutMs: dto.timeoutMs };
+    const details = { statement: dto.sql.slice(0, AUDITED_SQL_CHARS), limit: dto.limit, timeoutMs: dto.timeoutMs };
+    return this.audited(actor, access, ref, 'connection.query', details, (resolved) =>
+      this.call(access, resolved, 'query', dto.timeoutMs + QUERY_CONNECT_ALLOWANCE_MS, (c, r, ctx) => c.query!(r, ctx, request)),
+    );
+  }
+
+  files(access: ProjectAccess, ref: string, query: FilesQueryDto): Promise<FileListing> {
+    const request = { prefix: query.prefix, delimiter: query.delimiter, cursor: query.cursor, limit: query.limit };
+    return this.run(access, ref, 'files', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listFiles!(r, ctx, request));
+  }
+
+  fileSchema(access: ProjectAccess, ref: string, query: FileSchemaQueryDto): Promise<FileSchema> {
+    return this.run(access, ref, 'fileSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.inferFileSchema!(r, ctx, query.path));
+  }
+
+  private async run<T>(
+    access: ProjectAccess,
+    ref: string,
+    capability: Capability,
+    timeoutMs: number,
+    work: (connector: Connector, resolved: ResolvedConnection, context: IntrospectionContext) => Promise<T>,
+  ): Promise<T> {
+    return this.call(access, await this.resolve(access, ref), capability, timeoutMs, work);
+  }
+
+  private resolve(access: ProjectAccess, ref: string): Promise<Resolved> {
+    return this.connections.resolveForUse(access.project.id, ref);
+  }
+
+  /** Runs one connector operation, after checking the type advertises it (422 otherwise). */
+  private call<T>(
+    access: ProjectAccess,
+    resolved: Resolved,
+    capability: Capability,
+    timeoutMs: number,
+    work: (connector: Connector, resolved: ResolvedConnection, context: IntrospectionContext) => Promise<T>,
+  ): Promise<T> {
+    const definition = this.types.require(resolved.type);
+    if (!definition.capabilities.includes(capability)) {
+      throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${definition.label} connection cannot ${OPERATION_WORDS[capability]}.`);
+    }
+    const connector = this.connectors.require(resolved.type);
+    const owner = { connectionId: resolved.connection.id, generation: resolved.generation ?? '' };
+    return this.outbound.introspect(access.project.id, owner, timeoutMs, (context) => work(connector, resolved, context));
+  }
+
+  /** Runs `work` and records the outcome, with the error code when it failed. */
+  private async audited<T>(
+    actor: AuditActor,
+    access: ProjectAccess,
+    ref: string,
+    action: string,
+    details: Record<string, string | number | null>,
+    work: (resolved: Resolved) => Promise<T>,
+  ): Promise<T> {
+    const resolved = await this.resolve(access, ref);
+    const record = (outcome: 'success' | 'failure', extra: Record<string, string | number | null>) =>
+      this.audit.record({
+        actor,
+        projectId: access.project.id,
+        action,
+        target: { type: 'connection', id: resolved.connection.id, name: resolved.connection.name },
+        outcome,
+        details: { ...details, ...extra },
+      });
+    try {
+      const result = await work(resolved);
+      const rowCount = (result as { rows?: unknown[] }).rows?.length;
+      await record('success', rowCount === undefined ? {} : { rowCount });
+      return result;
+    } catch (error) {
+      await record('failure', { errorCode: error instanceof AppError ? error.code : ErrorCode.INTERNAL_ERROR });
+      throw error;
+    }
+  }
+}
