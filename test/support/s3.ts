@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -43,7 +44,35 @@ const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstan
 
 export const S3_TEST_BUCKET = 'sb-test';
 
+type CipherFactory = (algorithm: string, key: Buffer, iv: Buffer | null, options?: unknown) => unknown;
+let singleDesShimmed = false;
+
+/**
+ * s3rver makes ListObjectsV2 continuation tokens with single DES, which Node 20's OpenSSL 3
+ * has only in its legacy provider: without this, every listing past its first page answers
+ * 500. Triple DES with three equal keys is single DES (E_K(D_K(E_K(x))) = E_K(x), same IV,
+ * same CBC chaining) and is in the default provider, so the name 'des' alone is mapped onto it.
+ */
+function shimSingleDes(): void {
+  if (singleDesShimmed) return;
+  singleDesShimmed = true;
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return; // this OpenSSL still has it
+  } catch {
+    // unsupported: shim below
+  }
+  const mutable = crypto as unknown as { createCipheriv: CipherFactory; createDecipheriv: CipherFactory };
+  const wrap =
+    (original: CipherFactory): CipherFactory =>
+    (algorithm, key, iv, options) =>
+      algorithm === 'des' ? original('des-ede3-cbc', Buffer.concat([key, key, key]), iv, options) : original(algorithm, key, iv, options);
+  mutable.createCipheriv = wrap(mutable.createCipheriv.bind(crypto));
+  mutable.createDecipheriv = wrap(mutable.createDecipheriv.bind(crypto));
+}
+
 export async function startS3(): Promise<S3Server> {
+  shimSingleDes();
   const dir = makeTempDir('s3');
   const started = Date.now();
   const server = new S3rver({

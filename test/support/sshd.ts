@@ -33,6 +33,8 @@ export interface SshServer {
    * data/customers.csv, data/events.jsonl, nested/level1/level2/deep.txt, empty/, README.txt.
    */
   rootDir: string;
+  /** Ends every open SSH connection from the server side (kills its per-connection processes); returns how many. */
+  dropConnections(): number;
   stop(): Promise<void>;
 }
 
@@ -119,6 +121,12 @@ function sshBanner(port: number): Promise<void> {
     });
     socket.once('error', reject);
   });
+}
+
+/** Pids of the processes below `pid`, children before grandchildren. */
+function descendantPids(pid: number): number[] {
+  const children = childPids(pid);
+  return [...children, ...children.flatMap(descendantPids)];
 }
 
 /** Pids of the processes whose parent is `pid` (sshd's per-connection processes). */
@@ -267,6 +275,17 @@ async function startIn(dir: string): Promise<SshServer> {
       hostKeyFingerprint: sshFingerprint(hostPublicKey),
       hostPublicKey,
       rootDir,
+      dropConnections() {
+        const connections = child.pid ? childPids(child.pid) : [];
+        for (const pid of child.pid ? descendantPids(child.pid) : []) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        return connections.length;
+      },
       async stop() {
         await stop();
         fs.rmSync(dir, { recursive: true, force: true });
