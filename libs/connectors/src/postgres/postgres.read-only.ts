@@ -1,0 +1,144 @@
+import { performance } from 'node:perf_hooks';
+import { AppError, ErrorCode } from '@switchboard/common';
+import type { FieldDef, PoolClient } from 'pg';
+import Cursor from 'pg-cursor';
+import { RowCollector } from '../introspection/cells';
+import { queryFailed, readOnlyViolation } from '../introspection/errors';
+import type { QueryResult, ResultColumn } from '../introspection/types';
+import { messageOf } from '../testing/test-run';
+import { pgRow } from './postgres.cells';
+import type { Borrowed } from './postgres.session';
+
+/**
+ * Rows asked of the server per round trip: a first small batch, then as many as fit in
+ * BATCH_CHARS of server text (by the rows seen so far), so narrow rows take few round trips
+ * and wide ones never pile up in memory.
+ */
+const FIRST_BATCH_ROWS = 100;
+const MAX_BATCH_ROWS = 5_000;
+const BATCH_CHARS = 2 * 1024 * 1024;
+
+type ServerRow = (string | null)[];
+
+export interface ReadOnlyStatement {
+  sql: string;
+  limit: number;
+  /** Server-side statement timeout (whole milliseconds, at least 1). */
+  timeoutMs: number;
+}
+
+/**
+ * Runs one statement in a READ ONLY transaction that already holds a snapshot (so SET
+ * TRANSACTION READ WRITE is refused), under a statement timeout, reading at most limit + 1
+ * rows through a cursor. Always rolled back, then DISCARD ALL: nothing the statement did
+ * (settings, advisory locks, prepared statements) stays on the pooled client. A statement
+ * that got a transaction ID wrote something the read-only transaction let through (large
+ * objects: lo_from_bytea, lo_import inside a function), even though it was rolled back: it
+ * is refused too, and its rows are not returned.
+ */
+export async function runReadOnly(
+  borrowed: Borrowed,
+  statement: ReadOnlyStatement,
+  scrub: (message: string) => string,
+): Promise<QueryResult> {
+  const { client } = borrowed;
+  let read: { fields: FieldDef[]; collector: RowCollector; executionMs: number };
+  try {
+    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(statement.timeoutMs))}; SELECT 1`);
+    read = await readRows(client, statement.sql, statement.limit);
+    await refuseIfWritten(client);
+  } catch (error) {
+    throw queryError(error, statement.timeoutMs, scrub);
+  } finally {
+    await reset(borrowed);
+  }
+  const columns = await columnsOf(client, read.fields);
+  const { rows, truncated } = read.collector;
+  return { columns, rows, truncated, stats: { rowCount: rows.length, executionMs: read.executionMs } };
+}
+
+async function readRows(client: PoolClient, sql: string, limit: number) {
+  const started = performance.now();
+  const cursor = client.query(new Cursor<ServerRow>(sql, undefined, { rowMode: 'array' }));
+  const collector = new RowCollector(limit);
+  let fields: FieldDef[] = [];
+  let rowsRead = 0;
+  let charsRead = 0;
+  // limit + 1: the row beyond the limit proves there were more.
+  for (let wanted = limit + 1; wanted > 0;) {
+    const fitting = rowsRead === 0 ? FIRST_BATCH_ROWS : Math.floor(BATCH_CHARS / Math.max(1, charsRead / rowsRead));
+    const batchSize = Math.min(wanted, MAX_BATCH_ROWS, Math.max(1, fitting));
+    const batch = await readBatch(cursor, batchSize);
+    fields = batch.fields;
+    const oids = fields.map((field) => field.dataTypeID);
+    wanted -= batch.rows.length;
+    rowsRead += batch.rows.length;
+    charsRead += batch.rows.reduce((sum, row) => sum + textLength(row), 0);
+    const full = batch.rows.some((row) => !collector.add(pgRow(oids, row)));
+    if (full || batch.rows.length < batchSize) break;
+  }
+  // Reached only without an error: after one, pg-cursor has already synced and must not be closed.
+  await cursor.close();
+  return { fields, collector, executionMs: Math.round((performance.now() - started) * 10) / 10 };
+}
+
+/** A row's size as the server sent it, roughly (a few bytes per cell of overhead). */
+const textLength = (row: ServerRow): number => row.reduce((sum, value) => sum + 4 + (value?.length ?? 0), 0);
+
+function readBatch(cursor: Cursor<ServerRow>, rows: number): Promise<{ rows: ServerRow[]; fields: FieldDef[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(rows, (error, batch, result) => (error ? reject(error) : resolve({ rows: batch, fields: result.fields })));
+  });
+}
+
+async function refuseIfWritten(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ xid: string | null }>('SELECT pg_catalog.txid_current_if_assigned() AS xid');
+  if (rows[0]?.xid != null) {
+    throw readOnlyViolation('The statement tried to change the database (it needed a transaction ID); nothing was kept.');
+  }
+}
+
+/** Back to a clean session; a client that cannot get there is not returned to the pool. */
+async function reset(borrowed: Borrowed): Promise<void> {
+  try {
+    await borrowed.client.query('ROLLBACK');
+    await borrowed.client.query('DISCARD ALL');
+  } catch {
+    borrowed.destroy();
+  }
+}
+
+/** Result columns with their types as format_type spells them, in one round trip. */
+async function columnsOf(client: PoolClient, fields: FieldDef[]): Promise<ResultColumn[]> {
+  if (fields.length === 0) return [];
+  const { rows } = await client.query<{ type: string }>(
+    `SELECT pg_catalog.format_type(t.oid, t.mod) AS type
+       FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int4[])) WITH ORDINALITY AS t(oid, mod, n)
+      ORDER BY t.n`,
+    [fields.map((field) => field.dataTypeID), fields.map((field) => field.dataTypeModifier)],
+  );
+  return fields.map((field, index) => ({ name: field.name, type: rows[index]?.type ?? 'unknown' }));
+}
+
+/** SQLSTATEs of a refused write: read-only transaction, or a command that cannot run in a transaction. */
+const READ_ONLY_STATES = new Set(['25006', '25001']);
+
+/**
+ * What the server said, as the API's error. Connection-level failures (no SQLSTATE, class 08,
+ * 57P) are passed on unchanged for the caller to report as the target's failure.
+ */
+function queryError(error: unknown, timeoutMs: number, scrub: (message: string) => string): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  if (error instanceof AppError) return error;
+  const sqlstate = (error as { code?: unknown }).code;
+  if (typeof sqlstate !== 'string' || !/^[0-9A-Z]{5}$/.test(sqlstate) || /^(08|57P)/.test(sqlstate)) return error;
+  const message = scrub(messageOf(error));
+  if (READ_ONLY_STATES.has(sqlstate)) return readOnlyViolation(message);
+  if (sqlstate === '42601' && /multiple commands/i.test(message)) {
+    return new AppError(ErrorCode.UNPROCESSABLE, 'Send one statement at a time.');
+  }
+  if (sqlstate === '57014') {
+    return new AppError(ErrorCode.TARGET_TIMEOUT, `The statement did not finish within ${timeoutMs} ms and was cancelled.`);
+  }
+  return queryFailed(message);
+}

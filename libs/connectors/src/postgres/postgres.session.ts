@@ -1,0 +1,275 @@
+import net from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { AppError } from '@switchboard/common';
+import { Pool, type ClientConfig, type CustomTypesConfig, type PoolClient } from 'pg';
+import type { ConnectorContext, ResolvedConnection, TestError } from '../connector';
+import type { ResolvedTarget } from '../egress/egress-guard';
+import { targetFailed, targetTimeout } from '../introspection/errors';
+import type { IntrospectionContext } from '../introspection/types';
+import type { Session } from '../sessions/session-cache';
+import { classifyNetworkError } from '../testing/network-errors';
+import { messageOf, secretScrubber } from '../testing/test-run';
+
+/** SQLSTATE classes worth a precise code; the rest are protocol errors with the server's text. */
+const SQLSTATE_CODES: Record<string, TestError['code']> = {
+  '28P01': 'AUTH_FAILED',
+  '28000': 'AUTH_FAILED',
+  '3D000': 'NOT_FOUND',
+  '42501': 'PERMISSION_DENIED',
+  '57P03': 'CONNECTION_REFUSED',
+};
+
+/**
+ * Our own session settings, sent in the startup packet: they become the session's reset
+ * values, so a user's RESET ALL or a DISCARD ALL brings them back instead of the server's.
+ * ISO dates, UTC instants and ISO 8601 intervals are what the cell rules expect; the
+ * statement timeout is a backstop (each query sets its own, shorter one).
+ */
+const STARTUP_OPTIONS = [
+  'TimeZone=UTC',
+  'DateStyle=ISO',
+  'IntervalStyle=iso_8601',
+  'bytea_output=hex',
+  // The statement checks lex strings this way (backslashes are plain characters outside E'...').
+  'standard_conforming_strings=on',
+  'extra_float_digits=3',
+  'statement_timeout=60000',
+  'idle_in_transaction_session_timeout=60000',
+]
+  .map((setting) => `-c ${setting}`)
+  .join(' ');
+
+export const CONNECT_TIMEOUT_MS = 5_000;
+const POOL_SIZE = 2;
+const POOL_IDLE_MS = 60_000;
+
+/** Every value arrives as the server's text; postgres.cells.ts turns it into a cell by its type. */
+const identity = (value: string): string => value;
+export const SERVER_TEXT: CustomTypesConfig = { getTypeParser: (() => identity) as CustomTypesConfig['getTypeParser'] };
+
+/** libpq's sslmode, spelled out for node's TLS: connect to the checked address, verify the name. */
+export function postgresTls(config: Record<string, unknown>, secrets: Record<string, string>): false | ConnectionOptions {
+  const mode = String(config.sslMode ?? 'require');
+  if (mode === 'disable') return false;
+  const clientCert = secrets.tlsCert && secrets.tlsKey ? { cert: secrets.tlsCert, key: secrets.tlsKey } : {};
+  // SNI and the name check use the configured host name; for an IP host node checks the IP itself.
+  const name = net.isIP(String(config.host)) ? {} : { servername: String(config.host) };
+  if (mode === 'require') return { rejectUnauthorized: false, ...name, ...clientCert };
+  const ca = secrets.tlsCa ? { ca: secrets.tlsCa } : {};
+  if (mode === 'verify-ca') return { rejectUnauthorized: true, ...name, checkServerIdentity: () => undefined, ...ca, ...clientCert };
+  return { rejectUnauthorized: true, ...name, ...ca, ...clientCert };
+}
+
+/** Connect errors to the codes of a connection test. */
+export function classifyPostgresError(error: unknown, where: string): TestError {
+  const sqlstate = (error as { code?: unknown } | null)?.code;
+  if (typeof sqlstate === 'string' && SQLSTATE_CODES[sqlstate]) return { code: SQLSTATE_CODES[sqlstate], message: messageOf(error) };
+  // pg reports its own connect and query deadlines as plain errors.
+  if (/^timeout expired$|connection timeout|Query read timeout/i.test(messageOf(error))) {
+    return { code: 'TIMEOUT', message: `No answer from ${where} before the deadline.` };
+  }
+  if (/does not support SSL|SSL off|no pg_hba.conf entry .* no encryption/i.test(messageOf(error))) {
+    return { code: 'TLS_ERROR', message: messageOf(error) };
+  }
+  return classifyNetworkError(error, where);
+}
+
+export const targetOf = (connection: ResolvedConnection): { host: string; port: number; where: string } => {
+  const host = String(connection.config.host);
+  const port = Number(connection.config.port ?? 5432);
+  return { host, port, where: `${host}:${port}` };
+};
+
+/** The configured database (tests and the '' session use it). */
+export const configuredDatabase = (connection: ResolvedConnection): string =>
+  typeof connection.config.database === 'string' ? connection.config.database : 'postgres';
+
+/**
+ * Client settings shared by connection tests and pools: the checked address, TLS for the
+ * configured name, and nothing from the environment (a password given as a function keeps
+ * pg from falling back to PGPASSWORD or ~/.pgpass of this service).
+ */
+export function clientConfig(
+  connection: ResolvedConnection,
+  target: ResolvedTarget,
+  database = configuredDatabase(connection),
+): ClientConfig {
+  const { config, secrets } = connection;
+  return {
+    host: target.address,
+    port: targetOf(connection).port,
+    user: typeof config.username === 'string' ? config.username : undefined,
+    password: () => secrets.password ?? '',
+    database,
+    ssl: postgresTls(config, secrets),
+    application_name: 'switchboard',
+  };
+}
+
+/** What a failure to reach or log in to the target becomes for an introspection call. */
+export function connectFailure(error: unknown, connection: ResolvedConnection, signal: AbortSignal): AppError {
+  if (error instanceof AppError) return error;
+  const { where } = targetOf(connection);
+  if (signal.aborted) return targetTimeout(where);
+  const testError = classifyPostgresError(error, where);
+  return targetFailed({ code: testError.code, message: secretScrubber(connection.secrets)(testError.message) });
+}
+
+/**
+ * A small pool for one database of the connection, connected once before it is handed to the
+ * session cache (so a wrong password is not cached). Every connection goes to the address
+ * the egress guard checked when the pool was opened.
+ */
+export async function openPool(connection: ResolvedConnection, context: ConnectorContext, database?: string): Promise<Session<Pool>> {
+  const { host, port } = targetOf(connection);
+  const target = await context.egress.resolve(host, port, context.signal).catch((error: unknown) => {
+    throw connectFailure(error, connection, context.signal);
+  });
+  const pool = new Pool({
+    ...clientConfig(connection, target, database),
+    options: STARTUP_OPTIONS,
+    types: SERVER_TEXT,
+    max: POOL_SIZE,
+    idleTimeoutMillis: POOL_IDLE_MS,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    allowExitOnIdle: true,
+  });
+  // An idle client whose server went away: the pool drops it, nothing else to do.
+  pool.on('error', () => undefined);
+  try {
+    const client = await borrow(pool, context.signal);
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw connectFailure(error, connection, context.signal);
+  }
+  return { client: pool, close: () => pool.end() };
+}
+
+/** A client from the pool, or an AbortError once the signal fires (a client arriving late is destroyed). */
+function borrow(pool: Pool, signal: AbortSignal): Promise<PoolClient> {
+  if (signal.aborted) return Promise.reject(new DOMException('aborted', 'AbortError'));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new DOMException('aborted', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    pool.connect().then(
+      (client) => {
+        signal.removeEventListener('abort', onAbort);
+        // Nothing ran on it: it goes back to the pool as it came.
+        if (signal.aborted) client.release();
+        else resolve(client);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** A borrowed client; `destroy` closes it instead of returning it (state unknown, or the call was aborted). */
+export interface Borrowed {
+  client: PoolClient;
+  destroy(): void;
+}
+
+/** PostgreSQL's CancelRequest code (protocol 3.0, 4-byte key as pg negotiates). */
+const CANCEL_REQUEST_CODE = 80877102;
+
+/**
+ * Asks the server to cancel what `client` runs, over a new connection to the same checked
+ * address (the pool's host), as libpq's PQcancel does. Best effort: errors are ignored.
+ */
+function cancelRunning(client: PoolClient): void {
+  const { host, port, processID, secretKey } = client as unknown as {
+    host: string;
+    port: number;
+    processID: number | null;
+    secretKey: number | null;
+  };
+  if (typeof processID !== 'number' || typeof secretKey !== 'number') return;
+  const packet = Buffer.alloc(16);
+  packet.writeInt32BE(16, 0);
+  packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+  packet.writeInt32BE(processID, 8);
+  packet.writeInt32BE(secretKey, 12);
+  const socket = net.connect({ host, port });
+  socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy());
+  socket.on('error', () => undefined);
+  socket.once('connect', () => socket.end(packet));
+}
+
+/**
+ * Runs `work` on a client of the pool. When the operation's deadline passes, the running
+ * statement is cancelled on the server and the client destroyed (its socket closed) rather
+ * than returned in an unknown state.
+ */
+export async function withClient<R>(pool: Pool, signal: AbortSignal, work: (borrowed: Borrowed) => Promise<R>): Promise<R> {
+  const client = await borrow(pool, signal);
+  let released = false;
+  const destroy = () => {
+    if (released) return;
+    released = true;
+    client.release(true);
+  };
+  const abort = () => {
+    if (released) return;
+    cancelRunning(client);
+    destroy();
+  };
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await work({ client, destroy });
+  } finally {
+    signal.removeEventListener('abort', abort);
+    if (!released) {
+      released = true;
+      client.release();
+    }
+  }
+}
+
+/** The session variant for `database`: '' for the configured one. */
+export function variantFor(connection: ResolvedConnection, database?: string): string {
+  return database === undefined || database === configuredDatabase(connection) ? '' : `db:${database}`;
+}
+
+/**
+ * Borrows a client of the cached pool for `database` (the configured one when absent) and runs
+ * `work`; errors that are not already AppErrors become target failures, scrubbed.
+ */
+/** A pool used once and closed: for sweeps over many databases, which would crowd the session cache. */
+async function once<R>(
+  connection: ResolvedConnection,
+  context: IntrospectionContext,
+  database: string | undefined,
+  work: (borrowed: Borrowed) => Promise<R>,
+): Promise<R> {
+  const session = await openPool(connection, context, database);
+  try {
+    return await withClient(session.client, context.signal, work);
+  } finally {
+    await session.close();
+  }
+}
+
+export async function onDatabase<R>(
+  connection: ResolvedConnection,
+  context: IntrospectionContext,
+  database: string | undefined,
+  work: (borrowed: Borrowed) => Promise<R>,
+  options: { cache: boolean } = { cache: true },
+): Promise<R> {
+  const variant = variantFor(connection, database);
+  const name = variant === '' ? undefined : database;
+  try {
+    if (variant !== '' && !options.cache) return await once(connection, context, name, work);
+    return await context.session(
+      variant,
+      () => openPool(connection, context, name),
+      (pool: Pool) => withClient(pool, context.signal, work),
+    );
+  } catch (error) {
+    throw connectFailure(error, connection, context.signal);
+  }
+}
