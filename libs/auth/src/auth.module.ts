@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyEntity } from './api-keys/api-key.entity';
 import { ApiKeysRepository } from './api-keys/api-keys.repository';
 import { ApiKeysService } from './api-keys/api-keys.service';
+import { AuthCache } from './cache/auth-cache';
 import { AuthenticationGuard } from './guards/authentication.guard';
 import { SessionEntity } from './sessions/session.entity';
 import { SessionsRepository } from './sessions/sessions.repository';
@@ -25,6 +26,7 @@ export const AUTH_ENTITIES = [UserEntity, SessionEntity, ApiKeyEntity];
   imports: [PassportModule, TypeOrmModule.forFeature(AUTH_ENTITIES)],
   controllers: [AuthController, UsersController],
   providers: [
+    AuthCache,
     UsersRepository,
     SessionsRepository,
     ApiKeysRepository,
@@ -37,6 +39,6 @@ export const AUTH_ENTITIES = [UserEntity, SessionEntity, ApiKeyEntity];
     ApiKeyStrategy,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
-  exports: [UsersService, UsersRepository, ApiKeysService],
+  exports: [UsersService, UsersRepository, ApiKeysService, AuthCache],
 })
 export class AuthModule {}

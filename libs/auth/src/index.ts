@@ -11,3 +11,4 @@ export * from './api-keys/api-keys.service';
 export * from './guards/instance-admin.guard';
 export * from './auth.module';
 export * from './actor';
+export * from './cache/auth-cache';

@@ -17,3 +17,4 @@ export * from './http/public.decorator';
 export * from './validation/optional';
 export * from './http/request-hooks';
 export * from './http/versioning';
+export * from './cache/ttl-cache';

@@ -1,11 +1,14 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@switchboard/common';
 import { DataSourceOptions } from 'typeorm';
 import { createDataSource, dataSourceOptions } from './data-source-options';
+import { InstanceEvents } from './events/instance-events';
 import { DatabaseHealth } from './health/database.health';
 import { HealthController } from './health/health.controller';
 
+/** Global: any module may publish or hear instance events. */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -20,7 +23,7 @@ import { HealthController } from './health/health.controller';
     }),
   ],
   controllers: [HealthController],
-  providers: [DatabaseHealth],
-  exports: [DatabaseHealth],
+  providers: [DatabaseHealth, InstanceEvents],
+  exports: [DatabaseHealth, InstanceEvents],
 })
 export class DatabaseModule {}

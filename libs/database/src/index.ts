@@ -5,3 +5,5 @@ export * from './database.module';
 export * from './health/database.health';
 export * from './health/health.controller';
 export * from './json-row';
+export * from './events/instance-events';
+export * from './events/coherent-cache';

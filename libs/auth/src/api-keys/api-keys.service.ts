@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
 import { randomBase62, sha256Hex } from '@switchboard/crypto';
+import { AuthCache } from '../cache/auth-cache';
 import type { Scope } from '../scopes/scopes';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './api-key.dto';
 import { ApiKeyAuthRow, ApiKeysRepository } from './api-keys.repository';
@@ -21,6 +22,7 @@ export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditService,
+    private readonly cache: AuthCache,
   ) {}
 
   /** `grantable`: the creator's own scopes in the project; a key never holds more. */
@@ -66,6 +68,7 @@ export class ApiKeysService {
     const key = await this.keys.findInProject(projectId, id);
     if (!key) throw notFound('API key');
     if (await this.keys.revokeInProject(projectId, id, new Date())) {
+      await this.cache.changed({ kind: 'apiKey', id });
       await this.audit.record({ actor, projectId, action: 'api_key.revoke', target: { type: 'api_key', id, name: key.name } });
     }
   }
@@ -73,10 +76,12 @@ export class ApiKeysService {
   /** The live key behind a presented token, or null: unknown, revoked, expired or creator disabled. */
   async authenticate(token: string): Promise<ApiKeyAuthRow | null> {
     if (!looksLikeApiKey(token) || token.length > 200) return null;
-    const key = await this.keys.findForAuthentication(sha256Hex(token));
+    const hash = sha256Hex(token);
+    const key = await this.cache.apiKey(hash, () => this.keys.findForAuthentication(hash));
     const now = new Date();
     if (!key || key.revokedAt || key.userDisabled || (key.expiresAt && key.expiresAt <= now)) return null;
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      key.lastUsedAt = now; // the cached row too, so the next request does not write again
       this.keys.touchLastUsed(key.id, now).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not record key use'));
     }
     return key;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode, uuidv7 } from '@switchboard/common';
 import { constantTimeEqual, PasswordHasher, randomBase62, sha256Hex } from '@switchboard/crypto';
+import { AuthCache } from '../cache/auth-cache';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { UsersRepository } from '../users/users.repository';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './access-tokens';
@@ -29,6 +30,7 @@ export class AuthService {
     private readonly accessTokens: AccessTokens,
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditService,
+    private readonly cache: AuthCache,
   ) {}
 
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
@@ -112,6 +114,7 @@ export class AuthService {
     const session = await this.sessions.findWithHash(parsed[1]);
     if (session && constantTimeEqual(sha256Hex(parsed[2]), session.tokenHash)) {
       await this.sessions.revoke(session.id, 'logout', new Date());
+      await this.cache.changed({ kind: 'session', id: session.id });
       await this.audit.record({
         actor: { ...actor, type: 'user', userId: session.userId },
         action: 'auth.logout',
@@ -122,6 +125,7 @@ export class AuthService {
 
   private async revokeForReuse(sessionId: string, userId: string, actor: AuditActor, now: Date): Promise<void> {
     await this.sessions.revoke(sessionId, 'reuse-detected', now);
+    await this.cache.changed({ kind: 'session', id: sessionId });
     await this.audit.record({
       actor: { ...actor, userId },
       action: 'auth.refresh_reuse',

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { conflict, notFound, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
 import { PasswordHasher } from '@switchboard/crypto';
+import { AuthCache } from '../cache/auth-cache';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { CreateUserDto, toUserDto, UpdateUserDto, UserDto } from './user.dto';
 import { UserEntity } from './user.entity';
@@ -14,6 +15,7 @@ export class UsersService {
     private readonly sessions: SessionsRepository,
     private readonly passwords: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly cache: AuthCache,
   ) {}
 
   async list(query: PageQueryDto): Promise<Page<UserDto>> {
@@ -68,6 +70,8 @@ export class UsersService {
     if (dto.password !== undefined || (dto.disabled && !user.disabled)) {
       await this.sessions.revokeAllForUser(id, dto.disabled ? 'user-disabled' : 'password-changed', now);
     }
+    // Keys and sessions carry the user's disabled and admin flags: drop them everywhere.
+    await this.cache.changed({ kind: 'user', id });
     await this.audit.record({
       actor,
       action: 'user.update',
@@ -81,6 +85,7 @@ export class UsersService {
     const user = await this.require(id);
     if (id === actor.userId) throw conflict('You cannot delete your own account; ask another admin.');
     await this.users.delete(id);
+    await this.cache.changed({ kind: 'user', id });
     await this.audit.record({ actor, action: 'user.delete', target: { type: 'user', id, name: user.email } });
   }
 

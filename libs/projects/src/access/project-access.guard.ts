@@ -2,7 +2,6 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Principal, Scope } from '@switchboard/auth';
 import { forbidden, notFound } from '@switchboard/common';
-import { ProjectsRepository } from '../projects/projects.repository';
 import type { RequestWithAccess } from './project-access';
 import { ProjectAccessService } from './project-access.service';
 
@@ -16,14 +15,12 @@ export const REQUIRED_SCOPES = 'switchboard:required-scopes';
 export class ProjectAccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly projects: ProjectsRepository,
     private readonly access: ProjectAccessService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithAccess & { user: Principal; params: Record<string, string> }>();
-    const project = await this.projects.findByRef(request.params.project ?? '');
-    const access = project ? await this.access.resolve(request.user, project) : null;
+    const access = await this.access.resolveRef(request.user, request.params.project ?? '');
     if (!access) throw notFound('Project');
     const required = this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, [context.getHandler(), context.getClass()]) ?? [];
     const missing = required.filter((scope) => !access.scopes.includes(scope));

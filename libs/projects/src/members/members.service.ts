@@ -3,6 +3,7 @@ import { AuditActor, AuditService } from '@switchboard/audit';
 import { UsersRepository } from '@switchboard/auth';
 import { conflict, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage } from '@switchboard/common';
 import type { ProjectAccess } from '../access/project-access';
+import { ProjectAccessService } from '../access/project-access.service';
 import type { Role } from '../roles/roles';
 import { MemberDto, toMemberDto } from './member.dto';
 import { MembershipsRepository } from './memberships.repository';
@@ -13,6 +14,7 @@ export class MembersService {
     private readonly memberships: MembershipsRepository,
     private readonly users: UsersRepository,
     private readonly audit: AuditService,
+    private readonly projectAccess: ProjectAccessService,
   ) {}
 
   async list(access: ProjectAccess, query: PageQueryDto): Promise<Page<MemberDto>> {
@@ -29,6 +31,7 @@ export class MembersService {
     if (current?.role === 'owner' && role !== 'owner') await this.assertNotLastOwner(access);
     const now = new Date();
     await this.memberships.upsert(access.project.id, userId, role, now);
+    await this.projectAccess.changed({ kind: 'membership', projectId: access.project.id, userId });
     const saved = (await this.memberships.find(access.project.id, userId))!;
     await this.audit.record({
       actor,
@@ -46,6 +49,7 @@ export class MembersService {
     this.assertMayChange(access, current.role);
     if (current.role === 'owner') await this.assertNotLastOwner(access);
     await this.memberships.delete(access.project.id, userId);
+    await this.projectAccess.changed({ kind: 'membership', projectId: access.project.id, userId });
     await this.audit.record({
       actor,
       projectId: access.project.id,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
-import type { Principal } from '@switchboard/auth';
+import { AuthCache, type Principal } from '@switchboard/auth';
 import { forbidden, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
 import type { ProjectAccess } from '../access/project-access';
 import { ProjectAccessService } from '../access/project-access.service';
@@ -11,15 +11,16 @@ import { ProjectsRepository } from './projects.repository';
 export class ProjectsService {
   constructor(
     private readonly projects: ProjectsRepository,
-    private readonly access: ProjectAccessService,
+    private readonly projectAccess: ProjectAccessService,
     private readonly audit: AuditService,
+    private readonly authCache: AuthCache,
   ) {}
 
   async list(principal: Principal, query: PageQueryDto): Promise<Page<ProjectDto>> {
     if (principal.kind === 'apiKey') {
       // A key sees its own project, as long as its creator still may.
       const project = await this.projects.findById(principal.projectId);
-      const access = project ? await this.access.resolve(principal, project) : null;
+      const access = project ? await this.projectAccess.resolve(principal, project) : null;
       const rows = access && query.page === 1 ? [{ ...access.project, role: access.role }] : [];
       return toPage(rows, access ? 1 : 0, query, toProjectDto);
     }
@@ -63,6 +64,7 @@ export class ProjectsService {
       updatedAt: new Date(),
     };
     await this.projects.update(access.project.id, changes);
+    await this.projectAccess.changed({ kind: 'project', id: access.project.id });
     await this.audit.record({
       actor,
       projectId: access.project.id,
@@ -76,6 +78,8 @@ export class ProjectsService {
   /** The project's own audit trail goes with it; the deletion itself is kept as an instance event. */
   async delete(actor: AuditActor, access: ProjectAccess): Promise<void> {
     await this.projects.delete(access.project.id);
+    await this.projectAccess.changed({ kind: 'project', id: access.project.id });
+    await this.authCache.changed({ kind: 'project', id: access.project.id }); // its keys went with it
     await this.audit.record({
       actor,
       action: 'project.delete',

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'pg';
+import { freePort } from '../support/postgres';
+import { createUser, expectProblem, startTestApp, TestApp } from '../support/test-app';
+
+/** How fast another instance must refuse a revoked key or a disabled user (issue 6). */
+const CROSS_INSTANCE_MS = 2_000;
+const BUILD = path.resolve(__dirname, '..', '..');
+
+interface Instance {
+  baseUrl: string;
+  process: ChildProcess;
+  dataDir: string;
+  output: string[];
+}
+
+/** A second Switchboard process on the same PostgreSQL database: another instance for real, not a second app in this process. */
+async function startSecondInstance(t: TestApp): Promise<Instance> {
+  if (t.config.database.driver !== 'postgres') throw new Error('needs PostgreSQL');
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-second-'));
+  const child = spawn(
+    process.execPath,
+    ['--require', path.join(BUILD, 'test', 'support', 'paths.js'), path.join(BUILD, 'apps', 'api', 'src', 'main.js')],
+    {
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: t.config.database.url,
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_ENCRYPTION_KEYS: t.config.encryptionKeys,
+        SWITCHBOARD_JWT_SECRET: t.config.jwtSecret,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output: string[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the second instance exited: ${output.join('')}`);
+    const ready = await fetch(`${baseUrl}/api/v1/health/ready`).then(
+      (reply) => reply.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`the second instance did not start: ${output.join('')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { baseUrl, process: child, dataDir, output };
+}
+
+/** Polls `probe` until it answers `status`; returns how long that took. */
+async function msUntilStatus(probe: () => Promise<number>, status: number, limitMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if ((await probe()) === status) return Date.now() - started;
+    if (Date.now() - started > limitMs) assert.fail(`still not ${status} after ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('auth caching across instances (postgres)', () => {
+  let t: TestApp;
+  let second: Instance;
+  let admin: string;
+  const connections = '/api/v1/projects/default/connections';
+  const onSecond = (token: string) =>
+    fetch(`${second.baseUrl}${connections}`, { headers: { authorization: `Bearer ${token}` } }).then((reply) => reply.status);
+  const onFirst = async (token: string) => (await t.call('GET', connections, { token })).status;
+  const newKey = async (name: string) => {
+    const reply = await t.call('POST', '/api/v1/projects/default/api-keys', { token: admin, body: { name, scopes: ['connections:read'] } });
+    assert.equal(reply.status, 201, reply.text);
+    return reply.body as { id: string; key: string };
+  };
+
+  before(async () => {
+    t = await startTestApp('postgres');
+    admin = (await t.login()).accessToken;
+    second = await startSecondInstance(t);
+  });
+  after(async () => {
+    second?.process.kill('SIGTERM');
+    if (second) fs.rmSync(second.dataDir, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  it('a revoked API key is refused at once here and within 2 s on the other instance', async () => {
+    const key = await newKey('revoke-me');
+    // Warm both instances' caches.
+    assert.equal(await onSecond(key.key), 200);
+    assert.equal(await onSecond(key.key), 200);
+    assert.equal(await onFirst(key.key), 200);
+    const revoked = await t.call('DELETE', `/api/v1/projects/default/api-keys/${key.id}`, { token: admin });
+    assert.equal(revoked.status, 204, revoked.text);
+    expectProblem(await t.call('GET', connections, { token: key.key }), 401, 'UNAUTHORIZED');
+    const ms = await msUntilStatus(() => onSecond(key.key), 401, CROSS_INSTANCE_MS);
+    assert.ok(ms < CROSS_INSTANCE_MS, `took ${ms} ms`);
+  });
+
+  it('a disabled user is refused on the other instance within 2 s, by access token and by key alike', async () => {
+    const user = await createUser(t, admin, 'disable-me');
+    const member = await t.call('PUT', `/api/v1/projects/default/members/${user.id}`, { token: admin, body: { role: 'admin' } });
+    assert.equal(member.status, 200, member.text);
+    const login = await fetch(`${second.baseUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const userKey = await t.call('POST', '/api/v1/projects/default/api-keys', {
+      token: (await t.login(user.email, user.password)).accessToken,
+      body: { name: 'user-key', scopes: ['connections:read'] },
+    });
+    assert.equal(userKey.status, 201, userKey.text);
+    assert.equal(await onSecond(accessToken), 200);
+    assert.equal(await onSecond(userKey.body.key), 200);
+
+    const disabled = await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { disabled: true } });
+    assert.equal(disabled.status, 200, disabled.text);
+    const tokenMs = await msUntilStatus(() => onSecond(accessToken), 401, CROSS_INSTANCE_MS);
+    const keyMs = await msUntilStatus(() => onSecond(userKey.body.key), 401, CROSS_INSTANCE_MS);
+    assert.ok(tokenMs < CROSS_INSTANCE_MS && keyMs < CROSS_INSTANCE_MS, `took ${tokenMs} / ${keyMs} ms`);
+  });
+
+  it('a removed member loses the project on the other instance within 2 s', async () => {
+    const user = await createUser(t, admin, 'remove-me');
+    await t.call('PUT', `/api/v1/projects/default/members/${user.id}`, { token: admin, body: { role: 'viewer' } });
+    const { accessToken } = await t.login(user.email, user.password);
+    assert.equal(await onSecond(accessToken), 200);
+    const removed = await t.call('DELETE', `/api/v1/projects/default/members/${user.id}`, { token: admin });
+    assert.equal(removed.status, 204, removed.text);
+    const ms = await msUntilStatus(() => onSecond(accessToken), 404, CROSS_INSTANCE_MS);
+    assert.ok(ms < CROSS_INSTANCE_MS, `took ${ms} ms`);
+  });
+
+  it('while an instance cannot listen it serves nothing from memory, so a revocation it did not hear still counts', async () => {
+    const key = await newKey('missed-event');
+    assert.equal(await onSecond(key.key), 200);
+    assert.equal(await onSecond(key.key), 200); // cached on the second instance now
+    if (t.config.database.driver !== 'postgres') throw new Error('needs PostgreSQL');
+    const pg = new Client({ connectionString: t.config.database.url });
+    await pg.connect();
+    try {
+      // Cut every LISTEN connection, then revoke before they are back: the second instance cannot hear it.
+      const cut = await pg.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      assert.ok(cut.rowCount! >= 2, `expected both instances' listeners, cut ${cut.rowCount}`);
+      const revoked = await t.call('DELETE', `/api/v1/projects/default/api-keys/${key.id}`, { token: admin });
+      assert.equal(revoked.status, 204);
+      assert.equal(await onSecond(key.key), 401);
+    } finally {
+      await pg.end();
+    }
+    // Once listening again, a fresh key is served (and cached) as usual.
+    const fresh = await newKey('after-reconnect');
+    await msUntilStatus(() => onSecond(fresh.key), 200, 5_000);
+  });
+});
