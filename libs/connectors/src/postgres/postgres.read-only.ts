@@ -43,14 +43,15 @@ export async function runReadOnly(
 ): Promise<QueryResult> {
   const { client } = borrowed;
   let read: { fields: FieldDef[]; collector: RowCollector; executionMs: number };
+  let rolledBack = false;
   try {
     await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(statement.timeoutMs))}; SELECT 1`);
     read = await readRows(client, statement.sql, statement.limit);
-    await refuseIfWritten(client);
+    rolledBack = await rollBackRefusingWrites(client);
   } catch (error) {
     throw queryError(error, statement.timeoutMs, scrub);
   } finally {
-    await reset(borrowed);
+    await reset(borrowed, rolledBack);
   }
   const columns = await columnsOf(client, read.fields);
   const { rows, truncated } = read.collector;
@@ -91,32 +92,48 @@ function readBatch(cursor: Cursor<ServerRow>, rows: number): Promise<{ rows: Ser
   });
 }
 
-async function refuseIfWritten(client: PoolClient): Promise<void> {
-  const { rows } = await client.query<{ xid: string | null }>('SELECT pg_catalog.txid_current_if_assigned() AS xid');
-  if (rows[0]?.xid != null) {
+/** Asks whether the statement got a transaction ID and rolls back, in one round trip; refuses if it wrote. */
+async function rollBackRefusingWrites(client: PoolClient): Promise<true> {
+  const results = (await client.query('SELECT pg_catalog.txid_current_if_assigned() AS xid; ROLLBACK')) as unknown as {
+    rows: { xid: string | null }[];
+  }[];
+  if (results[0]?.rows[0]?.xid != null) {
     throw readOnlyViolation('The statement tried to change the database (it needed a transaction ID); nothing was kept.');
   }
+  return true;
 }
 
 /** Back to a clean session; a client that cannot get there is not returned to the pool. */
-async function reset(borrowed: Borrowed): Promise<void> {
+async function reset(borrowed: Borrowed, rolledBack: boolean): Promise<void> {
   try {
-    await borrowed.client.query('ROLLBACK');
+    if (!rolledBack) await borrowed.client.query('ROLLBACK');
     await borrowed.client.query('DISCARD ALL');
   } catch {
     borrowed.destroy();
   }
 }
 
-/** Result columns with their types as format_type spells them, in one round trip. */
+/** OIDs below this are built in: the same type on every server, so their names can be kept. */
+const FIRST_USER_OID = 16_384;
+const builtInTypeNames = new Map<string, string>();
+const typeKey = (field: FieldDef): string => `${field.dataTypeID}:${field.dataTypeModifier}`;
+
+/** Result columns with their types as format_type spells them: built-in ones remembered, the rest in one round trip. */
 async function columnsOf(client: PoolClient, fields: FieldDef[]): Promise<ResultColumn[]> {
   if (fields.length === 0) return [];
+  if (fields.every((field) => builtInTypeNames.has(typeKey(field)))) {
+    return fields.map((field) => ({ name: field.name, type: builtInTypeNames.get(typeKey(field))! }));
+  }
   const { rows } = await client.query<{ type: string }>(
     `SELECT pg_catalog.format_type(t.oid, t.mod) AS type
        FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int4[])) WITH ORDINALITY AS t(oid, mod, n)
       ORDER BY t.n`,
     [fields.map((field) => field.dataTypeID), fields.map((field) => field.dataTypeModifier)],
   );
+  fields.forEach((field, index) => {
+    const type = rows[index]?.type;
+    if (type && field.dataTypeID < FIRST_USER_OID && builtInTypeNames.size < 10_000) builtInTypeNames.set(typeKey(field), type);
+  });
   return fields.map((field, index) => ({ name: field.name, type: rows[index]?.type ?? 'unknown' }));
 }
 
