@@ -32,12 +32,44 @@ export class ConnectionsRepository {
     return this.dataSource.transaction(work);
   }
 
+  /**
+   * The hottest read of the service (every fetch by a pipeline, every introspection call): plain
+   * SQL built once per column set, hydrated with the ORM's own column conversions, so no query
+   * builder runs per request.
+   */
   async findByRef(projectId: string, ref: string): Promise<ConnectionWithSecretFields | null> {
-    const where = isUuid(ref) ? 'n.id = :ref' : 'n.name = :ref';
-    const rows = await this.withSecretFields()
-      .where(`n.project_id = :projectId AND ${where}`, { projectId, ref: isUuid(ref) ? ref.toLowerCase() : ref })
-      .getRawAndEntities();
-    return rows.entities[0] ? { ...rows.entities[0], secretFields: parseFields(rows.raw[0]?.secret_fields) } : null;
+    const byId = isUuid(ref);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(byId ? this.byRefSql.id : this.byRefSql.name, [
+      projectId,
+      byId ? ref.toLowerCase() : ref,
+    ]);
+    if (!rows[0]) return null;
+    return { ...this.hydrate(rows[0]), secretFields: parseFields(rows[0].secret_fields) };
+  }
+
+  private byRefSqlCache?: { id: string; name: string };
+
+  private get byRefSql(): { id: string; name: string } {
+    if (this.byRefSqlCache) return this.byRefSqlCache;
+    const placeholder = (n: number) => (this.dataSource.options.type === 'postgres' ? `$${n}` : '?');
+    const columns = this.connections.metadata.columns.map((column) => `n.${column.databaseName}`).join(', ');
+    const sql = (key: string) =>
+      `SELECT ${columns}, c.secret_fields AS secret_fields FROM connections n ` +
+      `LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id ` +
+      `WHERE n.project_id = ${placeholder(1)} AND n.${key} = ${placeholder(2)}`;
+    this.byRefSqlCache = { id: sql('id'), name: sql('name') };
+    return this.byRefSqlCache;
+  }
+
+  private hydrate(raw: Record<string, unknown>): ConnectionEntity {
+    const entity = this.connections.create();
+    for (const column of this.connections.metadata.columns) {
+      (entity as unknown as Record<string, unknown>)[column.propertyName] = this.dataSource.driver.prepareHydratedValue(
+        raw[column.databaseName],
+        column,
+      );
+    }
+    return entity;
   }
 
   async list(projectId: string, filter: ConnectionFilter, window: PageWindow): Promise<[ConnectionWithSecretFields[], number]> {
