@@ -1,0 +1,182 @@
+import type { ClientBase, ClientConfig, CustomTypesConfig, FieldDef } from 'pg';
+import Cursor from 'pg-cursor';
+
+/**
+ * The catalog, preview and query work of (e)-(g), as a hand-written client would send it to
+ * PostgreSQL: the same statements for the direct loop (driver time) and the Fastify baseline
+ * (driver + HTTP). Kept close to what the service's postgres connector sends; when that
+ * changes, change this file so both sides keep doing the same work.
+ */
+
+/** Every value as the server's text, as the service reads cells (and cheaper than parsing them). */
+const identity = (value: string): string => value;
+export const SERVER_TEXT: CustomTypesConfig = { getTypeParser: (() => identity) as CustomTypesConfig['getTypeParser'] };
+
+/** Session settings the service sends in its startup packet. */
+export const STARTUP_OPTIONS = [
+  'TimeZone=UTC',
+  'DateStyle=ISO',
+  'IntervalStyle=iso_8601',
+  'bytea_output=hex',
+  'extra_float_digits=3',
+  'statement_timeout=60000',
+  'idle_in_transaction_session_timeout=60000',
+]
+  .map((setting) => `-c ${setting}`)
+  .join(' ');
+
+export function targetClientConfig(target: {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+}): ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.username,
+    password: target.password,
+    options: STARTUP_OPTIONS,
+    types: SERVER_TEXT,
+    application_name: 'switchboard-baseline',
+  };
+}
+
+export interface TablePage {
+  data: { name: string; schema: string; type: string }[];
+  meta: { total: number; page: number; perPage: number };
+}
+
+// The statements below are the service's (libs/connectors/src/postgres/postgres.introspection.ts and
+// postgres.read-only.ts), copied so the database does the same work on both sides.
+
+const RELKINDS_SQL = `('r', 'p', 'v', 'm', 'f')`;
+const USER_SCHEMA_SQL = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'`;
+const RELATION_KINDS: Record<string, string> = {
+  r: 'TABLE',
+  p: 'PARTITIONED_TABLE',
+  v: 'VIEW',
+  m: 'MATERIALIZED_VIEW',
+  f: 'FOREIGN_TABLE',
+};
+
+/** The page, the total of every match and whether the schema exists, in one catalog query. */
+const TABLES_SQL = `
+  WITH matches AS (
+    SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ${RELKINDS_SQL}
+       AND CASE WHEN $1::text IS NULL THEN ${USER_SCHEMA_SQL} ELSE n.nspname = $1::text END
+       AND ($2::text IS NULL OR pg_catalog.strpos(pg_catalog.lower(c.relname), pg_catalog.lower($2::text)) > 0)
+  )
+  SELECT s.total, s.schema_exists, p.schema, p.name, p.kind
+    FROM (SELECT (SELECT pg_catalog.count(*) FROM matches) AS total,
+                 ($1::text IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1::text)) AS schema_exists) s
+    LEFT JOIN LATERAL (SELECT * FROM matches ORDER BY schema, name OFFSET $3 LIMIT $4) p ON true`;
+
+const RELATION_SQL = `
+  SELECT c.oid, n.nspname AS schema, c.relname AS name
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind IN ${RELKINDS_SQL}`;
+
+const COLUMN_TYPES_SQL = `SELECT pg_catalog.format_type(t.oid, t.mod) AS type
+  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int4[])) WITH ORDINALITY AS t(oid, mod, n)
+  ORDER BY t.n`;
+
+/** The service reads a first small batch, then the rest in one (rows this narrow fit its 2 MiB batch budget). */
+const FIRST_BATCH_ROWS = 100;
+
+/** (e) One page of a schema's tables and its total. */
+export async function listTables(client: ClientBase, schema: string, page: number, perPage: number): Promise<TablePage> {
+  const { rows } = await client.query<{ total: string; schema: string | null; name: string | null; kind: string | null }>(TABLES_SQL, [
+    schema,
+    null,
+    (page - 1) * perPage,
+    perPage,
+  ]);
+  return {
+    data: rows.filter((row) => row.name !== null).map((row) => ({ name: row.name!, schema: row.schema!, type: RELATION_KINDS[row.kind!] })),
+    meta: { total: Number(rows[0]?.total ?? 0), page, perPage },
+  };
+}
+
+export interface RowsResult {
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+function readBatch(cursor: Cursor<unknown[]>, rows: number): Promise<{ rows: unknown[][]; fields: FieldDef[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(rows, (error, batch, result) => (error ? reject(error) : resolve({ rows: batch, fields: result.fields })));
+  });
+}
+
+/**
+ * One statement as the service runs it: a READ ONLY transaction with a statement timeout,
+ * limit + 1 rows through a cursor, the no-transaction-ID check, rollback, DISCARD ALL, and the
+ * column types looked up with format_type.
+ */
+export async function readOnlyQuery(client: ClientBase, sql: string, limit: number, timeoutMs: number): Promise<RowsResult> {
+  let rows: unknown[][] = [];
+  let fields: FieldDef[] = [];
+  try {
+    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}; SELECT 1`);
+    const cursor = client.query(new Cursor<unknown[]>(sql, undefined, { rowMode: 'array' }));
+    for (let wanted = limit + 1, size = Math.min(wanted, FIRST_BATCH_ROWS); wanted > 0; size = wanted) {
+      const batch = await readBatch(cursor, size);
+      rows = rows.concat(batch.rows);
+      fields = batch.fields;
+      wanted -= batch.rows.length;
+      if (batch.rows.length < size) break;
+    }
+    await cursor.close();
+    await client.query('SELECT pg_catalog.txid_current_if_assigned() AS xid');
+  } finally {
+    await client.query('ROLLBACK');
+    await client.query('DISCARD ALL');
+  }
+  const { rows: types } = await client.query<{ type: string }>(COLUMN_TYPES_SQL, [
+    fields.map((field) => field.dataTypeID),
+    fields.map((field) => field.dataTypeModifier),
+  ]);
+  return {
+    columns: fields.map((field, index) => ({ name: field.name, type: types[index]?.type ?? 'unknown' })),
+    rows: rows.slice(0, limit),
+    truncated: rows.length > limit,
+  };
+}
+
+/** (f) The table checked against the catalog, then read like a query with its catalog names quoted. */
+export async function preview(client: ClientBase, schema: string, table: string, limit: number): Promise<RowsResult | null> {
+  const found = await client.query<{ schema: string; name: string }>(RELATION_SQL, [schema, table]);
+  const relation = found.rows[0];
+  if (!relation) return null;
+  const sql = `SELECT * FROM ${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)} LIMIT ${limit + 1}`;
+  return readOnlyQuery(client, sql, limit, 60_000);
+}
+
+/** One unit of (e), (f) or (g), as both the load scripts and the direct loop describe it. */
+export type TargetWork =
+  | { kind: 'tables'; schema: string; pages: number; perPage: number }
+  | { kind: 'preview'; schema: string; table: string; limit: number }
+  | { kind: 'query'; sql: string; limit: number; timeoutMs: number };
+
+/** A page picked at random, so a run pages through the catalog rather than re-reading page 1. */
+export const randomPage = (pages: number): number => 1 + Math.floor(Math.random() * pages);
+
+/** Does `work` once on `client`, the way the direct baseline does it. */
+export async function doTargetWork(client: ClientBase, work: TargetWork): Promise<unknown> {
+  switch (work.kind) {
+    case 'tables':
+      return listTables(client, work.schema, randomPage(work.pages), work.perPage);
+    case 'preview':
+      return preview(client, work.schema, work.table, work.limit);
+    case 'query':
+      return readOnlyQuery(client, work.sql, work.limit, work.timeoutMs);
+  }
+}

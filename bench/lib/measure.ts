@@ -1,0 +1,139 @@
+import os from 'node:os';
+import { LoadFailure, runLoad, type LoadPlan } from './load';
+import { rssMiB, RssSampler, runNodeScript } from './processes';
+import { median, roundStats, type RoundStats } from './stats';
+
+/** Warm-up is phase 0; timed rounds are 1..rounds. */
+export type Phase = number;
+
+export interface RoundOutcome {
+  stats: RoundStats;
+  /** RSS of the process doing the work: before the round, its peak during it, and at its end (MiB). */
+  rss: { idleMiB?: number; peakMiB: number; endMiB: number };
+}
+
+/** One side of a comparison: the service, or one of its baselines. */
+export interface Contender {
+  label: string;
+  /** RSS of its process at rest, in MiB (undefined for a process started per round). */
+  idleRss(): number | undefined;
+  /** One pass through its script before measuring, each answer checked 2xx: the size of the first body (bytes). */
+  probe?(): Promise<number>;
+  run(phase: Phase): Promise<RoundOutcome>;
+}
+
+/** Sends `plan`'s first script once, in order (e.g. create then delete), failing on any non-2xx. */
+async function probeOnce(label: string, baseUrl: string, plan: LoadPlan): Promise<number> {
+  let firstBodyBytes: number | undefined;
+  for (const build of plan.script(0)) {
+    const request = build();
+    const response = await fetch(baseUrl + request.path, { method: request.method, headers: request.headers, body: request.body });
+    const body = await response.text();
+    if (!response.ok) throw new LoadFailure(`${label}: ${request.method} ${request.path} -> ${response.status} ${body.slice(0, 300)}`);
+    firstBodyBytes ??= Buffer.byteLength(body);
+  }
+  return firstBodyBytes ?? 0;
+}
+
+/** A contender that is an HTTP server loaded by autocannon; `plan(phase)` may change with the phase (d). */
+export function httpContender(label: string, server: { pid: number; baseUrl: string }, plan: (phase: Phase) => LoadPlan): Contender {
+  return {
+    label,
+    idleRss: () => rssMiB(server.pid),
+    probe: () => probeOnce(label, server.baseUrl, plan(0)),
+    async run(phase) {
+      const idleMiB = rssMiB(server.pid);
+      const sampler = new RssSampler(server.pid);
+      const stats = await runLoad(`${label} (phase ${phase})`, server.baseUrl, plan(phase)).finally(() => sampler.stop());
+      return { stats, rss: { idleMiB, ...sampler.stop() } };
+    },
+  };
+}
+
+/** The direct pg loop of (e)-(g): a child process per round, whose RSS is sampled while it runs. */
+export function directContender(label: string, entry: string, plan: (phase: Phase) => object): Contender {
+  return {
+    label,
+    idleRss: () => undefined,
+    async run(phase) {
+      let sampler: RssSampler | undefined;
+      const { stdout } = await runNodeScript(entry, [JSON.stringify(plan(phase))], (pid) => (sampler = new RssSampler(pid))).finally(() =>
+        sampler?.stop(),
+      );
+      const measured = JSON.parse(stdout.trim().split('\n').pop()!) as { latenciesMs: number[]; seconds: number };
+      // The process has exited: its peak is what was seen while it ran.
+      const { peakMiB } = sampler!.stop();
+      return { stats: roundStats(measured.latenciesMs, measured.seconds), rss: { peakMiB, endMiB: peakMiB } };
+    },
+  };
+}
+
+export interface ContenderSummary {
+  label: string;
+  rounds: RoundStats[];
+  medianReqPerSec: number;
+  medianP50Ms: number;
+  medianP99Ms: number;
+  /** RSS at the end of the last round (MiB). */
+  rssMiB: number;
+  /** RSS before the scenario started (the "idle" of (f)/(g)), and the highest seen during it, warm-up included (MiB). */
+  idleRssMiB?: number;
+  peakRssMiB: number;
+  /** Size of one answer's body (bytes): both sides should send about the same. */
+  bodyBytes?: number;
+}
+
+function summarise(
+  label: string,
+  idleRssMiB: number | undefined,
+  warmUp: RoundOutcome[],
+  timed: RoundOutcome[],
+): Omit<ContenderSummary, 'bodyBytes'> {
+  const rounds = timed.map((outcome) => outcome.stats);
+  return {
+    label,
+    rounds,
+    medianReqPerSec: median(rounds.map((round) => round.reqPerSec)),
+    medianP50Ms: median(rounds.map((round) => round.p50Ms)),
+    medianP99Ms: median(rounds.map((round) => round.p99Ms)),
+    rssMiB: timed[timed.length - 1].rss.endMiB,
+    idleRssMiB,
+    peakRssMiB: Math.max(...[...warmUp, ...timed].map((outcome) => outcome.rss.peakMiB)),
+  };
+}
+
+function logRound(log: (line: string) => void, round: number, label: string, stats: RoundStats): void {
+  log(
+    `    round ${round} ${label.padEnd(16)} ${stats.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${stats.p50Ms.toFixed(2)} ms  ` +
+      `p99 ${stats.p99Ms.toFixed(2)} ms  (${stats.requests} requests, load ${os.loadavg()[0].toFixed(2)})`,
+  );
+}
+
+/**
+ * A probe of each side (2xx, body size), a warm-up (phase 0, unless `warmup` is false), then
+ * `rounds` timed rounds in which the contenders take turns, the order reversed every other
+ * round (ABBA) so a machine that slows down or speeds up during the run favours no side.
+ */
+export async function alternate(
+  contenders: readonly Contender[],
+  options: { rounds: number; warmup: boolean; log: (line: string) => void },
+): Promise<ContenderSummary[]> {
+  const idle = new Map(contenders.map((contender) => [contender.label, contender.idleRss()]));
+  const bodyBytes = new Map<string, number>();
+  for (const contender of contenders) if (contender.probe) bodyBytes.set(contender.label, await contender.probe());
+  const warmUps = new Map<string, RoundOutcome[]>(contenders.map((contender) => [contender.label, []]));
+  if (options.warmup) for (const contender of contenders) warmUps.get(contender.label)!.push(await contender.run(0));
+  const timed = new Map<string, RoundOutcome[]>(contenders.map((contender) => [contender.label, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    const order = round % 2 === 1 ? contenders : [...contenders].reverse();
+    for (const contender of order) {
+      const outcome = await contender.run(round);
+      timed.get(contender.label)!.push(outcome);
+      logRound(options.log, round, contender.label, outcome.stats);
+    }
+  }
+  return contenders.map((contender) => ({
+    ...summarise(contender.label, idle.get(contender.label), warmUps.get(contender.label)!, timed.get(contender.label)!),
+    bodyBytes: bodyBytes.get(contender.label),
+  }));
+}

@@ -1,0 +1,114 @@
+import path from 'node:path';
+
+/** One of the seven scenarios of issue 6. */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
+export const ALL_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+
+/** What a run seeds and how long it loads: the full benchmark, or the smoke check CI runs. */
+export interface BenchOptions {
+  smoke: boolean;
+  /** The repository root: dist/ and bench/results/ are found from here. */
+  root: string;
+  /** The production build of the service (`npm run build`). */
+  serviceEntry: string;
+  /** Modules node preloads into the service (e.g. the alias hook of the test build, to run it from .build). */
+  serviceRequires: string[];
+  scenarios: readonly ScenarioId[];
+  /** Run the API scenarios (a)-(c) against the embedded SQLite too. */
+  sqlite: boolean;
+  /** Write a CPU profile of each service process (and a summary of where its time goes) under bench/results/. */
+  profile: boolean;
+  rounds: number;
+  /** Connections of (a)-(c): 50 as issue 6 fixes it; fewer in smoke mode. */
+  apiConcurrency: number;
+  warmupSeconds: number;
+  roundSeconds: number;
+  projects: number;
+  connectionsPerProject: number;
+  catalogTables: number;
+  bigTableRows: number;
+  /** (d) spends the 60-tests-a-minute budget of fresh projects: this many per phase, 4 tests in flight each. */
+  testProjectsPerPhase: number;
+  /** (d) requests per autocannon connection and phase (4 connections per project: 4 x this <= 60). */
+  testsPerConnection: number;
+}
+
+const FULL = {
+  rounds: 3,
+  apiConcurrency: 50,
+  warmupSeconds: 3,
+  roundSeconds: 10,
+  projects: 10,
+  connectionsPerProject: 1_000,
+  catalogTables: 10_000,
+  bigTableRows: 1_000_000,
+  testProjectsPerPhase: 10,
+  testsPerConnection: 12,
+};
+
+/** Small enough to run in well under a minute; it proves every scenario answers 2xx, not the targets. */
+const SMOKE = {
+  rounds: 1,
+  apiConcurrency: 10,
+  warmupSeconds: 0,
+  // HTTP rounds send a fixed number of requests in smoke mode; this only bounds the direct loop of (e)-(g).
+  roundSeconds: 0.3,
+  projects: 2,
+  connectionsPerProject: 20,
+  catalogTables: 200,
+  bigTableRows: 20_000,
+  testProjectsPerPhase: 2,
+  testsPerConnection: 3,
+};
+
+const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
+
+/** `--name=value` and `--flag` arguments; anything else is a usage error. */
+function parseArgs(argv: readonly string[]): Map<string, string> {
+  const args = new Map<string, string>();
+  for (const arg of argv) {
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+    args.set(match[1], match[2] ?? 'true');
+  }
+  return args;
+}
+
+function positive(args: Map<string, string>, name: string, fallback: number): number {
+  const raw = args.get(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+function scenariosFrom(raw: string | undefined): ScenarioId[] {
+  if (!raw) return [...ALL_SCENARIOS];
+  const ids = raw.split(',').map((id) => id.trim());
+  const unknown = ids.filter((id) => !(ALL_SCENARIOS as readonly string[]).includes(id));
+  if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')} (use a-g)`);
+  return ids as ScenarioId[];
+}
+
+export function parseOptions(argv: readonly string[], root = process.cwd()): BenchOptions {
+  const args = parseArgs(argv);
+  const known = ['smoke', 'only', 'no-sqlite', 'rounds', 'duration', 'warmup', 'entry', 'require', 'profile', 'connections', 'help'];
+  const unknown = [...args.keys()].filter((name) => !known.includes(name));
+  if (unknown.length || args.has('help')) throw new Error(unknown.length ? `unknown option --${unknown[0]}\n${USAGE}` : USAGE);
+  const smoke = args.has('smoke');
+  const sizes = smoke ? SMOKE : FULL;
+  return {
+    ...sizes,
+    smoke,
+    root,
+    serviceEntry: path.resolve(root, args.get('entry') ?? 'dist/apps/api/apps/api/src/main.js'),
+    serviceRequires: args.has('require') ? [path.resolve(root, args.get('require')!)] : [],
+    connectionsPerProject: Math.max(1, Math.round(positive(args, 'connections', sizes.connectionsPerProject))),
+    scenarios: scenariosFrom(args.get('only')),
+    sqlite: !args.has('no-sqlite'),
+    profile: args.has('profile'),
+    rounds: Math.max(1, Math.round(positive(args, 'rounds', sizes.rounds))),
+    roundSeconds: positive(args, 'duration', sizes.roundSeconds),
+    warmupSeconds: positive(args, 'warmup', sizes.warmupSeconds),
+  };
+}

@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { ClientScript, LoadPlan, LoadRequest } from './load';
+import { type Contender, type ContenderSummary, directContender, httpContender } from './measure';
+import type { BenchOptions, ScenarioId } from './options';
+import type { ServerProcess } from './processes';
+import type { ScenarioProfiler } from './profile-summary';
+import { connectionName, connectionType, type SeededProject, type SeededService, type TargetDatabase, WAREHOUSE } from './seed-api';
+import { CATALOG_SCHEMA, EVENTS_SCHEMA, EVENTS_TABLE } from './seed-target';
+import type { TargetWork } from '../baseline/introspection';
+
+/** A target of issue 6 §4, checked on the PostgreSQL suite and reported (never enforced here). */
+export interface Target {
+  text: string;
+  met(service: ContenderSummary, versus: ContenderSummary): boolean;
+}
+
+export interface Scenario {
+  id: ScenarioId;
+  title: string;
+  concurrency: number;
+  /** Why this concurrency, and anything else a reader of the figures must know. */
+  note: string;
+  /** The service first; the others are its baselines. */
+  contenders: Contender[];
+  /** The baseline the headline ratio is taken against. */
+  versus: string;
+  target?: Target;
+  /** (f)/(g): report the service's peak RSS during the rounds against its idle RSS. */
+  memory?: boolean;
+}
+
+/** What the scenarios run against: one metadata database, the service and the baseline on it. */
+export interface Suite {
+  name: 'postgres' | 'sqlite';
+  service: ServerProcess;
+  baseline: ServerProcess;
+  seed: SeededService;
+  target?: TargetDatabase;
+  /** Compiled bench/baseline/direct.js. */
+  directEntry: string;
+  /** With --profile: records the service's CPU per scenario. */
+  profiler?: ScenarioProfiler;
+}
+
+/** (e)-(g): one request in flight per project, on 4 projects: inside the cap of 4 per project, and no pool queueing. */
+const TARGET_CONCURRENCY = 4;
+const TABLES_PER_PAGE = 100;
+const PREVIEW_LIMIT = 100;
+const QUERY_LIMIT = 1_000;
+const QUERY_SQL = `SELECT * FROM ${EVENTS_SCHEMA}.${EVENTS_TABLE}`;
+
+const bearer = (project: SeededProject): Record<string, string> => ({ authorization: `Bearer ${project.apiKey}` });
+const json = (project: SeededProject): Record<string, string> => ({ ...bearer(project), 'content-type': 'application/json' });
+const projectFor = (projects: readonly SeededProject[], slot: number): SeededProject => projects[slot % projects.length];
+const connectionsPath = (project: SeededProject): string => `/api/v1/projects/${project.slug}/connections`;
+
+/** Indices of the seeded postgres connections: (a) reads them, (b) lists them. */
+function postgresIndices(seed: SeededService): number[] {
+  return Array.from({ length: seed.connectionsPerProject }, (_, index) => index).filter((index) => connectionType(index) === 'postgres');
+}
+
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
+
+/** Smoke: each connection sends this many requests, so a slow (cold, busy) machine still completes every scenario. */
+const SMOKE_REQUESTS_PER_CONNECTION = 2;
+
+function fixedPlan(options: BenchOptions, connections: number, seconds: number, script: (slot: number) => ClientScript): LoadPlan {
+  return options.smoke ? { connections, requestsPerConnection: SMOKE_REQUESTS_PER_CONNECTION, script } : { connections, seconds, script };
+}
+
+// --- (a)-(c): the API on the metadata database -------------------------------------------
+
+function getOneScript(seed: SeededService): (slot: number) => ClientScript {
+  const indices = postgresIndices(seed);
+  return (slot) => {
+    const project = projectFor(seed.projects, slot);
+    const headers = bearer(project);
+    return [(): LoadRequest => ({ method: 'GET', path: `${connectionsPath(project)}/${connectionName(pick(indices))}`, headers })];
+  };
+}
+
+function listScript(seed: SeededService): (slot: number) => ClientScript {
+  const pages = Math.max(1, Math.floor(postgresIndices(seed).length / 50));
+  return (slot) => {
+    const project = projectFor(seed.projects, slot);
+    const headers = bearer(project);
+    const path = () => `${connectionsPath(project)}?type=postgres&perPage=50&page=${1 + Math.floor(Math.random() * pages)}`;
+    return [(): LoadRequest => ({ method: 'GET', path: path(), headers })];
+  };
+}
+
+/** POST a new postgres connection with an inline secret, then DELETE it: two requests per cycle. */
+function createDeleteScript(seed: SeededService, side: string): (slot: number) => ClientScript {
+  const run = randomBytes(3).toString('hex');
+  return (slot) => {
+    const project = projectFor(seed.projects, slot);
+    let counter = 0;
+    let name = '';
+    const create = (): LoadRequest => {
+      name = `bench-${side}-${run}-${slot}-${++counter}`;
+      const body = {
+        name,
+        type: 'postgres',
+        description: 'Created and deleted by the benchmark',
+        config: { host: 'pg-7.db.internal.example.com', database: 'orders_3', username: 'reader_data' },
+        secrets: { password: randomBytes(18).toString('base64url') },
+        labels: { team: 'data', env: 'production' },
+      };
+      return { method: 'POST', path: connectionsPath(project), headers: json(project), body: JSON.stringify(body) };
+    };
+    const remove = (): LoadRequest => ({ method: 'DELETE', path: `${connectionsPath(project)}/${name}`, headers: bearer(project) });
+    return [create, remove];
+  };
+}
+
+export function apiScenarios(suite: Suite, options: BenchOptions): Scenario[] {
+  const { seed } = suite;
+  const seconds = (phase: number) => (phase === 0 ? options.warmupSeconds : options.roundSeconds);
+  const concurrency = options.apiConcurrency;
+  const pair = (script: (side: string) => (slot: number) => ClientScript): Contender[] => [
+    httpContender('service', suite.service, (phase) => fixedPlan(options, concurrency, seconds(phase), script('s'))),
+    httpContender('baseline', suite.baseline, (phase) => fixedPlan(options, concurrency, seconds(phase), script('b'))),
+  ];
+  const spread = `${concurrency} connections spread over the ${seed.projects.length} projects, each with its project's API key`;
+  return [
+    {
+      id: 'a',
+      title: 'GET one connection by name (API key)',
+      concurrency,
+      note: `${spread}; a random postgres connection of ${seed.connectionsPerProject} per request.`,
+      contenders: pair(() => getOneScript(seed)),
+      versus: 'baseline',
+      target: {
+        text: '>= 0.75 x baseline req/s, p99 <= 30 ms',
+        met: (s, b) => s.medianReqPerSec >= 0.75 * b.medianReqPerSec && s.medianP99Ms <= 30,
+      },
+    },
+    {
+      id: 'b',
+      title: 'List 50 with total, type filter',
+      concurrency,
+      note: `${spread}; ?type=postgres&perPage=50 on a random page.`,
+      contenders: pair(() => listScript(seed)),
+      versus: 'baseline',
+      target: { text: '>= 0.6 x baseline req/s', met: (s, b) => s.medianReqPerSec >= 0.6 * b.medianReqPerSec },
+    },
+    {
+      id: 'c',
+      title: 'Create + delete (inline secret)',
+      concurrency,
+      note: `${spread}; each cycle is POST then DELETE, both counted as requests.`,
+      contenders: pair((side) => createDeleteScript(seed, side)),
+      versus: 'baseline',
+      target: { text: '>= 0.5 x baseline req/s', met: (s, b) => s.medianReqPerSec >= 0.5 * b.medianReqPerSec },
+    },
+  ];
+}
+
+// --- (d): connection test ------------------------------------------------------------------
+
+/** 4 connections per project (the service's cap), a fixed number of tests each (the 60-a-minute budget). */
+function testPlan(projects: readonly SeededProject[], perConnection: number, extraHeaders: Record<string, string> = {}): LoadPlan {
+  return {
+    connections: 4 * projects.length,
+    requestsPerConnection: perConnection,
+    script: (slot) => {
+      const project = projectFor(projects, slot);
+      const request: LoadRequest = {
+        method: 'POST',
+        path: `${connectionsPath(project)}/${WAREHOUSE}/test`,
+        headers: { ...json(project), ...extraHeaders },
+        body: '{}',
+      };
+      return [() => request];
+    },
+  };
+}
+
+export function testScenario(suite: Suite, options: BenchOptions): Scenario {
+  const groups = suite.seed.testProjectGroups;
+  const perConnection = options.testsPerConnection;
+  return {
+    id: 'd',
+    title: 'Test a postgres connection',
+    concurrency: 4 * options.testProjectsPerPhase,
+    note:
+      `4 in flight per project (the service's cap) on ${options.testProjectsPerPhase} projects, ${perConnection} tests per connection ` +
+      `and phase; each phase uses fresh projects so the limit of 60 tests a minute per project is never hit. The service opens a ` +
+      `fresh connection per test today; "baseline" answers from a pooled session (the target of issue 6), "baseline fresh" connects anew like the service.`,
+    contenders: [
+      httpContender('service', suite.service, (phase) => testPlan(groups[phase], perConnection)),
+      httpContender('baseline', suite.baseline, (phase) => testPlan(groups[phase], perConnection)),
+      httpContender('baseline fresh', suite.baseline, (phase) => testPlan(groups[phase], perConnection, { 'x-baseline-test': 'fresh' })),
+    ],
+    versus: 'baseline',
+  };
+}
+
+// --- (e)-(g): introspection of the target -----------------------------------------------------
+
+function targetRequest(project: SeededProject, work: TargetWork): () => LoadRequest {
+  const base = `${connectionsPath(project)}/${WAREHOUSE}`;
+  switch (work.kind) {
+    case 'tables':
+      return () => ({
+        method: 'GET',
+        path: `${base}/tables?schema=${work.schema}&perPage=${work.perPage}&page=${1 + Math.floor(Math.random() * work.pages)}`,
+        headers: bearer(project),
+      });
+    case 'preview': {
+      const request: LoadRequest = {
+        method: 'GET',
+        path: `${base}/preview?schema=${work.schema}&table=${work.table}&limit=${work.limit}`,
+        headers: bearer(project),
+      };
+      return () => request;
+    }
+    case 'query': {
+      const body = JSON.stringify({ sql: work.sql, limit: work.limit, timeoutMs: work.timeoutMs });
+      const request: LoadRequest = { method: 'POST', path: `${base}/query`, headers: json(project), body };
+      return () => request;
+    }
+  }
+}
+
+export function targetScenarios(suite: Suite, options: BenchOptions): Scenario[] {
+  const seconds = (phase: number) => (phase === 0 ? options.warmupSeconds : options.roundSeconds);
+  const contenders = (work: TargetWork): Contender[] => {
+    const plan = (phase: number): LoadPlan =>
+      fixedPlan(options, TARGET_CONCURRENCY, seconds(phase), (slot) => [targetRequest(projectFor(suite.seed.projects, slot), work)]);
+    return [
+      httpContender('service', suite.service, plan),
+      httpContender('baseline', suite.baseline, plan),
+      directContender('direct pg', suite.directEntry, (phase) => ({
+        target: suite.target,
+        work,
+        concurrency: TARGET_CONCURRENCY,
+        seconds: seconds(phase),
+        warmupSeconds: 0,
+      })),
+    ];
+  };
+  const note =
+    `${TARGET_CONCURRENCY} in flight, one per project (the service allows 4 per project and pools 2 clients per connection, so ` +
+    `nothing queues inside it); more would measure the target PostgreSQL saturating the machine's ${os.availableParallelism()} cores, not the service. ` +
+    `"direct pg": the same SQL from a plain Node loop on ${TARGET_CONCURRENCY} connected clients; "baseline": the same behind Fastify.`;
+  const latency: Target = { text: 'p50 <= 1.5 x direct pg', met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms };
+  const memory: Target = {
+    text: 'p50 <= 1.5 x direct pg; peak RSS <= idle + 64 MiB',
+    met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms && s.peakRssMiB <= (s.idleRssMiB ?? 0) + 64,
+  };
+  const pages = Math.max(1, Math.floor(options.catalogTables / TABLES_PER_PAGE));
+  return [
+    {
+      id: 'e',
+      title: `Tables, page of ${TABLES_PER_PAGE} of ${options.catalogTables.toLocaleString('en')}`,
+      concurrency: TARGET_CONCURRENCY,
+      note: `${note} A random page per request.`,
+      contenders: contenders({ kind: 'tables', schema: CATALOG_SCHEMA, pages, perPage: TABLES_PER_PAGE }),
+      versus: 'direct pg',
+      target: latency,
+    },
+    {
+      id: 'f',
+      title: `Preview ${PREVIEW_LIMIT} rows of ${options.bigTableRows.toLocaleString('en')}`,
+      concurrency: TARGET_CONCURRENCY,
+      note,
+      contenders: contenders({ kind: 'preview', schema: EVENTS_SCHEMA, table: EVENTS_TABLE, limit: PREVIEW_LIMIT }),
+      versus: 'direct pg',
+      target: memory,
+      memory: true,
+    },
+    {
+      id: 'g',
+      title: `Query limit ${QUERY_LIMIT.toLocaleString('en')} over ${options.bigTableRows.toLocaleString('en')} rows`,
+      concurrency: TARGET_CONCURRENCY,
+      note,
+      contenders: contenders({ kind: 'query', sql: QUERY_SQL, limit: QUERY_LIMIT, timeoutMs: 30_000 }),
+      versus: 'direct pg',
+      target: memory,
+      memory: true,
+    },
+  ];
+}

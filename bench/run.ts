@@ -1,0 +1,342 @@
+/**
+ * `npm run bench`: the service (production build) beside raw baselines doing the same work,
+ * in one run, on throwaway databases (issue 6, DESIGN §6). `--smoke` runs everything tiny
+ * and short, to prove each scenario still answers 2xx (CI), not to measure.
+ *
+ * Progress goes to stderr; the markdown table to stdout; everything to bench/results/<time>.json.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, type PostgresServer, startPostgres } from '../test/support/postgres';
+import { Api } from './lib/api';
+import { LoadFailure } from './lib/load';
+import { alternate } from './lib/measure';
+import { type BenchOptions, parseOptions, type ScenarioId } from './lib/options';
+import { type ServerProcess, startNodeServer } from './lib/processes';
+import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib/report';
+import { apiScenarios, type Scenario, type Suite, targetScenarios, testScenario } from './lib/scenarios';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, connectionName, seedService, type TargetDatabase } from './lib/seed-api';
+import { ScenarioProfiler } from './lib/profile-summary';
+import { seedTarget } from './lib/seed-target';
+
+const startedAt = Date.now();
+/** Progress on stderr, each line with the seconds since start. */
+const log = (line: string): void => void process.stderr.write(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+const API_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c'];
+const TARGET_SCENARIOS: readonly ScenarioId[] = ['d', 'e', 'f', 'g'];
+
+/** Everything started, stopped in reverse order at the end, on failure and on Ctrl-C. */
+class Cleanup {
+  private readonly steps: (() => Promise<void>)[] = [];
+
+  add(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    while (this.steps.length) await this.steps.pop()!().catch((error: unknown) => log(`cleanup: ${String(error)}`));
+  }
+}
+
+/** One instance's secrets, shared by the service and the baseline (which reads the service's envelopes). */
+const SECRETS = {
+  SWITCHBOARD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  SWITCHBOARD_JWT_SECRET: randomBytes(48).toString('base64url'),
+};
+
+/** A temp dir removed at the end: the service's data dir (its SQLite file, when embedded). */
+function tempDir(cleanup: Cleanup): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
+  cleanup.add(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function startService(
+  options: BenchOptions,
+  cleanup: Cleanup,
+  label: string,
+  dataDir: string,
+  database: Record<string, string>,
+  profileDir?: string,
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const service = await startNodeServer({
+    label,
+    entry: options.serviceEntry,
+    nodeArgs: [...options.serviceRequires, ...(profileDir ? [path.join(__dirname, 'lib', 'profiler-hook.js')] : [])].flatMap((file) => [
+      '--require',
+      file,
+    ]),
+    ipc: profileDir !== undefined,
+    port,
+    readyPath: '/api/v1/health/ready',
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SWITCHBOARD_DATA_DIR: dataDir,
+      ...SECRETS,
+      SWITCHBOARD_ADMIN_EMAIL: ADMIN_EMAIL,
+      SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+      ...database,
+    },
+  });
+  cleanup.add(() => service.stop());
+  return service;
+}
+
+async function startBaseline(cleanup: Cleanup, label: string, database: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const baseline = await startNodeServer({
+    label,
+    entry: path.join(__dirname, 'baseline', 'server.js'),
+    port,
+    readyPath: '/health',
+    // The service keeps API keys in memory (invalidated on revocation); the baseline does the same, with its TTL.
+    env: { PORT: String(port), ...SECRETS, BASELINE_AUTH_CACHE_MS: '60000', ...database },
+  });
+  cleanup.add(() => baseline.stop());
+  return baseline;
+}
+
+/** The baseline must send what the service sends: same JSON, byte for byte, for (a) and (b). */
+async function assertSameJson(suite: Suite): Promise<void> {
+  const project = suite.seed.projects[0];
+  const paths = {
+    a: `/api/v1/projects/${project.slug}/connections/${connectionName(0)}`,
+    b: `/api/v1/projects/${project.slug}/connections?type=postgres&perPage=50&page=1`,
+  };
+  for (const [id, pathname] of Object.entries(paths)) {
+    const [service, baseline] = await Promise.all(
+      [suite.service, suite.baseline].map((server) => new Api(server.baseUrl).withApiKey(project.apiKey).call('GET', pathname, 200)),
+    );
+    const [serviceText, baselineText] = [JSON.stringify(service), JSON.stringify(baseline)];
+    if (serviceText !== baselineText) {
+      throw new Error(
+        `(${id}) the baseline's answer differs from the service's; fix bench/baseline:\n  service:  ${serviceText.slice(0, 1500)}\n  baseline: ${baselineText.slice(0, 1500)}`,
+      );
+    }
+  }
+}
+
+async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptions): Promise<ScenarioResult> {
+  log(`  (${scenario.id}) ${scenario.title}, ${scenario.concurrency} concurrent`);
+  const profileName = `${suite.name}-${scenario.id}`;
+  if (suite.profiler) {
+    log(`    service memory before (MiB): ${await suite.profiler.memory()}`);
+    await suite.profiler.start();
+  }
+  const summaries = await alternate(scenario.contenders, { rounds: options.rounds, warmup: options.warmupSeconds > 0, log });
+  if (suite.profiler) {
+    log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
+    log((await suite.profiler.stop(profileName)).split('\n').slice(0, 14).join('\n'));
+  }
+  const [service, ...baselines] = summaries;
+  const versus = summaries.find((summary) => summary.label === scenario.versus)!;
+  return {
+    suite: suite.name,
+    id: scenario.id,
+    title: scenario.title,
+    concurrency: scenario.concurrency,
+    note: scenario.note,
+    versus: scenario.versus,
+    contenders: summaries,
+    ratios: baselines.map((baseline) => ({
+      versus: baseline.label,
+      reqPerSec: service.medianReqPerSec / baseline.medianReqPerSec,
+      p50: service.medianP50Ms / baseline.medianP50Ms,
+    })),
+    target:
+      suite.name === 'postgres' && scenario.target ? { text: scenario.target.text, met: scenario.target.met(service, versus) } : undefined,
+    memory: scenario.memory,
+  };
+}
+
+/** Runs the selected scenarios of a suite; a failing one is reported and the others still run. */
+async function runScenarios(suite: Suite, scenarios: Scenario[], options: BenchOptions, failures: string[]): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios.filter((candidate) => options.scenarios.includes(candidate.id))) {
+    try {
+      results.push(await runScenario(suite, scenario, options));
+    } catch (error) {
+      const message = `${suite.name} (${scenario.id}) ${scenario.title} FAILED: ${error instanceof Error ? error.message : String(error)}`;
+      log(message);
+      failures.push(message);
+      if (!(error instanceof LoadFailure)) log(`service log tail:\n${suite.service.tail()}\nbaseline log tail:\n${suite.baseline.tail()}`);
+    }
+  }
+  return results;
+}
+
+function seedSizes(options: BenchOptions) {
+  return {
+    projects: options.projects,
+    connectionsPerProject: options.connectionsPerProject,
+    testGroups: options.rounds + 1,
+    testProjectsPerGroup: options.testProjectsPerPhase,
+  };
+}
+
+/** A suite ready to measure: servers started and seeded, the scenarios built; stop() frees the machine. */
+interface PreparedSuite {
+  suite: Suite;
+  scenarios: Scenario[];
+  stop(): Promise<void>;
+}
+
+async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise<PreparedSuite> {
+  const needsTarget = options.scenarios.some((id) => TARGET_SCENARIOS.includes(id));
+  const [metadata, targetServer] = await Promise.all([startDatabase(cleanup), needsTarget ? startDatabase(cleanup) : undefined]);
+  log(`PostgreSQL: metadata on port ${metadata.port}${targetServer ? `, introspection target on port ${targetServer.port}` : ''}`);
+  const seeding = targetServer ? timed('target database seeded', () => seedTarget(targetServer, options)) : Promise.resolve(undefined);
+  const databaseUrl = await metadata.createDatabase('switchboard');
+  const [service, baseline] = await Promise.all([
+    startService(options, cleanup, 'service (PostgreSQL)', tempDir(cleanup), { DATABASE_URL: databaseUrl }, profileDirectory(options)),
+    startBaseline(cleanup, 'baseline (pg)', { BASELINE_DRIVER: 'pg', DATABASE_URL: databaseUrl }),
+  ]);
+  const target: TargetDatabase | undefined = await seeding;
+  const seed = await timed('PostgreSQL service seeded through its API', () => seedService(service.baseUrl, seedSizes(options), target));
+  const suite: Suite = {
+    name: 'postgres',
+    service,
+    baseline,
+    seed,
+    target,
+    directEntry: path.join(__dirname, 'baseline', 'direct.js'),
+    profiler: profilerOf(service, options),
+  };
+  await assertSameJson(suite);
+  return {
+    suite,
+    scenarios: [...apiScenarios(suite, options), ...(target ? [testScenario(suite, options), ...targetScenarios(suite, options)] : [])],
+    stop: () => stopAll([service, baseline], targetServer ? [metadata, targetServer] : [metadata]),
+  };
+}
+
+async function prepareSqlite(options: BenchOptions, cleanup: Cleanup): Promise<PreparedSuite> {
+  const dataDir = tempDir(cleanup);
+  const service = await startService(options, cleanup, 'service (SQLite)', dataDir, {}, profileDirectory(options));
+  // The baseline opens the very file the service migrated and seeds (README: $SWITCHBOARD_DATA_DIR/switchboard.sqlite).
+  const sqliteFile = path.join(dataDir, 'switchboard.sqlite');
+  const baseline = await startBaseline(cleanup, 'baseline (better-sqlite3)', {
+    BASELINE_DRIVER: 'sqlite',
+    SQLITE_FILE: sqliteFile,
+  });
+  const sizes = { ...seedSizes(options), testGroups: 0 };
+  const seed = await timed('SQLite service seeded through its API', () => seedService(service.baseUrl, sizes));
+  const suite: Suite = { name: 'sqlite', service, baseline, seed, directEntry: '', profiler: profilerOf(service, options) };
+  await assertSameJson(suite);
+  return { suite, scenarios: apiScenarios(suite, options), stop: () => stopAll([service, baseline], []) };
+}
+
+async function measure(prepared: PreparedSuite, options: BenchOptions, failures: string[]): Promise<ScenarioResult[]> {
+  log(`Scenarios on ${prepared.suite.name === 'postgres' ? 'PostgreSQL' : 'the embedded SQLite'}:`);
+  const results = await runScenarios(prepared.suite, prepared.scenarios, options, failures);
+  await prepared.stop();
+  return results;
+}
+
+/** With --profile: where the service's per-scenario CPU profiles go (bench/results/profiles-<start time>/). */
+function profileDirectory(options: BenchOptions): string | undefined {
+  if (!options.profile) return undefined;
+  const directory = path.join(options.root, 'bench', 'results', `profiles-${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}`);
+  fs.mkdirSync(directory, { recursive: true });
+  return directory;
+}
+
+function profilerOf(service: ServerProcess, options: BenchOptions): ScenarioProfiler | undefined {
+  const directory = profileDirectory(options);
+  return directory ? new ScenarioProfiler(service, directory) : undefined;
+}
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await work();
+  log(`${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+/** Frees the machine for the next suite; the cleanup list still holds them in case this is never reached. */
+async function stopAll(servers: ServerProcess[], databases: { stop(): Promise<void> }[]): Promise<void> {
+  await timed('servers stopped', () => Promise.all(servers.map((server) => server.stop())));
+  await timed('databases stopped', () => Promise.all(databases.map((database) => database.stop())));
+}
+
+/** A throwaway PostgreSQL whose stop() may be called twice (by its suite, then by the cleanup). */
+async function startDatabase(cleanup: Cleanup): Promise<PostgresServer> {
+  const server = await startPostgres();
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= server.stop());
+  cleanup.add(stop);
+  return { ...server, stop };
+}
+
+/** Like Promise.all, but waits for every promise before throwing the first failure. */
+async function settledOrThrow<T extends readonly Promise<unknown>[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!fs.existsSync(options.serviceEntry)) {
+    throw new Error(`${options.serviceEntry} not found: build the service first (npm run build)`);
+  }
+  const machine = describeMachine();
+  if (machine.loadAverageAtStart[0] > machine.cpus / 2) {
+    log(
+      `warning: load average ${machine.loadAverageAtStart[0].toFixed(2)} on ${machine.cpus} CPUs: other work is running, figures will be noisy`,
+    );
+  }
+  const cleanup = new Cleanup();
+  const interrupted = () => void cleanup.run().then(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const started = new Date();
+  const failures: string[] = [];
+  const results: ScenarioResult[] = [];
+  try {
+    log(`Switchboard bench${options.smoke ? ' (smoke)' : ''}: scenarios ${options.scenarios.join(', ')}`);
+    // Both suites are started and seeded before anything is measured (in parallel: it halves the wait), then measured one after the other.
+    const wantsSqlite = options.sqlite && options.scenarios.some((id) => API_SCENARIOS.includes(id));
+    // allSettled: when one fails, the other must have registered everything it started before the cleanup runs.
+    const [postgres, sqlite] = await settledOrThrow([
+      preparePostgres(options, cleanup),
+      wantsSqlite ? prepareSqlite(options, cleanup) : Promise.resolve(undefined),
+    ] as const);
+    results.push(...(await measure(postgres, options, failures)));
+    if (sqlite) results.push(...(await measure(sqlite, options, failures)));
+  } finally {
+    await cleanup.run();
+  }
+  machine.loadAverageAtEnd = os.loadavg();
+  const table = markdown(results, machine, options);
+  const file = writeJson(options.root, {
+    startedAt: started,
+    finishedAt: new Date(),
+    options,
+    machine,
+    results,
+    failures,
+    markdown: table,
+  });
+  process.stdout.write(table + '\n');
+  log(`\nResults: ${path.relative(options.root, file)}`);
+  if (failures.length) {
+    log(`\n${failures.length} scenario(s) FAILED:\n${failures.join('\n')}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
