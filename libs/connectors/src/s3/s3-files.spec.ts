@@ -176,6 +176,14 @@ describe('S3 files and file schemas against a real s3rver', () => {
       });
     });
 
+    it('answers 400 for a cursor that is not a nextCursor S3 gave', async () => {
+      for (const cursor of ['garbage', 'AAAA', '%%%']) {
+        const error = await appErrorOf(list({ prefix: '', cursor }));
+        assert.equal(error.code, ErrorCode.VALIDATION_FAILED);
+        assert.equal(error.options.errors?.[0]?.field, 'cursor');
+      }
+    });
+
     it('answers 404 for a missing bucket, for listings and file schemas', async () => {
       const conn = connection({ bucket: 'no-such-bucket' });
       const listing = await appErrorOf(list({}, conn));

@@ -32,16 +32,22 @@ export function checkS3Path(value: string, field: 'prefix' | 'path'): void {
 export async function listS3Files(s3: S3Handle, context: IntrospectionContext, request: FilesRequest): Promise<FileListing> {
   checkS3Path(request.prefix, 'prefix');
   const { bucket, prefix: base } = s3.settings;
-  const answer = await s3.client.send(
-    new ListObjectsV2Command({
-      Bucket: bucket,
-      Prefix: base + request.prefix || undefined,
-      Delimiter: request.delimiter || undefined,
-      ContinuationToken: request.cursor || undefined,
-      MaxKeys: request.limit,
-    }),
-    requestOptions(context),
-  );
+  const answer = await s3.client
+    .send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: base + request.prefix || undefined,
+        Delimiter: request.delimiter || undefined,
+        ContinuationToken: request.cursor || undefined,
+        MaxKeys: request.limit,
+      }),
+      requestOptions(context),
+    )
+    .catch((error: unknown) => {
+      // A cursor that is not S3's own token (edited, or from another prefix) is the client's mistake, not the target's.
+      if (request.cursor && s3CodeOf(error) === 'InvalidArgument') throw invalidInput('cursor', 'is not the nextCursor of a previous page');
+      throw error;
+    });
   // Every key starts with the base prefix. Keys ending in '/' are folder markers (what consoles
   // create for "New folder"), not files: file-schema refuses them, so they are not listed.
   const relative = (key: string): string => key.slice(base.length);
