@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { CredentialEntity } from '@switchboard/credentials';
 import { isUniqueViolation, jsonRow } from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConnectionEntity } from './connection.entity';
@@ -33,32 +32,62 @@ export class ConnectionsRepository {
   }
 
   /**
-   * The hottest read of the service (every fetch by a pipeline, every introspection call): plain
-   * SQL built once per column set, hydrated with the ORM's own column conversions, so no query
-   * builder runs per request.
+   * The hottest reads of the service (every fetch by a pipeline, every console list, every
+   * introspection call) are plain SQL, hydrated with the ORM's own column conversions, so no
+   * query builder runs per request.
    */
   async findByRef(projectId: string, ref: string): Promise<ConnectionWithSecretFields | null> {
     const byId = isUuid(ref);
-    const rows: Record<string, unknown>[] = await this.dataSource.query(byId ? this.byRefSql.id : this.byRefSql.name, [
+    const key = byId ? 'id' : 'name';
+    const rows = await this.select(`WHERE n.project_id = ${this.placeholder(1)} AND n.${key} = ${this.placeholder(2)}`, [
       projectId,
       byId ? ref.toLowerCase() : ref,
     ]);
-    if (!rows[0]) return null;
-    return { ...this.hydrate(rows[0]), secretFields: parseFields(rows[0].secret_fields) };
+    return rows[0] ?? null;
   }
 
-  private byRefSqlCache?: { id: string; name: string };
+  async list(projectId: string, filter: ConnectionFilter, window: PageWindow): Promise<[ConnectionWithSecretFields[], number]> {
+    const params: unknown[] = [projectId];
+    const next = (value: unknown): string => {
+      params.push(value);
+      return this.placeholder(params.length);
+    };
+    let where = `WHERE n.project_id = ${this.placeholder(1)}`;
+    if (filter.type) where += ` AND n.type = ${next(filter.type)}`;
+    // better-sqlite3 binds no booleans: the column holds 0/1 there.
+    if (filter.enabled !== undefined) where += ` AND n.enabled = ${next(this.isPostgres ? filter.enabled : Number(filter.enabled))}`;
+    if (filter.search) {
+      const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
+      where += ` AND (LOWER(n.name) LIKE ${next(pattern)} ESCAPE '\\' OR LOWER(COALESCE(n.description, '')) LIKE ${next(pattern)} ESCAPE '\\')`;
+    }
+    // The sort column comes from a fixed list (ConnectionFilter), never from the request as text.
+    const direction = filter.sort.descending ? 'DESC' : 'ASC';
+    const page = `${where} ORDER BY n.${filter.sort.column} ${direction}, n.id ${direction} LIMIT ${Math.floor(window.take)} OFFSET ${Math.floor(window.skip)}`;
+    const [rows, counted] = await Promise.all([
+      this.select(page, params),
+      this.dataSource.query(`SELECT COUNT(*) AS total FROM connections n ${where}`, params) as Promise<{ total: number | string }[]>,
+    ]);
+    return [rows, Number(counted[0]?.total ?? 0)];
+  }
 
-  private get byRefSql(): { id: string; name: string } {
-    if (this.byRefSqlCache) return this.byRefSqlCache;
-    const placeholder = (n: number) => (this.dataSource.options.type === 'postgres' ? `$${n}` : '?');
-    const columns = this.connections.metadata.columns.map((column) => `n.${column.databaseName}`).join(', ');
-    const sql = (key: string) =>
-      `SELECT ${columns}, c.secret_fields AS secret_fields FROM connections n ` +
-      `LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id ` +
-      `WHERE n.project_id = ${placeholder(1)} AND n.${key} = ${placeholder(2)}`;
-    this.byRefSqlCache = { id: sql('id'), name: sql('name') };
-    return this.byRefSqlCache;
+  private get isPostgres(): boolean {
+    return this.dataSource.options.type === 'postgres';
+  }
+
+  private placeholder(n: number): string {
+    return this.isPostgres ? `$${n}` : '?';
+  }
+
+  private selectSql?: string;
+
+  /** Connections with the names of their credential's secrets, `tail` being WHERE / ORDER BY / LIMIT. */
+  private async select(tail: string, params: unknown[]): Promise<ConnectionWithSecretFields[]> {
+    this.selectSql ??=
+      `SELECT ${this.connections.metadata.columns.map((column) => `n.${column.databaseName}`).join(', ')}, ` +
+      `c.secret_fields AS secret_fields FROM connections n ` +
+      `LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id `;
+    const rows: Record<string, unknown>[] = await this.dataSource.query(this.selectSql + tail, params);
+    return rows.map((row) => ({ ...this.hydrate(row), secretFields: parseFields(row.secret_fields) }));
   }
 
   private hydrate(raw: Record<string, unknown>): ConnectionEntity {
@@ -70,21 +99,6 @@ export class ConnectionsRepository {
       );
     }
     return entity;
-  }
-
-  async list(projectId: string, filter: ConnectionFilter, window: PageWindow): Promise<[ConnectionWithSecretFields[], number]> {
-    const query = this.withSecretFields().where('n.project_id = :projectId', { projectId });
-    if (filter.type) query.andWhere('n.type = :type', { type: filter.type });
-    if (filter.enabled !== undefined) query.andWhere('n.enabled = :enabled', { enabled: filter.enabled });
-    if (filter.search) {
-      query.andWhere("(LOWER(n.name) LIKE :search ESCAPE '\\' OR LOWER(COALESCE(n.description, '')) LIKE :search ESCAPE '\\')", {
-        search: `%${escapeLike(filter.search.toLowerCase())}%`,
-      });
-    }
-    const direction = filter.sort.descending ? 'DESC' : 'ASC';
-    query.orderBy(`n.${filter.sort.column}`, direction).addOrderBy('n.id', direction).offset(window.skip).limit(window.take);
-    const [{ entities, raw }, total] = await Promise.all([query.getRawAndEntities(), query.getCount()]);
-    return [entities.map((entity, index) => ({ ...entity, secretFields: parseFields(raw[index]?.secret_fields) })), total];
   }
 
   async insert(manager: EntityManager, connection: ConnectionEntity): Promise<void> {
@@ -155,13 +169,6 @@ export class ConnectionsRepository {
 
   async deleteUsage(projectId: string, connectionId: string, consumer: string): Promise<boolean> {
     return ((await this.usages.delete({ projectId, connectionId, consumer })).affected ?? 0) > 0;
-  }
-
-  private withSecretFields() {
-    return this.connections
-      .createQueryBuilder('n')
-      .leftJoin(CredentialEntity, 'c', 'c.id = n.credential_id AND c.project_id = n.project_id')
-      .addSelect('c.secret_fields', 'secret_fields');
   }
 }
 
