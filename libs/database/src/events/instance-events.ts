@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, Inject } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@switchboard/common';
 import { Client } from 'pg';
 
@@ -50,6 +50,7 @@ export class InstanceEvents implements OnModuleInit, OnApplicationShutdown {
     this.deliver(event);
     if (this.config.database.driver !== 'postgres') return;
     const client = new Client({ connectionString: this.config.database.url });
+    client.on('error', () => undefined); // a late socket error must not crash the process; the catch below reports failures
     // A short-lived client rather than the ORM's pool: publishing must not wait for a busy pool.
     try {
       await client.connect();
