@@ -532,7 +532,8 @@ describe('SqliteConnector introspection on real SQLite files', () => {
         clearInterval(ticker);
       }
       const elapsed = performance.now() - started;
-      assert.ok(elapsed >= 1_000 && elapsed < 2_000, `answered after ${elapsed.toFixed(0)} ms`);
+      // Node's timers may fire up to a millisecond early against performance.now() (libuv caches loop time).
+      assert.ok(elapsed >= 990 && elapsed < 2_000, `answered after ${elapsed.toFixed(1)} ms`);
       // Blocked, the loop would tick about once and stall for the whole second; the margins allow for a busy machine.
       assert.ok(ticks >= 25, `the main thread ticked ${ticks} times in ${elapsed.toFixed(0)} ms`);
       assert.ok(longestGap < 250, `the event loop stalled for ${longestGap.toFixed(0)} ms`);
