@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '@switchboard/common';
+import { AppError, ErrorCode, validationFailed } from '@switchboard/common';
 import type { TestError } from '../connector';
 
 /**
@@ -22,5 +22,4 @@ export const readOnlyViolation = (detail: string): AppError => new AppError(Erro
 export const queryFailed = (detail: string): AppError => new AppError(ErrorCode.QUERY_FAILED, detail);
 
 /** An input that can never name anything, e.g. a schema name with a NUL or of 300 characters. */
-export const invalidInput = (field: string, message: string): AppError =>
-  new AppError(ErrorCode.VALIDATION_FAILED, 'The request has invalid fields.', { errors: [{ field, message }] });
+export const invalidInput = (field: string, message: string): AppError => validationFailed([{ field, message }]);
