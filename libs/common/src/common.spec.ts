@@ -9,7 +9,8 @@ import { isUuid, uuidv7 } from './ids/uuid';
 import { REDACTED, scrub } from './logging/logger';
 import { parseIfMatch } from './http/versioning';
 import { FixedWindowLimiter } from './rate-limit/fixed-window-limiter';
-import { flattenValidationErrors } from './validation/validation';
+import { IsIn, IsOptional, IsString } from 'class-validator';
+import { createValidationPipe, flattenValidationErrors } from './validation/validation';
 
 describe('uuidv7', () => {
   it('is a valid v7 UUID that sorts by time', () => {
@@ -26,6 +27,34 @@ describe('uuidv7', () => {
     ids.push(uuidv7(1_799_999_999_000));
     for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1] < ids[i], `${ids[i - 1]} < ${ids[i]}`);
     assert.ok(ids.every(isUuid));
+  });
+
+  it('never repeats across many batches of pooled entropy', () => {
+    const ids = new Set(Array.from({ length: 20_000 }, () => uuidv7()));
+    assert.equal(ids.size, 20_000);
+  });
+});
+
+describe('validation pipe on empty queries', () => {
+  class OptionalQuery {
+    @IsOptional() @IsIn(['true', 'false']) reveal?: string;
+  }
+  class RequiredQuery {
+    @IsString() schema!: string;
+  }
+  const pipe = createValidationPipe();
+  const query = (metatype: new () => unknown) => ({ type: 'query' as const, metatype });
+
+  it('answers a fresh DTO instance, every time, for a DTO an empty query satisfies', async () => {
+    const first = await pipe.transform({}, query(OptionalQuery));
+    const second = await pipe.transform(Object.create(null), query(OptionalQuery));
+    assert.ok(first instanceof OptionalQuery && second instanceof OptionalQuery);
+    assert.notEqual(first, second);
+    await assert.rejects(pipe.transform({ reveal: 'yes' }, query(OptionalQuery)), AppError);
+  });
+
+  it('keeps refusing an empty query where a field is required', async () => {
+    for (let i = 0; i < 3; i++) await assert.rejects(pipe.transform({}, query(RequiredQuery)), AppError);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { isUniqueViolation, jsonRow } from '@switchboard/database';
+import { isUniqueViolation, jsonRow, preparedQuery } from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConnectionEntity } from './connection.entity';
 import { ConnectionUsageEntity } from './usages/connection-usage.entity';
@@ -62,10 +62,11 @@ export class ConnectionsRepository {
     }
     // The sort column comes from a fixed list (ConnectionFilter), never from the request as text.
     const direction = filter.sort.descending ? 'DESC' : 'ASC';
-    const page = `${where} ORDER BY n.${filter.sort.column} ${direction}, n.id ${direction} LIMIT ${Math.floor(window.take)} OFFSET ${Math.floor(window.skip)}`;
+    const countParams = [...params];
+    const page = `${where} ORDER BY n.${filter.sort.column} ${direction}, n.id ${direction} LIMIT ${next(Math.floor(window.take))} OFFSET ${next(Math.floor(window.skip))}`;
     const [rows, counted] = await Promise.all([
       this.select(page, params),
-      this.dataSource.query(`SELECT COUNT(*) AS total FROM connections n ${where}`, params) as Promise<{ total: number | string }[]>,
+      preparedQuery<{ total: number | string }>(this.dataSource, `SELECT COUNT(*) AS total FROM connections n ${where}`, countParams),
     ]);
     return [rows, Number(counted[0]?.total ?? 0)];
   }
@@ -80,13 +81,16 @@ export class ConnectionsRepository {
 
   private selectSql?: string;
 
-  /** Connections with the names of their credential's secrets, `tail` being WHERE / ORDER BY / LIMIT. */
+  /**
+   * Connections with the names of their credential's secrets, `tail` being WHERE / ORDER BY / LIMIT
+   * built only from fixed fragments and placeholders: each distinct text becomes a prepared statement.
+   */
   private async select(tail: string, params: unknown[]): Promise<ConnectionWithSecretFields[]> {
     this.selectSql ??=
       `SELECT ${this.connections.metadata.columns.map((column) => `n.${column.databaseName}`).join(', ')}, ` +
       `c.secret_fields AS secret_fields FROM connections n ` +
       `LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id `;
-    const rows: Record<string, unknown>[] = await this.dataSource.query(this.selectSql + tail, params);
+    const rows = await preparedQuery(this.dataSource, this.selectSql + tail, params);
     return rows.map((row) => ({ ...this.hydrate(row), secretFields: parseFields(row.secret_fields) }));
   }
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomInt, timingSafeEqual } from 'node:crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -9,8 +9,11 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-/** Tokens are high-entropy, so a plain SHA-256 is the right storage hash (no salt or stretching needed). */
-export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+/**
+ * Tokens are high-entropy, so a plain SHA-256 is the right storage hash (no salt or stretching needed).
+ * The one-shot `hash` skips the Hash object: this runs on every API-key request.
+ */
+export const sha256Hex = (value: string): string => hash('sha256', value, 'hex');
 
 export const hmacHex = (key: Buffer, value: string): string => createHmac('sha256', key).update(value, 'utf8').digest('hex');
 

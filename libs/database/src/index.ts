@@ -7,3 +7,4 @@ export * from './health/health.controller';
 export * from './json-row';
 export * from './events/instance-events';
 export * from './events/coherent-cache';
+export * from './prepared-query';

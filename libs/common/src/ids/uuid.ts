@@ -1,9 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 let lastMs = -1;
 let sequence = 0;
+
+// Entropy drawn in batches, as crypto.randomUUID does: one call into OpenSSL per 256 ids, not two per id.
+const pool = Buffer.alloc(16 * 256);
+let poolOffset = pool.length;
+
+function randomSlice(size: number): Buffer {
+  if (poolOffset + size > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  poolOffset += size;
+  return pool.subarray(poolOffset - size, poolOffset);
+}
 
 /**
  * RFC 9562 UUID v7, time-ordered so ids sort by creation and index well. Within one
@@ -16,13 +29,13 @@ export function uuidv7(now: number = Date.now()): string {
     sequence += 1;
     if (sequence > 0xfff) {
       ms += 1;
-      sequence = randomBytes(2).readUInt16BE() & 0x7ff;
+      sequence = randomSlice(2).readUInt16BE() & 0x7ff;
     }
   } else {
-    sequence = randomBytes(2).readUInt16BE() & 0x7ff;
+    sequence = randomSlice(2).readUInt16BE() & 0x7ff;
   }
   lastMs = ms;
-  const bytes = randomBytes(16);
+  const bytes = randomSlice(16); // consumed: never handed out again, so it may be written in place
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;
     ms = Math.floor(ms / 256);

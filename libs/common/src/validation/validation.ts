@@ -1,4 +1,5 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
 import { FieldError, validationFailed } from '../errors/app-error';
 
 /** Flattens class-validator's tree into `{field: "a.b[0].c", message}` pairs. */
@@ -10,9 +11,35 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+/**
+ * Most reads come without a query string (GET one connection: `?reveal` absent). Once the full
+ * pipeline has shown that an empty query turns into exactly a fresh instance of its DTO, later
+ * empty queries get that fresh instance without running class-transformer and class-validator.
+ */
+class QueryAwareValidationPipe extends ValidationPipe {
+  private readonly emptyIsFresh = new Map<Type<unknown>, boolean>();
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const metatype = metadata.metatype as Type<unknown> | undefined;
+    const empty = metadata.type === 'query' && metatype !== undefined && isEmptyObject(value);
+    if (!empty) return super.transform(value, metadata);
+    const known = this.emptyIsFresh.get(metatype);
+    if (known) return new metatype();
+    const result: unknown = await super.transform(value, metadata);
+    if (known === undefined) this.emptyIsFresh.set(metatype, result instanceof metatype && isDeepStrictEqual(result, new metatype()));
+    return result;
+  }
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
+}
+
 /** Unknown properties are rejected, not dropped: a typo must not silently lose a setting. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new QueryAwareValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
