@@ -538,6 +538,7 @@ for (const driver of DRIVERS) {
         assert.ok(!JSON.stringify(created).includes('shared-pw'));
         assert.equal(created.uri, `postgresql://reader:${MASK}@db.internal:5432`);
         assert.deepEqual(await ownedRows(created.id), [], 'a shared credential must not be copied into an owned one');
+        assert.deepEqual(await get('shared-pg'), created, 'the create answer is what a read says');
         assert.deepEqual(await reveal('shared-pg'), { password: 'shared-pw' });
         // The shared credential itself is unchanged and still listed.
         const credentials = expectOk(await call('GET', `${API}/projects/${P}/credentials`));
@@ -1038,6 +1039,7 @@ for (const driver of DRIVERS) {
         assert.deepEqual(copy.secretFields, ['password']);
         assert.deepEqual(copy.secrets, { password: MASK });
         assert.equal(copy.version, 1);
+        assert.deepEqual(await get('clone-copy'), copy, 'the clone answer is what a read says');
         assert.ok(!reply.text.includes('clone-pw'));
         assert.deepEqual(await reveal('clone-copy'), { password: 'clone-pw' });
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { PageWindow } from '@switchboard/common';
-import { jsonRow } from '@switchboard/database';
+import { PreparedInsert } from '@switchboard/database';
 import { Repository } from 'typeorm';
 import { AuditEventEntity } from './audit-event.entity';
 
@@ -13,10 +13,15 @@ export interface AuditFilter {
 
 @Injectable()
 export class AuditRepository {
-  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+  private readonly inserts: PreparedInsert<AuditEventEntity>;
 
+  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {
+    this.inserts = new PreparedInsert(events.manager.connection, AuditEventEntity);
+  }
+
+  /** One row per audited action, introspection queries included: plain SQL, no query builder. */
   async insert(event: AuditEventEntity): Promise<void> {
-    await this.events.insert(jsonRow(event));
+    await this.inserts.run(event);
   }
 
   /** Newest first. `action` matches exactly, or a prefix when it ends with `.` (e.g. `connection.`). */

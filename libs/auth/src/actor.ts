@@ -5,11 +5,12 @@ import type { Principal } from './principal';
 
 /** The caller as the audit trail records it, with the request it came in. */
 export function actorOf(principal: Principal | undefined, request: Pick<FastifyRequest, 'id' | 'ip'>): AuditActor {
-  const base = { requestId: String(request.id), ip: request.ip };
-  if (!principal) return { ...base, type: 'anonymous' };
+  const requestId = String(request.id);
+  const ip = request.ip;
+  if (!principal) return { type: 'anonymous', requestId, ip };
   return principal.kind === 'user'
-    ? { ...base, type: 'user', userId: principal.userId, label: principal.email }
-    : { ...base, type: 'apiKey', userId: principal.userId, apiKeyId: principal.apiKeyId };
+    ? { type: 'user', userId: principal.userId, label: principal.email, requestId, ip }
+    : { type: 'apiKey', userId: principal.userId, apiKeyId: principal.apiKeyId, requestId, ip };
 }
 
 export const CurrentActor = createParamDecorator((_: unknown, context: ExecutionContext): AuditActor => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { isUniqueViolation, jsonRow, preparedQuery } from '@switchboard/database';
+import { isUniqueViolation, jsonRow, PreparedInsert, preparedQuery } from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConnectionEntity } from './connection.entity';
 import { ConnectionUsageEntity } from './usages/connection-usage.entity';
@@ -21,11 +21,15 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (char) => `
 /** Every read and write takes the project id: a connection of another project is simply not there. */
 @Injectable()
 export class ConnectionsRepository {
+  private readonly inserts: PreparedInsert<ConnectionEntity>;
+
   constructor(
     @InjectRepository(ConnectionEntity) private readonly connections: Repository<ConnectionEntity>,
     @InjectRepository(ConnectionUsageEntity) private readonly usages: Repository<ConnectionUsageEntity>,
     private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.inserts = new PreparedInsert(dataSource, ConnectionEntity);
+  }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
@@ -38,11 +42,11 @@ export class ConnectionsRepository {
    */
   async findByRef(projectId: string, ref: string): Promise<ConnectionWithSecretFields | null> {
     const byId = isUuid(ref);
-    const key = byId ? 'id' : 'name';
-    const rows = await this.select(`WHERE n.project_id = ${this.placeholder(1)} AND n.${key} = ${this.placeholder(2)}`, [
-      projectId,
-      byId ? ref.toLowerCase() : ref,
-    ]);
+    this.byRef ??= {
+      id: `WHERE n.project_id = ${this.placeholder(1)} AND n.id = ${this.placeholder(2)}`,
+      name: `WHERE n.project_id = ${this.placeholder(1)} AND n.name = ${this.placeholder(2)}`,
+    };
+    const rows = await this.select(byId ? this.byRef.id : this.byRef.name, [projectId, byId ? ref.toLowerCase() : ref]);
     return rows[0] ?? null;
   }
 
@@ -71,6 +75,10 @@ export class ConnectionsRepository {
     return [rows, Number(counted[0]?.total ?? 0)];
   }
 
+  private byRef?: { id: string; name: string };
+  /** Whole statement texts by tail: the same string object each time, whose hash V8 keeps. */
+  private readonly statements = new Map<string, string>();
+
   private get isPostgres(): boolean {
     return this.dataSource.options.type === 'postgres';
   }
@@ -90,24 +98,27 @@ export class ConnectionsRepository {
       `SELECT ${this.connections.metadata.columns.map((column) => `n.${column.databaseName}`).join(', ')}, ` +
       `c.secret_fields AS secret_fields FROM connections n ` +
       `LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id `;
-    const rows = await preparedQuery(this.dataSource, this.selectSql + tail, params);
-    return rows.map((row) => ({ ...this.hydrate(row), secretFields: parseFields(row.secret_fields) }));
+    let text = this.statements.get(tail);
+    if (text === undefined) this.statements.set(tail, (text = this.selectSql + tail));
+    const rows = await preparedQuery(this.dataSource, text, params);
+    return rows.map((row) => this.hydrate(row));
   }
 
-  private hydrate(raw: Record<string, unknown>): ConnectionEntity {
-    const entity = this.connections.create();
+  private hydrate(raw: Record<string, unknown>): ConnectionWithSecretFields {
+    const entity = this.connections.create() as ConnectionWithSecretFields;
     for (const column of this.connections.metadata.columns) {
       (entity as unknown as Record<string, unknown>)[column.propertyName] = this.dataSource.driver.prepareHydratedValue(
         raw[column.databaseName],
         column,
       );
     }
+    entity.secretFields = parseFields(raw.secret_fields);
     return entity;
   }
 
   async insert(manager: EntityManager, connection: ConnectionEntity): Promise<void> {
     try {
-      await manager.insert(ConnectionEntity, jsonRow(connection));
+      await this.inserts.run(connection, manager);
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`A connection named "${connection.name}" already exists in this project.`);
       throw error;

@@ -38,7 +38,8 @@ import { assertLabels } from './labels';
 const UPDATE_ATTEMPTS = 50;
 
 /** Where a connection's secrets come from after a write. */
-type SecretsPlan = { source: 'shared'; credentialId: string } | { source: 'inline'; secrets: Secrets; changed: boolean };
+type SecretsPlan =
+  { source: 'shared'; credentialId: string; secretFields: string[] } | { source: 'inline'; secrets: Secrets; changed: boolean };
 
 /** What a create or update wants the connection to become. */
 interface Desired {
@@ -97,15 +98,15 @@ export class ConnectionsService {
     const labels = dto.labels ?? {};
     assertLabels(labels);
     const fields = { name: dto.name, type: body.type, description: dto.description ?? null, config, enabled: dto.enabled ?? true, labels };
-    const id = await this.insertNew(actor, projectId, fields, secrets);
+    const created = await this.insertNew(actor, projectId, fields, secrets);
     await this.audit.record({
       actor,
       projectId,
       action: 'connection.create',
-      target: { type: 'connection', id, name: dto.name },
+      target: { type: 'connection', id: created.id, name: dto.name },
       details: { type: body.type, storage: secrets.source },
     });
-    return this.getMasked(projectId, id);
+    return this.toDto(created, maskSecrets(created.secretFields));
   }
 
   /** PUT: the body is the whole connection; the type cannot change. */
@@ -187,31 +188,34 @@ export class ConnectionsService {
     const secrets: SecretsPlan =
       source.ownsCredential || !source.credentialId
         ? { source: 'inline', secrets: await this.secretsOf(source), changed: true }
-        : { source: 'shared', credentialId: source.credentialId };
+        : { source: 'shared', credentialId: source.credentialId, secretFields: source.secretFields };
     const { type, description, config, enabled, labels } = source;
-    const id = await this.insertNew(actor, projectId, { name: dto.name, type, description, config, enabled, labels }, secrets);
+    const created = await this.insertNew(actor, projectId, { name: dto.name, type, description, config, enabled, labels }, secrets);
     await this.audit.record({
       actor,
       projectId,
       action: 'connection.clone',
-      target: { type: 'connection', id, name: dto.name },
+      target: { type: 'connection', id: created.id, name: dto.name },
       details: { sourceId: source.id, sourceName: source.name },
     });
-    return this.getMasked(projectId, id);
+    return this.toDto(created, maskSecrets(created.secretFields));
   }
 
-  /** A new connection and, for inline secrets, the credential it owns, in one transaction. */
+  /**
+   * A new connection and, for inline secrets, the credential it owns, in one transaction.
+   * Returns the row as written, which is what a read would hydrate: no read-back.
+   */
   private async insertNew(
     actor: AuditActor,
     projectId: string,
     fields: Pick<ConnectionEntity, 'name' | 'type' | 'description' | 'config' | 'enabled' | 'labels'>,
     secrets: SecretsPlan,
-  ): Promise<string> {
+  ): Promise<ConnectionWithSecretFields> {
     const id = uuidv7();
     const now = new Date();
-    await this.connections.transaction(async (manager) => {
+    return this.connections.transaction(async (manager) => {
       const credentialId = await this.credentialFor(manager, projectId, id, secrets, null, actor);
-      await this.connections.insert(manager, {
+      const connection: ConnectionEntity = {
         ...fields,
         id,
         projectId,
@@ -221,9 +225,11 @@ export class ConnectionsService {
         createdAt: now,
         updatedAt: now,
         createdBy: actor.userId ?? null,
-      });
+      };
+      await this.connections.insert(manager, connection);
+      const secretFields = secrets.source === 'shared' ? secrets.secretFields : credentialId ? Object.keys(secrets.secrets).sort() : [];
+      return { ...connection, secretFields };
     });
-    return id;
   }
 
   /** A stored connection as a connector needs it: config (with credential fields filled in) and decrypted secrets. */
@@ -398,7 +404,7 @@ export class ConnectionsService {
     const config = this.validateWithCredentialFields(definition, rawConfig, credential.fields);
     const missing = definition.requiredSecrets(config).filter((name) => !credential.secretFields.includes(name));
     if (missing.length) throw validationFailed([{ field: 'credentialId', message: `the credential lacks ${missing.join(', ')}` }]);
-    return { config, secrets: { source: 'shared', credentialId: credential.id } };
+    return { config, secrets: { source: 'shared', credentialId: credential.id, secretFields: credential.secretFields } };
   }
 
   /** Validates as if the credential's fields were in the config, but stores only what the client gave. */
@@ -493,7 +499,8 @@ export class ConnectionsService {
       config: connection.config,
       credentialId: connection.ownsCredential ? null : connection.credentialId,
       secretFields,
-      ...(secrets && { secrets: Object.fromEntries(Object.entries(secrets).filter(([name]) => secretFields.includes(name))) }),
+      // Absent (undefined) unless revealed or masked; no spread, which would take V8 off its fast object-literal path.
+      secrets: secrets && Object.fromEntries(Object.entries(secrets).filter(([name]) => secretFields.includes(name))),
       enabled: connection.enabled,
       labels: connection.labels,
       uri: this.registry.formatUri(connection.type, connection.config, secretFields) ?? null,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { isUniqueViolation } from '@switchboard/database';
+import { isUniqueViolation, PreparedInsert } from '@switchboard/database';
 import { EntityManager, Repository } from 'typeorm';
 import { CredentialEntity } from './credential.entity';
 
@@ -10,7 +10,11 @@ export type CredentialWithEnvelope = CredentialEntity & { secretEnvelope: string
 /** Every method that reads or writes a credential takes the project id: there is no other way in. */
 @Injectable()
 export class CredentialsRepository {
-  constructor(@InjectRepository(CredentialEntity) private readonly credentials: Repository<CredentialEntity>) {}
+  private readonly inserts: PreparedInsert<CredentialEntity>;
+
+  constructor(@InjectRepository(CredentialEntity) private readonly credentials: Repository<CredentialEntity>) {
+    this.inserts = new PreparedInsert(credentials.manager.connection, CredentialEntity);
+  }
 
   /** Shared (not connection-owned) credentials, by name or id. */
   findSharedByRef(projectId: string, ref: string): Promise<CredentialEntity | null> {
@@ -42,7 +46,7 @@ export class CredentialsRepository {
 
   async insert(credential: CredentialWithEnvelope, manager?: EntityManager): Promise<void> {
     try {
-      await (manager ?? this.credentials.manager).insert(CredentialEntity, credential);
+      await this.inserts.run(credential, manager);
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`A credential named "${credential.name}" already exists in this project.`);
       throw error;

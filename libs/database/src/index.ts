@@ -8,3 +8,4 @@ export * from './json-row';
 export * from './events/instance-events';
 export * from './events/coherent-cache';
 export * from './prepared-query';
+export * from './prepared-insert';

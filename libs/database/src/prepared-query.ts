@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
-interface PgPool {
+interface PgQueryable {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
@@ -18,14 +18,21 @@ function statementName(text: string): string {
 }
 
 /**
- * A hot read as a named prepared statement on PostgreSQL, so the server parses and plans it
- * once per pooled session instead of on every request. `text` must come from a fixed set
- * (values only ever as parameters): each distinct text is a statement kept by every session.
+ * SQL on a hot path as a named prepared statement on PostgreSQL, so the server parses and
+ * plans it once per pooled session instead of on every request. `text` must come from a fixed
+ * set (values only ever as parameters): each distinct text is a statement kept by every session.
+ * `target` is the data source, or a transaction's manager to run inside that transaction.
  * On SQLite it is a plain query; TypeORM's better-sqlite3 driver already reuses statements.
  */
-export async function preparedQuery<T = Record<string, unknown>>(dataSource: DataSource, text: string, values: unknown[]): Promise<T[]> {
-  if (dataSource.options.type !== 'postgres') return (await dataSource.query(text, values)) as T[];
-  const pool = (dataSource.driver as unknown as { master: PgPool }).master;
-  const result = await pool.query({ name: statementName(text), text, values });
+export async function preparedQuery<T = Record<string, unknown>>(
+  target: DataSource | EntityManager,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const dataSource = target instanceof DataSource ? target : target.connection;
+  if (dataSource.options.type !== 'postgres') return (await target.query(text, values)) as T[];
+  const runner = target instanceof DataSource ? undefined : target.queryRunner;
+  const client = (runner ? await runner.connect() : (dataSource.driver as unknown as { master: PgQueryable }).master) as PgQueryable;
+  const result = await client.query({ name: statementName(text), text, values });
   return result.rows as T[];
 }
