@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { isUniqueViolation, jsonRow, PreparedInsert, preparedQuery } from '@switchboard/database';
+import { isUniqueViolation, jsonRow, placeholder, PreparedInsert, preparedQuery } from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConnectionEntity } from './connection.entity';
 import { ConnectionUsageEntity } from './usages/connection-usage.entity';
@@ -84,7 +84,7 @@ export class ConnectionsRepository {
   }
 
   private placeholder(n: number): string {
-    return this.isPostgres ? `$${n}` : '?';
+    return placeholder(this.dataSource, n);
   }
 
   private selectSql?: string;
@@ -148,8 +148,12 @@ export class ConnectionsRepository {
   }
 
   async delete(manager: EntityManager, projectId: string, id: string): Promise<void> {
-    await manager.delete(ConnectionUsageEntity, { projectId, connectionId: id });
-    await manager.delete(ConnectionEntity, { projectId, id });
+    const where = `project_id = ${this.placeholder(1)}`;
+    await preparedQuery(manager, `DELETE FROM connection_usages WHERE ${where} AND connection_id = ${this.placeholder(2)}`, [
+      projectId,
+      id,
+    ]);
+    await preparedQuery(manager, `DELETE FROM connections WHERE ${where} AND id = ${this.placeholder(2)}`, [projectId, id]);
   }
 
   async namesUsingCredential(projectId: string, credentialId: string): Promise<string[]> {
@@ -162,6 +166,16 @@ export class ConnectionsRepository {
   }
 
   // --- usages ---
+
+  /** Who uses the connection, by name only: what a delete checks. */
+  async consumersOf(projectId: string, connectionId: string): Promise<string[]> {
+    const rows = await preparedQuery<{ consumer: string }>(
+      this.dataSource,
+      `SELECT consumer FROM connection_usages WHERE project_id = ${this.placeholder(1)} AND connection_id = ${this.placeholder(2)} ORDER BY consumer`,
+      [projectId, connectionId],
+    );
+    return rows.map((row) => row.consumer);
+  }
 
   listUsages(projectId: string, connectionId: string): Promise<ConnectionUsageEntity[]> {
     return this.usages.find({ where: { projectId, connectionId }, order: { consumer: 'ASC' } });

@@ -163,7 +163,7 @@ export class ConnectionsService {
   async delete(actor: AuditActor, access: ProjectAccess, ref: string, force: boolean): Promise<void> {
     const projectId = access.project.id;
     const connection = await this.require(projectId, ref);
-    const consumers = (await this.connections.listUsages(projectId, connection.id)).map((usage) => usage.consumer);
+    const consumers = await this.connections.consumersOf(projectId, connection.id);
     if (consumers.length && !force) {
       throw conflict(`The connection is in use by ${consumers.join(', ')}; unregister them or delete with ?force=true.`);
     }

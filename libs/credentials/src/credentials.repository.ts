@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { isUniqueViolation, PreparedInsert } from '@switchboard/database';
+import { isUniqueViolation, placeholder, PreparedInsert, preparedQuery } from '@switchboard/database';
 import { EntityManager, Repository } from 'typeorm';
 import { CredentialEntity } from './credential.entity';
 
@@ -76,7 +76,12 @@ export class CredentialsRepository {
   }
 
   async delete(projectId: string, id: string, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.credentials.manager).delete(CredentialEntity, { projectId, id });
+    const at = (n: number) => placeholder(this.credentials.manager.connection, n);
+    await preparedQuery(
+      manager ?? this.credentials.manager.connection,
+      `DELETE FROM credentials WHERE project_id = ${at(1)} AND id = ${at(2)}`,
+      [projectId, id],
+    );
   }
 
   // --- key rotation: instance-wide by design, and never returns plaintext ---

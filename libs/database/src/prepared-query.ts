@@ -36,3 +36,8 @@ export async function preparedQuery<T = Record<string, unknown>>(
   const result = await client.query({ name: statementName(text), text, values });
   return result.rows as T[];
 }
+
+/** The driver's placeholder for the n-th parameter (1-based): `$n` on PostgreSQL, `?` on SQLite. */
+export function placeholder(dataSource: DataSource, n: number): string {
+  return dataSource.options.type === 'postgres' ? `$${n}` : '?';
+}
