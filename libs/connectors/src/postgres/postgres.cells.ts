@@ -61,7 +61,14 @@ export function pgCell(oid: number, text: string | null): Cell {
 }
 
 /** "YYYY-MM-DDTHH:MM:SS[.ffffff]", and for a zoned value the same instant in UTC ending in "Z". */
+// The common shapes (sessions run in UTC) by slicing, without the captures below: this runs per cell of every row.
+const PLAIN_UTC = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?\+00$/;
+const PLAIN_LOCAL = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
+
 export function timestampCell(text: string, zoned: boolean): string {
+  if (zoned ? PLAIN_UTC.test(text) : PLAIN_LOCAL.test(text)) {
+    return `${text.slice(0, 10)}T${zoned ? `${text.slice(11, -3)}Z` : text.slice(11)}`;
+  }
   const match = ISO_TIMESTAMP.exec(text);
   if (!match || (match[8] !== undefined) !== zoned) return textCell(text);
   const [, year, month, day, hour, minute, second, fraction = '', sign, offsetHours, offsetMinutes = '0', offsetSeconds = '0'] = match;
@@ -77,6 +84,9 @@ export function timestampCell(text: string, zoned: boolean): string {
 }
 
 /** A result row (server texts in column order) as cells. */
-export function pgRow(oids: readonly number[], row: readonly (string | null)[]): Cell[] {
-  return row.map((value, index) => pgCell(oids[index], value));
+export function pgRow(oids: readonly number[], row: (string | null)[]): Cell[] {
+  // In place: the driver made this array for us alone, and a copy per row is garbage per row.
+  const cells = row as Cell[];
+  for (let index = 0; index < row.length; index++) cells[index] = pgCell(oids[index], row[index]);
+  return cells;
 }

@@ -193,6 +193,7 @@ describe('PostgreSQL introspection against a real server', () => {
                CREATE PROCEDURE public.sneaky_proc() LANGUAGE plpgsql AS
                  $$ BEGIN INSERT INTO public.victim VALUES (1001, 'written'); END $$;
                CREATE TABLE public."we""ird na'me" (x int); INSERT INTO public."we""ird na'me" VALUES (7);
+               CREATE TABLE public."dollar$'$&$1" (x int); INSERT INTO public."dollar$'$&$1" VALUES (8);
                CREATE TABLE public.columns_demo (
                  id bigint GENERATED ALWAYS AS IDENTITY, code varchar(12) NOT NULL DEFAULT 'x', amount numeric(10,2),
                  dropped int, created timestamptz DEFAULT now(), PRIMARY KEY (code, id));
@@ -710,6 +711,9 @@ describe('PostgreSQL introspection against a real server', () => {
       assert.equal(rows[0].n, 100);
       const odd = await connector.preview(connection, ctx(), { schema: 'public', table: `we"ird na'me`, limit: 10 });
       assert.deepEqual(odd, { columns: [{ name: 'x', type: 'integer' }], rows: [[7]], truncated: false });
+      // The table is looked up with literals in the opening round trip: `$'`, `$&`, `$1` must stay plain characters.
+      const dollars = await connector.preview(connection, ctx(), { schema: 'public', table: `dollar$'$&$1`, limit: 10 });
+      assert.deepEqual(dollars.rows, [[8]]);
     });
   });
 

@@ -260,12 +260,19 @@ export async function preview(connection: ResolvedConnection, context: Introspec
   const relation = relationOf(connection, request);
   return onDatabase(connection, context, undefined, async (borrowed) => {
     const { client } = borrowed;
-    const found = await client.query<{ schema: string; name: string }>(RELATION_SQL, [relation.schema, relation.table]);
-    const table = found.rows[0];
-    if (!table) throw tableNotFound(relation);
-    const sql = `SELECT * FROM ${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.name)} LIMIT ${request.limit + 1}`;
+    // The table is looked up in the round trip that opens the read-only transaction, so literals, not parameters.
+    // (Replacer functions: a replacement string would give `$&`, `$'` in a name their special meanings.)
+    const lookup = RELATION_SQL.replace('$1', () => client.escapeLiteral(relation.schema)).replace('$2', () =>
+      client.escapeLiteral(relation.table),
+    );
+    const sql = (found: Record<string, unknown>[]) => {
+      const table = found[0] as { schema: string; name: string } | undefined;
+      if (!table) throw tableNotFound(relation);
+      return `SELECT * FROM ${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.name)} LIMIT ${request.limit + 1}`;
+    };
     const timeoutMs = statementTimeout(connection, context);
-    const { columns, rows, truncated } = await runReadOnly(borrowed, { sql, limit: request.limit, timeoutMs }, scrubberOf(connection));
+    const read = { sql, lookup, limit: request.limit, timeoutMs };
+    const { columns, rows, truncated } = await runReadOnly(borrowed, read, scrubberOf(connection));
     return { columns, rows, truncated };
   });
 }

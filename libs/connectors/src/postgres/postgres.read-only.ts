@@ -21,7 +21,13 @@ const BATCH_CHARS = 2 * 1024 * 1024;
 type ServerRow = (string | null)[];
 
 export interface ReadOnlyStatement {
-  sql: string;
+  /** The statement, or how to make it from the rows `lookup` found. */
+  sql: string | ((found: Record<string, unknown>[]) => string);
+  /**
+   * A catalog query (no parameters) asked in the round trip that opens the transaction, as the
+   * statement that takes its snapshot: a preview finds its table without a round trip of its own.
+   */
+  lookup?: string;
   limit: number;
   /** Server-side statement timeout (whole milliseconds, at least 1). */
   timeoutMs: number;
@@ -30,8 +36,9 @@ export interface ReadOnlyStatement {
 /**
  * Runs one statement in a READ ONLY transaction that already holds a snapshot (so SET
  * TRANSACTION READ WRITE is refused), under a statement timeout, reading at most limit + 1
- * rows through a cursor. Always rolled back, then DISCARD ALL: nothing the statement did
- * (settings, advisory locks, prepared statements) stays on the pooled client. A statement
+ * rows through a cursor. Always rolled back, then the session is reset as DISCARD ALL would:
+ * nothing the statement did (settings, advisory locks, prepared statements) stays on the
+ * pooled client. Four round trips for a preview, five for a larger query. A statement
  * that got a transaction ID wrote something the read-only transaction let through (large
  * objects: lo_from_bytea, lo_import inside a function), even though it was rolled back: it
  * is refused too, and its rows are not returned.
@@ -45,8 +52,12 @@ export async function runReadOnly(
   let read: { fields: FieldDef[]; collector: RowCollector; executionMs: number };
   let rolledBack = false;
   try {
-    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(statement.timeoutMs))}; SELECT 1`);
-    read = await readRows(client, statement.sql, statement.limit);
+    const timeout = Math.max(1, Math.floor(statement.timeoutMs));
+    const opened = (await client.query(
+      `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeout}; ${statement.lookup ?? 'SELECT 1'}`,
+    )) as unknown as { rows: Record<string, unknown>[] }[];
+    const sql = typeof statement.sql === 'string' ? statement.sql : statement.sql(opened[2]?.rows ?? []);
+    read = await readRows(client, sql, statement.limit);
     rolledBack = await rollBackRefusingWrites(client);
   } catch (error) {
     throw queryError(error, statement.timeoutMs, scrub);
@@ -67,7 +78,8 @@ async function readRows(client: PoolClient, sql: string, limit: number) {
   let charsRead = 0;
   // limit + 1: the row beyond the limit proves there were more.
   for (let wanted = limit + 1; wanted > 0;) {
-    const fitting = rowsRead === 0 ? FIRST_BATCH_ROWS : Math.floor(BATCH_CHARS / Math.max(1, charsRead / rowsRead));
+    // First batch + 1: a limit of 100 (the preview's default) and the row proving more, in one round trip.
+    const fitting = rowsRead === 0 ? FIRST_BATCH_ROWS + 1 : Math.floor(BATCH_CHARS / Math.max(1, charsRead / rowsRead));
     const batchSize = Math.min(wanted, MAX_BATCH_ROWS, Math.max(1, fitting));
     const batch = await readBatch(cursor, batchSize);
     fields = batch.fields;
@@ -92,9 +104,20 @@ function readBatch(cursor: Cursor<ServerRow>, rows: number): Promise<{ rows: Ser
   });
 }
 
-/** Asks whether the statement got a transaction ID and rolls back, in one round trip; refuses if it wrote. */
+/**
+ * DISCARD ALL spelt out (as its documentation lists it): DISCARD ALL itself cannot follow ROLLBACK
+ * in one query string, which PostgreSQL runs as an implicit transaction block.
+ */
+const RESET_SESSION =
+  'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; ' +
+  'SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
+
+/**
+ * Asks whether the statement got a transaction ID, rolls back and resets the session, in one
+ * round trip; refuses if it wrote.
+ */
 async function rollBackRefusingWrites(client: PoolClient): Promise<true> {
-  const results = (await client.query('SELECT pg_catalog.txid_current_if_assigned() AS xid; ROLLBACK')) as unknown as {
+  const results = (await client.query(`SELECT pg_catalog.txid_current_if_assigned() AS xid; ROLLBACK; ${RESET_SESSION}`)) as unknown as {
     rows: { xid: string | null }[];
   }[];
   if (results[0]?.rows[0]?.xid != null) {
@@ -103,11 +126,10 @@ async function rollBackRefusingWrites(client: PoolClient): Promise<true> {
   return true;
 }
 
-/** Back to a clean session; a client that cannot get there is not returned to the pool. */
+/** Back to a clean session (already there when rolled back); a client that cannot get there is not returned to the pool. */
 async function reset(borrowed: Borrowed, rolledBack: boolean): Promise<void> {
   try {
-    if (!rolledBack) await borrowed.client.query('ROLLBACK');
-    await borrowed.client.query('DISCARD ALL');
+    if (!rolledBack) await borrowed.client.query(`ROLLBACK; ${RESET_SESSION}`);
   } catch {
     borrowed.destroy();
   }
