@@ -16,6 +16,13 @@ export interface ConnectionFilter {
 /** A connection with the names of the secrets its credential holds (never their values). */
 export type ConnectionWithSecretFields = ConnectionEntity & { secretFields: string[] };
 
+/** What using a connection needs of its credential (owned or shared), sealed as stored. */
+export interface CredentialForUse {
+  version: number;
+  fields: Record<string, string>;
+  secretEnvelope: string | null;
+}
+
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 
 /** Every read and write takes the project id: a connection of another project is simply not there. */
@@ -42,12 +49,36 @@ export class ConnectionsRepository {
    */
   async findByRef(projectId: string, ref: string): Promise<ConnectionWithSecretFields | null> {
     const byId = isUuid(ref);
-    this.byRef ??= {
+    const where = this.whereRef();
+    const rows = await this.select(byId ? where.id : where.name, [projectId, byId ? ref.toLowerCase() : ref]);
+    return rows[0] ?? null;
+  }
+
+  private whereRef(): { id: string; name: string } {
+    return (this.byRef ??= {
       id: `WHERE n.project_id = ${this.placeholder(1)} AND n.id = ${this.placeholder(2)}`,
       name: `WHERE n.project_id = ${this.placeholder(1)} AND n.name = ${this.placeholder(2)}`,
-    };
-    const rows = await this.select(byId ? this.byRef.id : this.byRef.name, [projectId, byId ? ref.toLowerCase() : ref]);
-    return rows[0] ?? null;
+    });
+  }
+
+  /** The connection and its credential's sealed secrets, fields and version: one query per use (introspection, tests). */
+  async findForUse(
+    projectId: string,
+    ref: string,
+  ): Promise<{ connection: ConnectionWithSecretFields; credential: CredentialForUse | null } | null> {
+    const byId = isUuid(ref);
+    const where = this.whereRef();
+    const [raw] = await this.rawRows(byId ? where.id : where.name, [projectId, byId ? ref.toLowerCase() : ref], true);
+    if (!raw) return null;
+    const credential: CredentialForUse | null =
+      raw.credential_version === null || raw.credential_version === undefined
+        ? null
+        : {
+            version: Number(raw.credential_version),
+            fields: parseJson(raw.credential_fields) as Record<string, string>,
+            secretEnvelope: (raw.secret_envelope as string | null) ?? null,
+          };
+    return { connection: this.hydrate(raw), credential };
   }
 
   async list(projectId: string, filter: ConnectionFilter, window: PageWindow): Promise<[ConnectionWithSecretFields[], number]> {
@@ -87,21 +118,26 @@ export class ConnectionsRepository {
     return placeholder(this.dataSource, n);
   }
 
-  private selectSql?: string;
+  /** Connections with the names of their credential's secrets, `tail` being WHERE / ORDER BY / LIMIT. */
+  private async select(tail: string, params: unknown[]): Promise<ConnectionWithSecretFields[]> {
+    return (await this.rawRows(tail, params, false)).map((row) => this.hydrate(row));
+  }
 
   /**
-   * Connections with the names of their credential's secrets, `tail` being WHERE / ORDER BY / LIMIT
-   * built only from fixed fragments and placeholders: each distinct text becomes a prepared statement.
+   * `tail` is built only from fixed fragments and placeholders: each distinct text becomes a
+   * prepared statement. `forUse` adds the credential's sealed secrets, fields and version.
    */
-  private async select(tail: string, params: unknown[]): Promise<ConnectionWithSecretFields[]> {
-    this.selectSql ??=
-      `SELECT ${this.connections.metadata.columns.map((column) => `n.${column.databaseName}`).join(', ')}, ` +
-      `c.secret_fields AS secret_fields FROM connections n ` +
-      `LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id `;
-    let text = this.statements.get(tail);
-    if (text === undefined) this.statements.set(tail, (text = this.selectSql + tail));
-    const rows = await preparedQuery(this.dataSource, text, params);
-    return rows.map((row) => this.hydrate(row));
+  private async rawRows(tail: string, params: unknown[], forUse: boolean): Promise<Record<string, unknown>[]> {
+    const key = forUse ? `use:${tail}` : tail;
+    let text = this.statements.get(key);
+    if (text === undefined) {
+      const columns = this.connections.metadata.columns.map((column) => `n.${column.databaseName}`);
+      columns.push('c.secret_fields AS secret_fields');
+      if (forUse) columns.push('c.secret_envelope AS secret_envelope', 'c.version AS credential_version', 'c.fields AS credential_fields');
+      text = `SELECT ${columns.join(', ')} FROM connections n LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id ${tail}`;
+      this.statements.set(key, text);
+    }
+    return preparedQuery(this.dataSource, text, params);
   }
 
   private hydrate(raw: Record<string, unknown>): ConnectionWithSecretFields {
@@ -199,6 +235,10 @@ export class ConnectionsRepository {
   async deleteUsage(projectId: string, connectionId: string, consumer: string): Promise<boolean> {
     return ((await this.usages.delete({ projectId, connectionId, consumer })).affected ?? 0) > 0;
   }
+}
+
+function parseJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : (value ?? {});
 }
 
 function parseFields(value: unknown): string[] {

@@ -233,17 +233,21 @@ export class ConnectionsService {
   }
 
   /** A stored connection as a connector needs it: config (with credential fields filled in) and decrypted secrets. */
+  /** One query for the connection and its credential, on every introspection call and test. */
   async resolveForUse(projectId: string, ref: string): Promise<ResolvedConnection & { connection: ConnectionWithSecretFields }> {
-    const connection = await this.require(projectId, ref);
-    const credential =
-      connection.credentialId && !connection.ownsCredential ? await this.credentials.findShared(projectId, connection.credentialId) : null;
+    const found = await this.connections.findForUse(projectId, ref);
+    if (!found) throw notFound('Connection');
+    const { connection, credential } = found;
+    const shared = connection.credentialId && !connection.ownsCredential ? credential : null;
+    const secrets =
+      credential && connection.credentialId ? this.owned.open(projectId, connection.credentialId, credential.secretEnvelope) : {};
     return {
       connection,
       // A shared credential's secrets can change without the connection's version moving.
-      generation: `${connection.version}.${credential?.version ?? 0}`,
+      generation: `${connection.version}.${shared?.version ?? 0}`,
       type: connection.type,
-      config: this.withCredentialFields(connection.type, connection.config, credential?.fields ?? {}),
-      secrets: await this.secretsOf(connection),
+      config: this.withCredentialFields(connection.type, connection.config, shared?.fields ?? {}),
+      secrets: shared ? this.usableSecrets(connection.type, secrets) : secrets,
     };
   }
 
@@ -280,8 +284,12 @@ export class ConnectionsService {
   async secretsOf(connection: ConnectionEntity): Promise<Secrets> {
     if (!connection.credentialId) return {};
     if (connection.ownsCredential) return this.owned.read(connection.projectId, connection.credentialId);
-    const names = new Set(this.registry.require(connection.type).secretFields.map((field) => field.name));
-    const secrets = await this.credentials.readSecrets(connection.projectId, connection.credentialId);
+    return this.usableSecrets(connection.type, await this.credentials.readSecrets(connection.projectId, connection.credentialId));
+  }
+
+  /** A shared credential's secrets that this type of connection uses. */
+  private usableSecrets(type: ConnectionType, secrets: Secrets): Secrets {
+    const names = new Set(this.registry.require(type).secretFields.map((field) => field.name));
     return Object.fromEntries(Object.entries(secrets).filter(([name]) => names.has(name)));
   }
 

@@ -59,6 +59,11 @@ export class OwnedSecretsStore {
     );
   }
 
+  /** Secrets sealed as stored (read by the caller with the connection, in one query). */
+  open(projectId: string, credentialId: string, secretEnvelope: string | null): Secrets {
+    return this.vault.open(projectId, credentialId, secretEnvelope);
+  }
+
   async read(projectId: string, credentialId: string): Promise<Secrets> {
     const credential = await this.credentials.findWithEnvelope(projectId, credentialId);
     return credential ? this.vault.open(projectId, credentialId, credential.secretEnvelope) : {};
