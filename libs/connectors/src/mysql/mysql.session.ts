@@ -99,7 +99,16 @@ function trackConnections(pool: Pool): Set<PoolConnection> {
 async function closePool(pool: Pool, live: Set<PoolConnection>): Promise<void> {
   const ended = new Promise<void>((resolve) => pool.end(() => resolve()));
   await Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, GOODBYE_MS).unref())]);
-  for (const connection of live) connection.destroy();
+  for (const connection of live) closeSocket(connection);
+}
+
+/**
+ * mysql2's `destroy()` only half-closes (`stream.end()`): a server in the middle of a result
+ * would go on sending all of it, and the client on parsing it. Destroying the socket stops both.
+ */
+function closeSocket(connection: PoolConnection): void {
+  connection.destroy();
+  (connection as unknown as { stream?: { destroy?: () => void } }).stream?.destroy?.();
 }
 
 /** MariaDB (all versions) and MySQL before 5.7.20 call it tx_read_only; MySQL 8 knows only transaction_read_only. */
@@ -163,7 +172,7 @@ export class Lease {
   discard(): void {
     if (this.discarded) return;
     this.discarded = true;
-    this.connection.destroy();
+    closeSocket(this.connection);
   }
 
   /**
