@@ -554,6 +554,23 @@ describe('MySQL/MariaDB introspection against a real MariaDB', () => {
       assert.ok(sent < tableBytes / 4, `the server sent ${mb(sent)} of ${mb(tableBytes)}`);
     });
 
+    it('forgets the connections it cut short: the session holds no more than its pool', async () => {
+      const context = contextFor('cut-short');
+      const session = await openMysqlClient(asOwner(), context);
+      try {
+        for (let i = 0; i < 12; i++) {
+          await withLease(session.client, context, { userStatementTimeoutMs: 30_000 }, (lease) =>
+            lease.stream(context, { sql: 'SELECT * FROM big', rowsAsArray: true }, { row: () => false }),
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.ok(session.client.connections.size <= 2, `the session still holds ${session.client.connections.size} connections`);
+      } finally {
+        await session.close();
+      }
+      await eventuallyNoneRunning();
+    });
+
     it('answers exactly `limit` rows with truncated false', async () => {
       const exact = await connector.query(asOwner(), contextFor('owner'), {
         sql: 'SELECT id FROM big WHERE id <= 10000 ORDER BY id',

@@ -26,6 +26,8 @@ export interface MysqlClient {
   where: string;
   /** Removes the connection's secrets from a message. */
   scrub(message: string): string;
+  /** The pool's open connections (at most POOL_SIZE): what closing the session cuts. */
+  connections: ReadonlySet<PoolConnection>;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function openMysqlClient(connection: ResolvedConnection, context: C
   });
   const connections = trackConnections(pool);
   const close = () => closePool(pool, connections);
-  const client: MysqlClient = { pool, flavour: 'mysql', version: '', sqlMode: '', where, scrub };
+  const client: MysqlClient = { pool, flavour: 'mysql', version: '', sqlMode: '', where, scrub, connections };
   try {
     const [server] = await withLease(client, context, { prepare: false }, (lease) =>
       lease.rows<{ version: string; sqlMode: string }>(context, 'SELECT VERSION() AS version, @@SESSION.sql_mode AS sqlMode'),
@@ -92,6 +94,8 @@ function trackConnections(pool: Pool): Set<PoolConnection> {
     // A late error (the server going away) must not be an unhandled 'error' event.
     connection.on('error', () => live.delete(connection));
     connection.on('end', () => live.delete(connection));
+    // A socket we destroyed (closeSocket) closes without 'end': without this the set would keep every discarded connection.
+    (connection as unknown as { stream?: NodeJS.EventEmitter }).stream?.once('close', () => live.delete(connection));
   });
   return live;
 }
