@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type MariaDbServer, startMariaDb } from '../test/support/mariadb';
 import { freePort, type PostgresServer, startPostgres } from '../test/support/postgres';
 import { Api } from './lib/api';
 import { LoadFailure } from './lib/load';
@@ -16,9 +17,10 @@ import { alternate } from './lib/measure';
 import { type BenchOptions, parseOptions, type ScenarioId } from './lib/options';
 import { type ServerProcess, startNodeServer } from './lib/processes';
 import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib/report';
-import { apiScenarios, type Scenario, type Suite, targetScenarios, testScenario } from './lib/scenarios';
+import { apiScenarios, mysqlTargetScenarios, type Scenario, type Suite, targetScenarios, testScenario } from './lib/scenarios';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, connectionName, seedService, type TargetDatabase } from './lib/seed-api';
 import { ScenarioProfiler } from './lib/profile-summary';
+import { seedMysqlTarget, waitUntilIdle } from './lib/seed-mysql-target';
 import { seedTarget } from './lib/seed-target';
 
 const startedAt = Date.now();
@@ -26,6 +28,7 @@ const startedAt = Date.now();
 const log = (line: string): void => void process.stderr.write(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 const API_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c'];
 const TARGET_SCENARIOS: readonly ScenarioId[] = ['d', 'e', 'f', 'g'];
+const MYSQL_TARGET_SCENARIOS: readonly ScenarioId[] = ['e-mysql', 'f-mysql', 'g-mysql'];
 
 /** Everything started, stopped in reverse order at the end, on failure and on Ctrl-C. */
 class Cleanup {
@@ -128,7 +131,12 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
     log(`    service memory before (MiB): ${await suite.profiler.memory()}`);
     await suite.profiler.start();
   }
-  const summaries = await alternate(scenario.contenders, { rounds: options.rounds, warmup: options.warmupSeconds > 0, log });
+  const summaries = await alternate(scenario.contenders, {
+    rounds: options.rounds,
+    warmup: options.warmupSeconds > 0,
+    log,
+    settle: scenario.settle,
+  });
   if (suite.profiler) {
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
     log((await suite.profiler.stop(profileName)).split('\n').slice(0, 14).join('\n'));
@@ -150,6 +158,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
     })),
     target:
       suite.name === 'postgres' && scenario.target ? { text: scenario.target.text, met: scenario.target.met(service, versus) } : undefined,
+    targetNote: scenario.targetNote,
     memory: scenario.memory,
   };
 }
@@ -188,30 +197,53 @@ interface PreparedSuite {
 
 async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise<PreparedSuite> {
   const needsTarget = options.scenarios.some((id) => TARGET_SCENARIOS.includes(id));
-  const [metadata, targetServer] = await Promise.all([startDatabase(cleanup), needsTarget ? startDatabase(cleanup) : undefined]);
-  log(`PostgreSQL: metadata on port ${metadata.port}${targetServer ? `, introspection target on port ${targetServer.port}` : ''}`);
+  const needsMysqlTarget = options.scenarios.some((id) => MYSQL_TARGET_SCENARIOS.includes(id));
+  const [metadata, targetServer, mysqlServer] = await settledOrThrow([
+    startDatabase(cleanup),
+    needsTarget ? startDatabase(cleanup) : Promise.resolve(undefined),
+    needsMysqlTarget ? startMariaDbTarget(cleanup) : Promise.resolve(undefined),
+  ] as const);
+  log(
+    `PostgreSQL: metadata on port ${metadata.port}${targetServer ? `, introspection target on port ${targetServer.port}` : ''}` +
+      (mysqlServer ? `; MariaDB introspection target on port ${mysqlServer.port}` : ''),
+  );
+  // Both targets seed while the service starts and is seeded through its API.
   const seeding = targetServer ? timed('target database seeded', () => seedTarget(targetServer, options)) : Promise.resolve(undefined);
+  const mysqlSeeding = mysqlServer
+    ? timed('MariaDB target seeded', () => seedMysqlTarget(mysqlServer, options))
+    : Promise.resolve(undefined);
+  // Awaited by settledOrThrow below; this keeps an early failure from being an unhandled rejection meanwhile.
+  seeding.catch(() => undefined);
+  mysqlSeeding.catch(() => undefined);
   const databaseUrl = await metadata.createDatabase('switchboard');
   const [service, baseline] = await Promise.all([
     startService(options, cleanup, 'service (PostgreSQL)', tempDir(cleanup), { DATABASE_URL: databaseUrl }, profileDirectory(options)),
     startBaseline(cleanup, 'baseline (pg)', { BASELINE_DRIVER: 'pg', DATABASE_URL: databaseUrl }),
   ]);
-  const target: TargetDatabase | undefined = await seeding;
-  const seed = await timed('PostgreSQL service seeded through its API', () => seedService(service.baseUrl, seedSizes(options), target));
+  const [target, mysqlTarget]: (TargetDatabase | undefined)[] = await settledOrThrow([seeding, mysqlSeeding] as const);
+  const seed = await timed('PostgreSQL service seeded through its API', () =>
+    seedService(service.baseUrl, seedSizes(options), target, mysqlTarget),
+  );
   const suite: Suite = {
     name: 'postgres',
     service,
     baseline,
     seed,
     target,
+    mysqlTarget,
+    mysqlTargetIdle: mysqlServer ? () => waitUntilIdle(mysqlServer, log) : undefined,
     directEntry: path.join(__dirname, 'baseline', 'direct.js'),
     profiler: profilerOf(service, options),
   };
   await assertSameJson(suite);
   return {
     suite,
-    scenarios: [...apiScenarios(suite, options), ...(target ? [testScenario(suite, options), ...targetScenarios(suite, options)] : [])],
-    stop: () => stopAll([service, baseline], targetServer ? [metadata, targetServer] : [metadata]),
+    scenarios: [
+      ...apiScenarios(suite, options),
+      ...(target ? [testScenario(suite, options), ...targetScenarios(suite, options)] : []),
+      ...(mysqlTarget ? mysqlTargetScenarios(suite, options) : []),
+    ],
+    stop: () => stopAll([service, baseline], [metadata, ...(targetServer ? [targetServer] : []), ...(mysqlServer ? [mysqlServer] : [])]),
   };
 }
 
@@ -267,6 +299,15 @@ async function stopAll(servers: ServerProcess[], databases: { stop(): Promise<vo
 /** A throwaway PostgreSQL whose stop() may be called twice (by its suite, then by the cleanup). */
 async function startDatabase(cleanup: Cleanup): Promise<PostgresServer> {
   const server = await startPostgres();
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= server.stop());
+  cleanup.add(stop);
+  return { ...server, stop };
+}
+
+/** A throwaway MariaDB (test/support/mariadb.ts), the target of the MySQL scenarios; stop() may be called twice too. */
+async function startMariaDbTarget(cleanup: Cleanup): Promise<MariaDbServer> {
+  const server = await startMariaDb();
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= server.stop());
   cleanup.add(stop);

@@ -1,5 +1,6 @@
-import type { ClientBase, ClientConfig, CustomTypesConfig, FieldDef } from 'pg';
+import { Client, type ClientBase, type ClientConfig, type CustomTypesConfig, type FieldDef } from 'pg';
 import Cursor from 'pg-cursor';
+import type { DirectSession } from './direct';
 
 /**
  * The catalog, preview and query work of (e)-(g), as a hand-written client would send it to
@@ -87,8 +88,16 @@ const COLUMN_TYPES_SQL = `SELECT pg_catalog.format_type(t.oid, t.mod) AS type
   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int4[])) WITH ORDINALITY AS t(oid, mod, n)
   ORDER BY t.n`;
 
-/** The service reads a first small batch, then the rest in one (rows this narrow fit its 2 MiB batch budget). */
-const FIRST_BATCH_ROWS = 100;
+/** The service reads a first batch of 100 + 1 rows, then the rest in one (rows this narrow fit its 2 MiB batch budget). */
+const FIRST_BATCH_ROWS = 101;
+
+/** DISCARD ALL spelt out, so it can follow ROLLBACK in one query string (postgres.read-only.ts). */
+const RESET_SESSION =
+  'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; ' +
+  'SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
+
+/** Built-in type names, remembered as the service does (they are the same on every server). */
+const typeNames = new Map<string, string>();
 
 /** (e) One page of a schema's tables and its total. */
 export async function listTables(client: ClientBase, schema: string, page: number, perPage: number): Promise<TablePage> {
@@ -117,16 +126,35 @@ function readBatch(cursor: Cursor<unknown[]>, rows: number): Promise<{ rows: unk
 }
 
 /**
- * One statement as the service runs it: a READ ONLY transaction with a statement timeout,
- * limit + 1 rows through a cursor, the no-transaction-ID check, rollback, DISCARD ALL, and the
- * column types looked up with format_type.
+ * One statement as the service runs it: a READ ONLY transaction with a statement timeout opened
+ * in one round trip with `lookup` (the preview's table) or `SELECT 1`, limit + 1 rows through a
+ * cursor, then the no-transaction-ID check, ROLLBACK and the session reset in one round trip,
+ * and the column types looked up with format_type unless known.
  */
 export async function readOnlyQuery(client: ClientBase, sql: string, limit: number, timeoutMs: number): Promise<RowsResult> {
+  return (await readOnly(client, sql, limit, timeoutMs))!;
+}
+
+/** readOnlyQuery() whose statement may depend on `lookup`'s rows; null when it says there is nothing to read. */
+async function readOnly(
+  client: ClientBase,
+  sql: string | ((found: Record<string, unknown>[]) => string | null),
+  limit: number,
+  timeoutMs: number,
+  lookup = 'SELECT 1',
+): Promise<RowsResult | null> {
   let rows: unknown[][] = [];
   let fields: FieldDef[] = [];
+  let ended = false;
   try {
-    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}; SELECT 1`);
-    const cursor = client.query(new Cursor<unknown[]>(sql, undefined, { rowMode: 'array' }));
+    const opened = (await client.query(
+      `BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}; ${lookup}`,
+    )) as unknown as {
+      rows: Record<string, unknown>[];
+    }[];
+    const text = typeof sql === 'string' ? sql : sql(opened[2]?.rows ?? []);
+    if (text === null) return null;
+    const cursor = client.query(new Cursor<unknown[]>(text, undefined, { rowMode: 'array' }));
     for (let wanted = limit + 1, size = Math.min(wanted, FIRST_BATCH_ROWS); wanted > 0; size = wanted) {
       const batch = await readBatch(cursor, size);
       rows = rows.concat(batch.rows);
@@ -135,29 +163,36 @@ export async function readOnlyQuery(client: ClientBase, sql: string, limit: numb
       if (batch.rows.length < size) break;
     }
     await cursor.close();
-    await client.query('SELECT pg_catalog.txid_current_if_assigned() AS xid');
+    await client.query(`SELECT pg_catalog.txid_current_if_assigned() AS xid; ROLLBACK; ${RESET_SESSION}`);
+    ended = true;
   } finally {
-    await client.query('ROLLBACK');
-    await client.query('DISCARD ALL');
+    if (!ended) await client.query(`ROLLBACK; ${RESET_SESSION}`);
   }
-  const { rows: types } = await client.query<{ type: string }>(COLUMN_TYPES_SQL, [
-    fields.map((field) => field.dataTypeID),
-    fields.map((field) => field.dataTypeModifier),
-  ]);
+  const key = (field: FieldDef) => `${field.dataTypeID}:${field.dataTypeModifier}`;
+  if (!fields.every((field) => typeNames.has(key(field)))) {
+    const { rows: types } = await client.query<{ type: string }>(COLUMN_TYPES_SQL, [
+      fields.map((field) => field.dataTypeID),
+      fields.map((field) => field.dataTypeModifier),
+    ]);
+    fields.forEach((field, index) => typeNames.set(key(field), types[index]?.type ?? 'unknown'));
+  }
   return {
-    columns: fields.map((field, index) => ({ name: field.name, type: types[index]?.type ?? 'unknown' })),
+    columns: fields.map((field) => ({ name: field.name, type: typeNames.get(key(field))! })),
     rows: rows.slice(0, limit),
     truncated: rows.length > limit,
   };
 }
 
-/** (f) The table checked against the catalog, then read like a query with its catalog names quoted. */
-export async function preview(client: ClientBase, schema: string, table: string, limit: number): Promise<RowsResult | null> {
-  const found = await client.query<{ schema: string; name: string }>(RELATION_SQL, [schema, table]);
-  const relation = found.rows[0];
-  if (!relation) return null;
-  const sql = `SELECT * FROM ${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)} LIMIT ${limit + 1}`;
-  return readOnlyQuery(client, sql, limit, 60_000);
+/** (f) The table looked up in the round trip that opens the transaction, then read with its catalog names quoted. */
+export function preview(client: ClientBase, schema: string, table: string, limit: number): Promise<RowsResult | null> {
+  const lookup = RELATION_SQL.replace('$1', () => client.escapeLiteral(schema)).replace('$2', () => client.escapeLiteral(table));
+  const sql = (found: Record<string, unknown>[]) => {
+    const relation = found[0] as { schema: string; name: string } | undefined;
+    return relation
+      ? `SELECT * FROM ${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)} LIMIT ${limit + 1}`
+      : null;
+  };
+  return readOnly(client, sql, limit, 60_000, lookup);
 }
 
 /** One unit of (e), (f) or (g), as both the load scripts and the direct loop describe it. */
@@ -179,4 +214,15 @@ export async function doTargetWork(client: ClientBase, work: TargetWork): Promis
     case 'query':
       return readOnlyQuery(client, work.sql, work.limit, work.timeoutMs);
   }
+}
+
+/** The direct loop's sessions (direct.ts): `count` clients, connected before the timing. */
+export function openDirectSessions(target: Parameters<typeof targetClientConfig>[0], count: number): Promise<DirectSession[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (): Promise<DirectSession> => {
+      const client = new Client(targetClientConfig(target));
+      await client.connect();
+      return { run: (work) => doTargetWork(client, work), ready: () => Promise.resolve(), close: () => client.end() };
+    }),
+  );
 }

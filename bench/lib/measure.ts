@@ -113,21 +113,26 @@ function logRound(log: (line: string) => void, round: number, label: string, sta
  * A probe of each side (2xx, body size), a warm-up (phase 0, unless `warmup` is false), then
  * `rounds` timed rounds in which the contenders take turns, the order reversed every other
  * round (ABBA) so a machine that slows down or speeds up during the run favours no side.
+ * `settle`, when given, runs before every warm-up and round: no side starts on another's leftovers.
  */
 export async function alternate(
   contenders: readonly Contender[],
-  options: { rounds: number; warmup: boolean; log: (line: string) => void },
+  options: { rounds: number; warmup: boolean; log: (line: string) => void; settle?: () => Promise<void> },
 ): Promise<ContenderSummary[]> {
+  const run = async (contender: Contender, phase: Phase): Promise<RoundOutcome> => {
+    await options.settle?.();
+    return contender.run(phase);
+  };
   const idle = new Map(contenders.map((contender) => [contender.label, contender.idleRss()]));
   const bodyBytes = new Map<string, number>();
   for (const contender of contenders) if (contender.probe) bodyBytes.set(contender.label, await contender.probe());
   const warmUps = new Map<string, RoundOutcome[]>(contenders.map((contender) => [contender.label, []]));
-  if (options.warmup) for (const contender of contenders) warmUps.get(contender.label)!.push(await contender.run(0));
+  if (options.warmup) for (const contender of contenders) warmUps.get(contender.label)!.push(await run(contender, 0));
   const timed = new Map<string, RoundOutcome[]>(contenders.map((contender) => [contender.label, []]));
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? contenders : [...contenders].reverse();
     for (const contender of order) {
-      const outcome = await contender.run(round);
+      const outcome = await run(contender, round);
       timed.get(contender.label)!.push(outcome);
       logRound(options.log, round, contender.label, outcome.stats);
     }

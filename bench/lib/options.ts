@@ -1,8 +1,8 @@
 import path from 'node:path';
 
-/** One of the seven scenarios of issue 6. */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
-export const ALL_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+/** One of the seven scenarios of issue 6, or (e)-(g) against the MariaDB target. */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'e-mysql' | 'f-mysql' | 'g-mysql';
+export const ALL_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'e-mysql', 'f-mysql', 'g-mysql'];
 
 /** What a run seeds and how long it loads: the full benchmark, or the smoke check CI runs. */
 export interface BenchOptions {
@@ -61,7 +61,7 @@ const SMOKE = {
   testsPerConnection: 3,
 };
 
-const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
+const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
 
 /** `--name=value` and `--flag` arguments; anything else is a usage error. */
 function parseArgs(argv: readonly string[]): Map<string, string> {
@@ -86,7 +86,7 @@ function scenariosFrom(raw: string | undefined): ScenarioId[] {
   if (!raw) return [...ALL_SCENARIOS];
   const ids = raw.split(',').map((id) => id.trim());
   const unknown = ids.filter((id) => !(ALL_SCENARIOS as readonly string[]).includes(id));
-  if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')} (use a-g)`);
+  if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')} (use ${ALL_SCENARIOS.join(', ')})`);
   return ids as ScenarioId[];
 }
 

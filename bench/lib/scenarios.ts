@@ -5,8 +5,18 @@ import { type Contender, type ContenderSummary, directContender, httpContender }
 import type { BenchOptions, ScenarioId } from './options';
 import type { ServerProcess } from './processes';
 import type { ScenarioProfiler } from './profile-summary';
-import { connectionName, connectionType, type SeededProject, type SeededService, type TargetDatabase, WAREHOUSE } from './seed-api';
+import {
+  connectionName,
+  connectionType,
+  MYSQL_WAREHOUSE,
+  type SeededProject,
+  type SeededService,
+  type TargetDatabase,
+  WAREHOUSE,
+} from './seed-api';
+import { MYSQL_CATALOG_DATABASE, MYSQL_EVENTS_DATABASE } from './seed-mysql-target';
 import { CATALOG_SCHEMA, EVENTS_SCHEMA, EVENTS_TABLE } from './seed-target';
+import type { DirectDriver } from '../baseline/direct';
 import type { TargetWork } from '../baseline/introspection';
 
 /** A target of issue 6 §4, checked on the PostgreSQL suite and reported (never enforced here). */
@@ -26,6 +36,10 @@ export interface Scenario {
   /** The baseline the headline ratio is taken against. */
   versus: string;
   target?: Target;
+  /** Shown instead of a target when there is none to check (the MariaDB scenarios). */
+  targetNote?: string;
+  /** Before each warm-up and round: waits until the target has finished what the previous phase left it doing. */
+  settle?: () => Promise<void>;
   /** (f)/(g): report the service's peak RSS during the rounds against its idle RSS. */
   memory?: boolean;
 }
@@ -37,6 +51,10 @@ export interface Suite {
   baseline: ServerProcess;
   seed: SeededService;
   target?: TargetDatabase;
+  /** The MariaDB introspection target of e-mysql, f-mysql, g-mysql. */
+  mysqlTarget?: TargetDatabase;
+  /** Resolves once the MariaDB target runs no statement of the bench's login (see seed-mysql-target.ts). */
+  mysqlTargetIdle?: () => Promise<void>;
   /** Compiled bench/baseline/direct.js. */
   directEntry: string;
   /** With --profile: records the service's CPU per scenario. */
@@ -48,7 +66,6 @@ const TARGET_CONCURRENCY = 4;
 const TABLES_PER_PAGE = 100;
 const PREVIEW_LIMIT = 100;
 const QUERY_LIMIT = 1_000;
-const QUERY_SQL = `SELECT * FROM ${EVENTS_SCHEMA}.${EVENTS_TABLE}`;
 
 const bearer = (project: SeededProject): Record<string, string> => ({ authorization: `Bearer ${project.apiKey}` });
 const json = (project: SeededProject): Record<string, string> => ({ ...bearer(project), 'content-type': 'application/json' });
@@ -197,10 +214,10 @@ export function testScenario(suite: Suite, options: BenchOptions): Scenario {
   };
 }
 
-// --- (e)-(g): introspection of the target -----------------------------------------------------
+// --- (e)-(g): introspection of the targets ----------------------------------------------------
 
-function targetRequest(project: SeededProject, work: TargetWork): () => LoadRequest {
-  const base = `${connectionsPath(project)}/${WAREHOUSE}`;
+function targetRequest(project: SeededProject, connection: string, work: TargetWork): () => LoadRequest {
+  const base = `${connectionsPath(project)}/${connection}`;
   switch (work.kind) {
     case 'tables':
       return () => ({
@@ -224,16 +241,42 @@ function targetRequest(project: SeededProject, work: TargetWork): () => LoadRequ
   }
 }
 
-export function targetScenarios(suite: Suite, options: BenchOptions): Scenario[] {
+/** One introspection target of (e)-(g): where it is, what its names are, and which baselines it is measured against. */
+interface TargetKind {
+  ids: { tables: ScenarioId; preview: ScenarioId; query: ScenarioId };
+  /** "PostgreSQL" / "MariaDB": in titles and notes. */
+  product: string;
+  target: TargetDatabase;
+  /** The seeded connection to it in every project. */
+  connection: string;
+  driver: DirectDriver;
+  /** The direct loop's label, the headline baseline. */
+  direct: string;
+  catalogSchema: string;
+  eventsSchema: string;
+  /** Also measure the Fastify baseline server (PostgreSQL only). */
+  fastify: boolean;
+  /** Check the targets of issue 6 §4 (they are set for PostgreSQL only). */
+  targets: boolean;
+  /** What a reader of (g)'s figures must know about this driver. */
+  queryNote?: string;
+  /** Run before every phase of (g) (Scenario.settle). */
+  settleQuery?: () => Promise<void>;
+}
+
+function introspectionScenarios(suite: Suite, options: BenchOptions, kind: TargetKind): Scenario[] {
   const seconds = (phase: number) => (phase === 0 ? options.warmupSeconds : options.roundSeconds);
   const contenders = (work: TargetWork): Contender[] => {
     const plan = (phase: number): LoadPlan =>
-      fixedPlan(options, TARGET_CONCURRENCY, seconds(phase), (slot) => [targetRequest(projectFor(suite.seed.projects, slot), work)]);
+      fixedPlan(options, TARGET_CONCURRENCY, seconds(phase), (slot) => [
+        targetRequest(projectFor(suite.seed.projects, slot), kind.connection, work),
+      ]);
     return [
       httpContender('service', suite.service, plan),
-      httpContender('baseline', suite.baseline, plan),
-      directContender('direct pg', suite.directEntry, (phase) => ({
-        target: suite.target,
+      ...(kind.fastify ? [httpContender('baseline', suite.baseline, plan)] : []),
+      directContender(kind.direct, suite.directEntry, (phase) => ({
+        driver: kind.driver,
+        target: kind.target,
         work,
         concurrency: TARGET_CONCURRENCY,
         seconds: seconds(phase),
@@ -243,43 +286,89 @@ export function targetScenarios(suite: Suite, options: BenchOptions): Scenario[]
   };
   const note =
     `${TARGET_CONCURRENCY} in flight, one per project (the service allows 4 per project and pools 2 clients per connection, so ` +
-    `nothing queues inside it); more would measure the target PostgreSQL saturating the machine's ${os.availableParallelism()} cores, not the service. ` +
-    `"direct pg": the same SQL from a plain Node loop on ${TARGET_CONCURRENCY} connected clients; "baseline": the same behind Fastify.`;
-  const latency: Target = { text: 'p50 <= 1.5 x direct pg', met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms };
+    `nothing queues inside it); more would measure the target ${kind.product} saturating the machine's ${os.availableParallelism()} cores, not the service. ` +
+    `"${kind.direct}": the same SQL from a plain Node loop on ${TARGET_CONCURRENCY} sessions` +
+    (kind.fastify ? '; "baseline": the same behind Fastify.' : '.');
+  const latency: Target = { text: `p50 <= 1.5 x ${kind.direct}`, met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms };
   const memory: Target = {
-    text: 'p50 <= 1.5 x direct pg; peak RSS <= idle + 64 MiB',
+    text: `p50 <= 1.5 x ${kind.direct}; peak RSS <= idle + 64 MiB`,
     met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms && s.peakRssMiB <= (s.idleRssMiB ?? 0) + 64,
   };
+  const untargeted = { targetNote: 'none (issue 6 sets them for PostgreSQL)' };
+  const of = kind.product === 'PostgreSQL' ? '' : ` (${kind.product})`;
   const pages = Math.max(1, Math.floor(options.catalogTables / TABLES_PER_PAGE));
   return [
     {
-      id: 'e',
-      title: `Tables, page of ${TABLES_PER_PAGE} of ${options.catalogTables.toLocaleString('en')}`,
+      id: kind.ids.tables,
+      title: `Tables, page of ${TABLES_PER_PAGE} of ${options.catalogTables.toLocaleString('en')}${of}`,
       concurrency: TARGET_CONCURRENCY,
       note: `${note} A random page per request.`,
-      contenders: contenders({ kind: 'tables', schema: CATALOG_SCHEMA, pages, perPage: TABLES_PER_PAGE }),
-      versus: 'direct pg',
-      target: latency,
+      contenders: contenders({ kind: 'tables', schema: kind.catalogSchema, pages, perPage: TABLES_PER_PAGE }),
+      versus: kind.direct,
+      ...(kind.targets ? { target: latency } : untargeted),
     },
     {
-      id: 'f',
-      title: `Preview ${PREVIEW_LIMIT} rows of ${options.bigTableRows.toLocaleString('en')}`,
+      id: kind.ids.preview,
+      title: `Preview ${PREVIEW_LIMIT} rows of ${options.bigTableRows.toLocaleString('en')}${of}`,
       concurrency: TARGET_CONCURRENCY,
       note,
-      contenders: contenders({ kind: 'preview', schema: EVENTS_SCHEMA, table: EVENTS_TABLE, limit: PREVIEW_LIMIT }),
-      versus: 'direct pg',
-      target: memory,
+      contenders: contenders({ kind: 'preview', schema: kind.eventsSchema, table: EVENTS_TABLE, limit: PREVIEW_LIMIT }),
+      versus: kind.direct,
+      ...(kind.targets ? { target: memory } : untargeted),
       memory: true,
     },
     {
-      id: 'g',
-      title: `Query limit ${QUERY_LIMIT.toLocaleString('en')} over ${options.bigTableRows.toLocaleString('en')} rows`,
+      id: kind.ids.query,
+      title: `Query limit ${QUERY_LIMIT.toLocaleString('en')} over ${options.bigTableRows.toLocaleString('en')} rows${of}`,
       concurrency: TARGET_CONCURRENCY,
-      note,
-      contenders: contenders({ kind: 'query', sql: QUERY_SQL, limit: QUERY_LIMIT, timeoutMs: 30_000 }),
-      versus: 'direct pg',
-      target: memory,
+      note: kind.queryNote ? `${note} ${kind.queryNote}` : note,
+      contenders: contenders({
+        kind: 'query',
+        sql: `SELECT * FROM ${kind.eventsSchema}.${EVENTS_TABLE}`,
+        limit: QUERY_LIMIT,
+        timeoutMs: 30_000,
+      }),
+      versus: kind.direct,
+      ...(kind.targets ? { target: memory } : untargeted),
       memory: true,
+      settle: kind.settleQuery,
     },
   ];
+}
+
+/** (e)-(g) on the PostgreSQL target ("warehouse"), against the direct pg loop and the Fastify baseline, with issue 6's targets. */
+export function targetScenarios(suite: Suite, options: BenchOptions): Scenario[] {
+  return introspectionScenarios(suite, options, {
+    ids: { tables: 'e', preview: 'f', query: 'g' },
+    product: 'PostgreSQL',
+    target: suite.target!,
+    connection: WAREHOUSE,
+    driver: 'pg',
+    direct: 'direct pg',
+    catalogSchema: CATALOG_SCHEMA,
+    eventsSchema: EVENTS_SCHEMA,
+    fastify: true,
+    targets: true,
+  });
+}
+
+/** (e)-(g) on the MariaDB target ("warehouse-mysql"), against the direct mysql2 loop; issue 6 sets no targets for them. */
+export function mysqlTargetScenarios(suite: Suite, options: BenchOptions): Scenario[] {
+  return introspectionScenarios(suite, options, {
+    ids: { tables: 'e-mysql', preview: 'f-mysql', query: 'g-mysql' },
+    product: 'MariaDB',
+    target: suite.mysqlTarget!,
+    connection: MYSQL_WAREHOUSE,
+    driver: 'mysql',
+    direct: 'direct mysql2',
+    catalogSchema: MYSQL_CATALOG_DATABASE,
+    eventsSchema: MYSQL_EVENTS_DATABASE,
+    fastify: false,
+    targets: false,
+    queryNote:
+      "At row limit + 1 the connector closes the connection with mysql2's destroy(), which only ends the socket's writing side: " +
+      'MariaDB goes on scanning and sending the whole table and the driver on parsing it, in the background, on both sides alike; ' +
+      'so before each phase the bench ends what the target still runs of the previous one.',
+    settleQuery: suite.mysqlTargetIdle,
+  });
 }

@@ -17,7 +17,7 @@ export interface SeededProject {
 }
 
 export interface SeededService {
-  /** The projects of (a)-(c) (and (e)-(g): each holds a "warehouse" connection when a target is given). */
+  /** The projects of (a)-(c) (and (e)-(g): each holds a "warehouse" connection, and "warehouse-mysql", when those targets are given). */
   projects: SeededProject[];
   connectionsPerProject: number;
   /** (d): one group of fresh projects per phase (warm-up, round 1, ...), so no phase hits the 60-tests-a-minute limit. */
@@ -27,6 +27,8 @@ export interface SeededService {
 export const ADMIN_EMAIL = 'admin@bench.switchboard.local';
 export const ADMIN_PASSWORD = 'bench-admin-password-not-secret';
 export const WAREHOUSE = 'warehouse';
+/** The mysql connection to the MariaDB target of e-mysql, f-mysql and g-mysql. */
+export const MYSQL_WAREHOUSE = 'warehouse-mysql';
 const KEY_SCOPES = ['projects:read', 'connections:read', 'connections:write', 'connections:test', 'data:read'];
 /** Requests in flight while seeding: enough to keep both cores busy, few enough not to queue in the pools. */
 const SEED_CONCURRENCY = 16;
@@ -83,6 +85,16 @@ export function warehouseBody(target: TargetDatabase): Record<string, unknown> {
   };
 }
 
+export function mysqlWarehouseBody(target: TargetDatabase): Record<string, unknown> {
+  return {
+    name: MYSQL_WAREHOUSE,
+    type: 'mysql',
+    description: 'The MariaDB introspection target: 10,000 tables and a 1,000,000-row events table',
+    config: { host: target.host, port: target.port, database: target.database, username: target.username },
+    secrets: { password: target.password },
+  };
+}
+
 async function createProject(admin: Api, slug: string): Promise<SeededProject> {
   const project = await admin.call<{ id: string }>('POST', '/api/v1/projects', 201, { slug, name: `Bench ${slug}` });
   const key = await admin.call<{ key: string }>('POST', `/api/v1/projects/${slug}/api-keys`, 201, { name: 'bench', scopes: KEY_SCOPES });
@@ -98,6 +110,7 @@ export async function seedService(
   baseUrl: string,
   sizes: { projects: number; connectionsPerProject: number; testGroups: number; testProjectsPerGroup: number },
   target?: TargetDatabase,
+  mysqlTarget?: TargetDatabase,
 ): Promise<SeededService> {
   const login = await new Api(baseUrl).call<{ accessToken: string }>('POST', '/api/v1/auth/login', 200, {
     email: ADMIN_EMAIL,
@@ -119,6 +132,7 @@ export async function seedService(
     Array.from({ length: sizes.connectionsPerProject }, (_, index) => ({ slug, body: connectionBody(slug, index) })),
   );
   if (target) creates.push(...[...slugs, ...testSlugs.flat()].map((slug) => ({ slug, body: warehouseBody(target) })));
+  if (mysqlTarget) creates.push(...slugs.map((slug) => ({ slug, body: mysqlWarehouseBody(mysqlTarget) })));
   await forEachLimited(creates, SEED_CONCURRENCY, async ({ slug, body }) => {
     await admin.call('POST', `/api/v1/projects/${slug}/connections`, 201, body);
   });
