@@ -8,6 +8,7 @@ import {
   PinoLoggerService,
   ProblemFilter,
   registerRequestHooks,
+  registerResourceHeaders,
   sendFrameworkError,
 } from '@switchboard/common';
 import { LogController } from 'fastify';
@@ -44,6 +45,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
   registerRequestHooks(app.getHttpAdapter().getInstance());
+  registerResourceHeaders(app.getHttpAdapter().getInstance());
   setupSwagger(app);
   try {
     await app.init();

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiProblems, Page, parseIfMatch, ResourceHeadersInterceptor } from '@switchboard/common';
+import { ApiProblems, Page, parseIfMatch } from '@switchboard/common';
 import { RevealQueryDto } from '@switchboard/credentials';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
@@ -26,7 +26,6 @@ const IF_MATCH = ApiHeader({
 
 @ApiTags('connections')
 @Controller('projects/:project/connections')
-@UseInterceptors(ResourceHeadersInterceptor)
 export class ConnectionsController {
   constructor(private readonly connections: ConnectionsService) {}
 

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiProblems, Page, PageQueryDto, parseIfMatch, ResourceHeadersInterceptor } from '@switchboard/common';
+import { ApiProblems, Page, PageQueryDto, parseIfMatch } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
   CreateCredentialDto,
@@ -24,7 +24,6 @@ const IF_MATCH = ApiHeader({
 
 @ApiTags('credentials')
 @Controller('projects/:project/credentials')
-@UseInterceptors(ResourceHeadersInterceptor)
 export class CredentialsController {
   constructor(private readonly credentials: CredentialsService) {}
 
