@@ -68,10 +68,13 @@ async function startService(
   const service = await startNodeServer({
     label,
     entry: options.serviceEntry,
-    nodeArgs: [...options.serviceRequires, ...(profileDir ? [path.join(__dirname, 'lib', 'profiler-hook.js')] : [])].flatMap((file) => [
-      '--require',
-      file,
-    ]),
+    nodeArgs: [
+      ...options.serviceNodeFlags,
+      ...[...options.serviceRequires, ...(profileDir ? [path.join(__dirname, 'lib', 'profiler-hook.js')] : [])].flatMap((file) => [
+        '--require',
+        file,
+      ]),
+    ],
     ipc: profileDir !== undefined,
     port,
     readyPath: '/api/v1/health/ready',

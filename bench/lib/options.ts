@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** One of the seven scenarios of issue 6, or (e)-(g) against the MariaDB target. */
@@ -11,6 +12,8 @@ export interface BenchOptions {
   root: string;
   /** The production build of the service (`npm run build`). */
   serviceEntry: string;
+  /** The node flags `npm start` gives the service (package.json), so the bench runs it as users do. */
+  serviceNodeFlags: string[];
   /** Modules node preloads into the service (e.g. the alias hook of the test build, to run it from .build). */
   serviceRequires: string[];
   scenarios: readonly ScenarioId[];
@@ -90,6 +93,11 @@ function scenariosFrom(raw: string | undefined): ScenarioId[] {
   return ids as ScenarioId[];
 }
 
+function startFlags(root: string): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  return (manifest.scripts?.start ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 export function parseOptions(argv: readonly string[], root = process.cwd()): BenchOptions {
   const args = parseArgs(argv);
   const known = ['smoke', 'only', 'no-sqlite', 'rounds', 'duration', 'warmup', 'entry', 'require', 'profile', 'connections', 'help'];
@@ -102,6 +110,7 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
     smoke,
     root,
     serviceEntry: path.resolve(root, args.get('entry') ?? 'dist/apps/api/apps/api/src/main.js'),
+    serviceNodeFlags: startFlags(root),
     serviceRequires: args.has('require') ? [path.resolve(root, args.get('require')!)] : [],
     connectionsPerProject: Math.max(1, Math.round(positive(args, 'connections', sizes.connectionsPerProject))),
     scenarios: scenariosFrom(args.get('only')),
