@@ -3,18 +3,32 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { IS_PUBLIC, unauthorized } from '@switchboard/common';
 import { TokenExpiredError } from 'jsonwebtoken';
+import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../principal';
+import { ApiKeyStrategy } from '../strategies/api-key.strategy';
 
 /** Global guard: every route needs a JWT or an API key unless marked @Public(). */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(['api-key', 'jwt']) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeyStrategy,
+  ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    return isPublic ? true : super.canActivate(context);
+    if (isPublic) return true;
+    // A valid API key (every pipeline call) is taken without passport's per-request set-up;
+    // anything else, a refused key included, goes through passport exactly as before.
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const principal = await this.apiKeys.validate(request);
+    if (principal) {
+      request.user = principal;
+      return true;
+    }
+    return (await super.canActivate(context)) as boolean;
   }
 
   override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown): T {
