@@ -299,22 +299,23 @@ async function stopAll(servers: ServerProcess[], databases: { stop(): Promise<vo
   await timed('databases stopped', () => Promise.all(databases.map((database) => database.stop())));
 }
 
-/** A throwaway PostgreSQL whose stop() may be called twice (by its suite, then by the cleanup). */
-async function startDatabase(cleanup: Cleanup): Promise<PostgresServer> {
-  const server = await startPostgres();
+/** A throwaway server whose stop() may be called twice (by its suite, then by the cleanup). */
+async function startStoppable<S extends { stop(): Promise<void> }>(cleanup: Cleanup, start: () => Promise<S>): Promise<S> {
+  const server = await start();
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= server.stop());
   cleanup.add(stop);
   return { ...server, stop };
 }
 
-/** A throwaway MariaDB (test/support/mariadb.ts), the target of the MySQL scenarios; stop() may be called twice too. */
-async function startMariaDbTarget(cleanup: Cleanup): Promise<MariaDbServer> {
-  const server = await startMariaDb();
-  let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= server.stop());
-  cleanup.add(stop);
-  return { ...server, stop };
+/** A throwaway PostgreSQL (metadata database or introspection target). */
+function startDatabase(cleanup: Cleanup): Promise<PostgresServer> {
+  return startStoppable(cleanup, startPostgres);
+}
+
+/** A throwaway MariaDB (test/support/mariadb.ts), the target of the MySQL scenarios. */
+function startMariaDbTarget(cleanup: Cleanup): Promise<MariaDbServer> {
+  return startStoppable(cleanup, startMariaDb);
 }
 
 /** Like Promise.all, but waits for every promise before throwing the first failure. */

@@ -366,9 +366,8 @@ export function mysqlTargetScenarios(suite: Suite, options: BenchOptions): Scena
     fastify: false,
     targets: false,
     queryNote:
-      "At row limit + 1 the connector closes the connection with mysql2's destroy(), which only ends the socket's writing side: " +
-      'MariaDB goes on scanning and sending the whole table and the driver on parsing it, in the background, on both sides alike; ' +
-      'so before each phase the bench ends what the target still runs of the previous one.',
+      'At row limit + 1 the connector closes the connection (its socket destroyed) and opens a new one for the next query, ' +
+      'on both sides alike; before each phase the bench ends any statement the target still runs from the previous one.',
     settleQuery: suite.mysqlTargetIdle,
   });
 }

@@ -232,8 +232,10 @@ export class ConnectionsService {
     });
   }
 
-  /** A stored connection as a connector needs it: config (with credential fields filled in) and decrypted secrets. */
-  /** One query for the connection and its credential, on every introspection call and test. */
+  /**
+   * A stored connection as a connector needs it: config (with credential fields filled in) and
+   * decrypted secrets, from one query for the connection and its credential (every introspection call and test).
+   */
   async resolveForUse(projectId: string, ref: string): Promise<ResolvedConnection & { connection: ConnectionWithSecretFields }> {
     const found = await this.connections.findForUse(projectId, ref);
     if (!found) throw notFound('Connection');

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import { preparedQuery } from './prepared-query';
+import { placeholder, preparedQuery } from './prepared-query';
 
 /**
  * INSERT of one whole row as plain SQL (a prepared statement on PostgreSQL), each value
@@ -29,7 +29,7 @@ export class PreparedInsert<T extends ObjectLiteral> {
     const metadata = this.dataSource.getMetadata(this.entity);
     const driver = this.dataSource.driver;
     const columns = metadata.columns.filter((column) => column.isInsert && !column.isVirtual);
-    const placeholders = columns.map((_, index) => (this.dataSource.options.type === 'postgres' ? `$${index + 1}` : '?'));
+    const placeholders = columns.map((_, index) => placeholder(this.dataSource, index + 1));
     const names = columns.map((column) => driver.escape(column.databaseName));
     return { text: `INSERT INTO ${driver.escape(metadata.tableName)} (${names.join(', ')}) VALUES (${placeholders.join(', ')})`, columns };
   }
