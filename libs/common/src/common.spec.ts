@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, NotFoundException } from '@nestjs/common';
 import { AppError, notFound } from './errors/app-error';
 import { ErrorCode } from './errors/error-code';
 import { toProblem } from './errors/problem';
@@ -44,17 +44,26 @@ describe('validation pipe on empty queries', () => {
   }
   const pipe = createValidationPipe();
   const query = (metatype: new () => unknown) => ({ type: 'query' as const, metatype });
+  const transform = (value: unknown, metadata: ArgumentMetadata) => Promise.resolve(pipe.transform(value, metadata));
 
   it('answers a fresh DTO instance, every time, for a DTO an empty query satisfies', async () => {
     const first = await pipe.transform({}, query(OptionalQuery));
     const second = await pipe.transform(Object.create(null), query(OptionalQuery));
     assert.ok(first instanceof OptionalQuery && second instanceof OptionalQuery);
     assert.notEqual(first, second);
-    await assert.rejects(pipe.transform({ reveal: 'yes' }, query(OptionalQuery)), AppError);
+    await assert.rejects(transform({ reveal: 'yes' }, query(OptionalQuery)), AppError);
   });
 
   it('keeps refusing an empty query where a field is required', async () => {
-    for (let i = 0; i < 3; i++) await assert.rejects(pipe.transform({}, query(RequiredQuery)), AppError);
+    for (let i = 0; i < 3; i++) await assert.rejects(transform({}, query(RequiredQuery)), AppError);
+  });
+
+  it('hands over decorator values and string path parameters as they are, and still converts and validates the rest', async () => {
+    const actor = { userId: 'u1' };
+    assert.equal(pipe.transform(actor, { type: 'custom', metatype: Object }), actor);
+    assert.equal(pipe.transform('warehouse', { type: 'param', metatype: String, data: 'connection' }), 'warehouse');
+    assert.equal(await transform('42', { type: 'param', metatype: Number, data: 'page' }), 42);
+    await assert.rejects(transform({ schema: 1 }, { type: 'body', metatype: RequiredQuery }), AppError);
   });
 });
 

@@ -1,4 +1,4 @@
-import { ArgumentMetadata, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, PipeTransform, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { FieldError, validationFailed } from '../errors/app-error';
 
@@ -12,20 +12,32 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 }
 
 /**
- * Most reads come without a query string (GET one connection: `?reveal` absent). Once the full
- * pipeline has shown that an empty query turns into exactly a fresh instance of its DTO, later
- * empty queries get that fresh instance without running class-transformer and class-validator.
+ * ValidationPipe, with two shortcuts for what every request passes through it:
+ * - Our own decorators' values (validateCustomDecorators is off) and string path parameters
+ *   come back unchanged from ValidationPipe too; here without a promise each.
+ * - Most reads come without a query string (GET one connection: `?reveal` absent). Once the
+ *   full pipeline has shown that an empty query turns into exactly a fresh instance of its DTO,
+ *   later empty queries get that fresh instance without class-transformer and class-validator.
  */
-class QueryAwareValidationPipe extends ValidationPipe {
+class QueryAwareValidationPipe implements PipeTransform {
   private readonly emptyIsFresh = new Map<Type<unknown>, boolean>();
 
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  constructor(private readonly pipe: ValidationPipe) {}
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type === 'custom' || (metadata.type === 'param' && metadata.metatype === String && typeof value === 'string')) {
+      return value;
+    }
+    return this.validate(value, metadata);
+  }
+
+  private async validate(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const metatype = metadata.metatype as Type<unknown> | undefined;
     const empty = metadata.type === 'query' && metatype !== undefined && isEmptyObject(value);
-    if (!empty) return super.transform(value, metadata);
+    if (!empty) return this.pipe.transform(value, metadata);
     const known = this.emptyIsFresh.get(metatype);
     if (known) return new metatype();
-    const result: unknown = await super.transform(value, metadata);
+    const result: unknown = await this.pipe.transform(value, metadata);
     if (known === undefined) this.emptyIsFresh.set(metatype, result instanceof metatype && isDeepStrictEqual(result, new metatype()));
     return result;
   }
@@ -38,15 +50,17 @@ function isEmptyObject(value: unknown): boolean {
 }
 
 /** Unknown properties are rejected, not dropped: a typo must not silently lose a setting. */
-export function createValidationPipe(): ValidationPipe {
-  return new QueryAwareValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    stopAtFirstError: true,
-    transform: true,
-    transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
-  });
+export function createValidationPipe(): PipeTransform {
+  return new QueryAwareValidationPipe(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      stopAtFirstError: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
+    }),
+  );
 }
