@@ -216,26 +216,32 @@ export function testScenario(suite: Suite, options: BenchOptions): Scenario {
 
 // --- (e)-(g): introspection of the targets ----------------------------------------------------
 
-function targetRequest(project: SeededProject, connection: string, work: TargetWork): () => LoadRequest {
+function targetRequest(
+  project: SeededProject,
+  connection: string,
+  work: TargetWork,
+  extraHeaders: Record<string, string> = {},
+): () => LoadRequest {
   const base = `${connectionsPath(project)}/${connection}`;
+  const headers = { ...bearer(project), ...extraHeaders };
   switch (work.kind) {
     case 'tables':
       return () => ({
         method: 'GET',
         path: `${base}/tables?schema=${work.schema}&perPage=${work.perPage}&page=${1 + Math.floor(Math.random() * work.pages)}`,
-        headers: bearer(project),
+        headers,
       });
     case 'preview': {
       const request: LoadRequest = {
         method: 'GET',
         path: `${base}/preview?schema=${work.schema}&table=${work.table}&limit=${work.limit}`,
-        headers: bearer(project),
+        headers,
       };
       return () => request;
     }
     case 'query': {
       const body = JSON.stringify({ sql: work.sql, limit: work.limit, timeoutMs: work.timeoutMs });
-      const request: LoadRequest = { method: 'POST', path: `${base}/query`, headers: json(project), body };
+      const request: LoadRequest = { method: 'POST', path: `${base}/query`, headers: { ...json(project), ...extraHeaders }, body };
       return () => request;
     }
   }
@@ -267,13 +273,21 @@ interface TargetKind {
 function introspectionScenarios(suite: Suite, options: BenchOptions, kind: TargetKind): Scenario[] {
   const seconds = (phase: number) => (phase === 0 ? options.warmupSeconds : options.roundSeconds);
   const contenders = (work: TargetWork): Contender[] => {
-    const plan = (phase: number): LoadPlan =>
-      fixedPlan(options, TARGET_CONCURRENCY, seconds(phase), (slot) => [
-        targetRequest(projectFor(suite.seed.projects, slot), kind.connection, work),
-      ]);
+    const planWith =
+      (extraHeaders?: Record<string, string>) =>
+      (phase: number): LoadPlan =>
+        fixedPlan(options, TARGET_CONCURRENCY, seconds(phase), (slot) => [
+          targetRequest(projectFor(suite.seed.projects, slot), kind.connection, work, extraHeaders),
+        ]);
+    const plan = planWith();
     return [
       httpContender('service', suite.service, plan),
-      ...(kind.fastify ? [httpContender('baseline', suite.baseline, plan)] : []),
+      ...(kind.fastify
+        ? [
+            httpContender('baseline', suite.baseline, plan),
+            httpContender('http floor', suite.baseline, planWith({ 'x-baseline-floor': '1' })),
+          ]
+        : []),
       directContender(kind.direct, suite.directEntry, (phase) => ({
         driver: kind.driver,
         target: kind.target,
@@ -288,7 +302,10 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
     `${TARGET_CONCURRENCY} in flight, one per project (the service allows 4 per project and pools 2 clients per connection, so ` +
     `nothing queues inside it); more would measure the target ${kind.product} saturating the machine's ${os.availableParallelism()} cores, not the service. ` +
     `"${kind.direct}": the same SQL from a plain Node loop on ${TARGET_CONCURRENCY} sessions` +
-    (kind.fastify ? '; "baseline": the same behind Fastify.' : '.');
+    (kind.fastify
+      ? '; "baseline": the same behind Fastify; "http floor": that Fastify server with the caller and connection resolved once and ' +
+        'no audit row, the driver work behind HTTP and nothing else.'
+      : '.');
   const latency: Target = { text: `p50 <= 1.5 x ${kind.direct}`, met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms };
   const memory: Target = {
     text: `p50 <= 1.5 x ${kind.direct}; peak RSS <= idle + 64 MiB`,
