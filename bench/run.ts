@@ -22,6 +22,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, connectionName, seedService, type TargetDa
 import { ScenarioProfiler } from './lib/profile-summary';
 import { seedMysqlTarget, waitUntilIdle } from './lib/seed-mysql-target';
 import { seedTarget } from './lib/seed-target';
+import { waitForQuiet } from './lib/quiet';
 
 const startedAt = Date.now();
 /** Progress on stderr, each line with the seconds since start. */
@@ -326,6 +327,21 @@ async function settledOrThrow<T extends readonly Promise<unknown>[]>(promises: T
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
+/** Machine busy below this share (two 1 s windows in a row) counts as quiet: the bench's idle servers use next to nothing. */
+const QUIET_BUSY_SHARE = 0.1;
+const QUIET_MAX_SECONDS = 120;
+
+/** Lets the databases finish the writing that seeding set off before the first scenario is measured. */
+async function settle(): Promise<void> {
+  const quiet = await waitForQuiet({ busyBelow: QUIET_BUSY_SHARE, maxSeconds: QUIET_MAX_SECONDS });
+  const share = `${Math.round(quiet.busy * 100)}% busy`;
+  log(
+    quiet.reached
+      ? `machine quiet after seeding in ${quiet.seconds.toFixed(0)} s (${share})`
+      : `warning: machine still ${share} after ${QUIET_MAX_SECONDS} s of waiting for it to be quiet; measuring anyway`,
+  );
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (!fs.existsSync(options.serviceEntry)) {
@@ -353,6 +369,7 @@ async function main(): Promise<number> {
       preparePostgres(options, cleanup),
       wantsSqlite ? prepareSqlite(options, cleanup) : Promise.resolve(undefined),
     ] as const);
+    if (!options.smoke) await settle();
     results.push(...(await measure(postgres, options, failures)));
     if (sqlite) results.push(...(await measure(sqlite, options, failures)));
   } finally {
