@@ -185,7 +185,8 @@ async function readOnly(
 
 /** (f) The table looked up in the round trip that opens the transaction, then read with its catalog names quoted. */
 export function preview(client: ClientBase, schema: string, table: string, limit: number): Promise<RowsResult | null> {
-  const lookup = RELATION_SQL.replace('$1', () => client.escapeLiteral(schema)).replace('$2', () => client.escapeLiteral(table));
+  const literals = [schema, table];
+  const lookup = RELATION_SQL.replace(/\$([12])\b/g, (_, n: string) => client.escapeLiteral(literals[Number(n) - 1]));
   const sql = (found: Record<string, unknown>[]) => {
     const relation = found[0] as { schema: string; name: string } | undefined;
     return relation

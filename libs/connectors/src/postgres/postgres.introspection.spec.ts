@@ -714,6 +714,14 @@ describe('PostgreSQL introspection against a real server', () => {
       // The table is looked up with literals in the opening round trip: `$'`, `$&`, `$1` must stay plain characters.
       const dollars = await connector.preview(connection, ctx(), { schema: 'public', table: `dollar$'$&$1`, limit: 10 });
       assert.deepEqual(dollars.rows, [[8]]);
+      // Nor may a placeholder inside the first literal be filled in by the second: a schema named `odd$2`.
+      await sql(`CREATE SCHEMA "odd$2"; CREATE TABLE "odd$2".t (x int); INSERT INTO "odd$2".t VALUES (9)`);
+      try {
+        const inOddSchema = await connector.preview(connection, ctx(), { schema: 'odd$2', table: 't', limit: 10 });
+        assert.deepEqual(inOddSchema.rows, [[9]]);
+      } finally {
+        await sql(`DROP SCHEMA "odd$2" CASCADE`);
+      }
     });
   });
 

@@ -261,10 +261,10 @@ export async function preview(connection: ResolvedConnection, context: Introspec
   return onDatabase(connection, context, undefined, async (borrowed) => {
     const { client } = borrowed;
     // The table is looked up in the round trip that opens the read-only transaction, so literals, not parameters.
-    // (Replacer functions: a replacement string would give `$&`, `$'` in a name their special meanings.)
-    const lookup = RELATION_SQL.replace('$1', () => client.escapeLiteral(relation.schema)).replace('$2', () =>
-      client.escapeLiteral(relation.table),
-    );
+    // One pass with a replacer function: a second pass would fill a `$2` inside the first literal, and a
+    // replacement string would give `$&`, `$'` in a name their special meanings.
+    const literals = [relation.schema, relation.table];
+    const lookup = RELATION_SQL.replace(/\$([12])\b/g, (_, n: string) => client.escapeLiteral(literals[Number(n) - 1]));
     const sql = (found: Record<string, unknown>[]) => {
       const table = found[0] as { schema: string; name: string } | undefined;
       if (!table) throw tableNotFound(relation);
