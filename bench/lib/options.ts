@@ -24,6 +24,11 @@ export interface BenchOptions {
   rounds: number;
   /** Connections of (a)-(c): 50 as issue 6 fixes it; fewer in smoke mode. */
   apiConcurrency: number;
+  /**
+   * Requests in flight in (e)-(g), one per project: 4 by default (the service's cap of outbound
+   * operations per project, and no queueing for its 2 pooled clients); 1 measures a lone console click.
+   */
+  targetConcurrency: number;
   warmupSeconds: number;
   roundSeconds: number;
   projects: number;
@@ -64,7 +69,7 @@ const SMOKE = {
   testsPerConnection: 3,
 };
 
-const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
+const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--target-concurrency=1..4] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
 
 /** `--name=value` and `--flag` arguments; anything else is a usage error. */
 function parseArgs(argv: readonly string[]): Map<string, string> {
@@ -100,7 +105,20 @@ function startFlags(root: string): string[] {
 
 export function parseOptions(argv: readonly string[], root = process.cwd()): BenchOptions {
   const args = parseArgs(argv);
-  const known = ['smoke', 'only', 'no-sqlite', 'rounds', 'duration', 'warmup', 'entry', 'require', 'profile', 'connections', 'help'];
+  const known = [
+    'smoke',
+    'only',
+    'no-sqlite',
+    'rounds',
+    'duration',
+    'warmup',
+    'entry',
+    'require',
+    'profile',
+    'connections',
+    'target-concurrency',
+    'help',
+  ];
   const unknown = [...args.keys()].filter((name) => !known.includes(name));
   if (unknown.length || args.has('help')) throw new Error(unknown.length ? `unknown option --${unknown[0]}\n${USAGE}` : USAGE);
   const smoke = args.has('smoke');
@@ -113,6 +131,7 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
     serviceNodeFlags: startFlags(root),
     serviceRequires: args.has('require') ? [path.resolve(root, args.get('require')!)] : [],
     connectionsPerProject: Math.max(1, Math.round(positive(args, 'connections', sizes.connectionsPerProject))),
+    targetConcurrency: Math.min(4, Math.max(1, Math.round(positive(args, 'target-concurrency', 4)))),
     scenarios: scenariosFrom(args.get('only')),
     sqlite: !args.has('no-sqlite'),
     profile: args.has('profile'),

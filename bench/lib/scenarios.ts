@@ -61,8 +61,6 @@ export interface Suite {
   profiler?: ScenarioProfiler;
 }
 
-/** (e)-(g): one request in flight per project, on 4 projects: inside the cap of 4 per project, and no pool queueing. */
-const TARGET_CONCURRENCY = 4;
 const TABLES_PER_PAGE = 100;
 const PREVIEW_LIMIT = 100;
 const QUERY_LIMIT = 1_000;
@@ -270,13 +268,15 @@ interface TargetKind {
   settleQuery?: () => Promise<void>;
 }
 
+/** (e)-(g): one request in flight per project (--target-concurrency, 4 by default). */
 function introspectionScenarios(suite: Suite, options: BenchOptions, kind: TargetKind): Scenario[] {
+  const inFlight = options.targetConcurrency;
   const seconds = (phase: number) => (phase === 0 ? options.warmupSeconds : options.roundSeconds);
   const contenders = (work: TargetWork): Contender[] => {
     const planWith =
       (extraHeaders?: Record<string, string>) =>
       (phase: number): LoadPlan =>
-        fixedPlan(options, TARGET_CONCURRENCY, seconds(phase), (slot) => [
+        fixedPlan(options, inFlight, seconds(phase), (slot) => [
           targetRequest(projectFor(suite.seed.projects, slot), kind.connection, work, extraHeaders),
         ]);
     const plan = planWith();
@@ -292,16 +292,16 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
         driver: kind.driver,
         target: kind.target,
         work,
-        concurrency: TARGET_CONCURRENCY,
+        concurrency: inFlight,
         seconds: seconds(phase),
         warmupSeconds: 0,
       })),
     ];
   };
   const note =
-    `${TARGET_CONCURRENCY} in flight, one per project (the service allows 4 per project and pools 2 clients per connection, so ` +
+    `${inFlight} in flight, one per project (the service allows 4 per project and pools 2 clients per connection, so ` +
     `nothing queues inside it); more would measure the target ${kind.product} saturating the machine's ${os.availableParallelism()} cores, not the service. ` +
-    `"${kind.direct}": the same SQL from a plain Node loop on ${TARGET_CONCURRENCY} sessions` +
+    `"${kind.direct}": the same SQL from a plain Node loop on ${inFlight} sessions` +
     (kind.fastify
       ? '; "baseline": the same behind Fastify; "http floor": that Fastify server with the caller and connection resolved once and ' +
         'no audit row, the driver work behind HTTP and nothing else.'
@@ -318,7 +318,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
     {
       id: kind.ids.tables,
       title: `Tables, page of ${TABLES_PER_PAGE} of ${options.catalogTables.toLocaleString('en')}${of}`,
-      concurrency: TARGET_CONCURRENCY,
+      concurrency: inFlight,
       note: `${note} A random page per request.`,
       contenders: contenders({ kind: 'tables', schema: kind.catalogSchema, pages, perPage: TABLES_PER_PAGE }),
       versus: kind.direct,
@@ -327,7 +327,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
     {
       id: kind.ids.preview,
       title: `Preview ${PREVIEW_LIMIT} rows of ${options.bigTableRows.toLocaleString('en')}${of}`,
-      concurrency: TARGET_CONCURRENCY,
+      concurrency: inFlight,
       note,
       contenders: contenders({ kind: 'preview', schema: kind.eventsSchema, table: EVENTS_TABLE, limit: PREVIEW_LIMIT }),
       versus: kind.direct,
@@ -337,7 +337,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
     {
       id: kind.ids.query,
       title: `Query limit ${QUERY_LIMIT.toLocaleString('en')} over ${options.bigTableRows.toLocaleString('en')} rows${of}`,
-      concurrency: TARGET_CONCURRENCY,
+      concurrency: inFlight,
       note: kind.queryNote ? `${note} ${kind.queryNote}` : note,
       contenders: contenders({
         kind: 'query',
