@@ -13,7 +13,16 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CryptoModule, DatabaseModule, AuditModule, AuthModule, ProjectsModule, ConnectionsModule, IntrospectionModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        CryptoModule,
+        DatabaseModule,
+        AuditModule,
+        AuthModule,
+        ProjectsModule,
+        ConnectionsModule,
+        IntrospectionModule,
+      ],
     };
   }
 }

@@ -47,7 +47,10 @@ export function instantCell(value: Date): string {
 
 /** Anything structured (JSON, arrays, composites): its JSON text, capped as text. */
 export function structuredCell(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value));
+  const text =
+    typeof value === 'string'
+      ? value
+      : (JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value));
   return textCell(text);
 }
 

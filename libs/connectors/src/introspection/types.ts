@@ -112,7 +112,18 @@ export interface FileListing {
 export const FILE_FORMATS = ['csv', 'jsonl', 'json', 'parquet'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
-export const FILE_COLUMN_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'timestamp', 'object', 'array', 'binary', 'null'] as const;
+export const FILE_COLUMN_TYPES = [
+  'string',
+  'integer',
+  'number',
+  'boolean',
+  'date',
+  'timestamp',
+  'object',
+  'array',
+  'binary',
+  'null',
+] as const;
 export type FileColumnType = (typeof FILE_COLUMN_TYPES)[number];
 
 export interface FileColumn {
