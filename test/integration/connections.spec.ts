@@ -685,6 +685,46 @@ for (const driver of DRIVERS) {
         expectProblem(await call('PATCH', `${base}/nope-nope`, { enabled: false }), 404, 'NOT_FOUND');
       });
 
+      it('PATCH takes application/merge-patch+json; a null body is refused and changes nothing', async () => {
+        await create({ name: 'media-type', type: 'generic', config: { host: 'h', port: 1 } });
+        const patched = expectOk(
+          await call('PATCH', `${base}/media-type`, { description: 'via merge-patch' }, owner.token, {
+            'content-type': 'application/merge-patch+json',
+          }),
+        );
+        assert.equal(patched.description, 'via merge-patch');
+        assert.equal(patched.version, 2);
+        // RFC 7396 reads a null patch as "replace the whole resource with null": not "change nothing".
+        for (const contentType of ['application/json', 'application/merge-patch+json']) {
+          const refused = await call('PATCH', `${base}/media-type`, 'null', owner.token, { 'content-type': contentType });
+          expectProblem(refused, 400, 'MALFORMED_REQUEST');
+        }
+        assert.equal((await get('media-type')).version, 2);
+        expectProblem(await call('PATCH', `${base}/media-type`, '{"description": "x"', owner.token), 400, 'MALFORMED_REQUEST');
+        expectProblem(
+          await call('PATCH', `${base}/media-type`, 'description=x', owner.token, { 'content-type': 'text/plain' }),
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        );
+      });
+
+      it('names are stored lowercase and found in any case, as are project slugs', async () => {
+        const created = await create({ name: 'Mixed-Case ', type: 'generic', config: { host: 'h', port: 1 } });
+        assert.equal(created.name, 'mixed-case');
+        assert.equal((await get('MIXED-CASE')).id, created.id);
+        assert.equal(expectOk(await call('GET', `${API}/projects/${P.toUpperCase()}/connections/Mixed-Case`)).id, created.id);
+        expectOk(await call('PATCH', `${base}/MiXeD-cAsE`, { description: 'found' }));
+        assert.equal((await get('mixed-case')).description, 'found');
+        const credential = await createCredential({
+          name: 'Case-Cred',
+          type: 'basic',
+          fields: { username: 'u' },
+          secrets: { password: 'p' },
+        });
+        assert.equal(credential.name, 'case-cred');
+        assert.equal(expectOk(await call('GET', `${API}/projects/${P}/credentials/CASE-CRED`)).id, credential.id);
+      });
+
       it('secrets: omitted or the mask keeps, null clears, a value sets', async () => {
         await create({
           name: 'secret-rules',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, CallOptions, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
 
@@ -40,6 +41,27 @@ async function waitForLog(t: TestApp, predicate: (line: Record<string, any>) => 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error('expected log line never appeared');
+}
+
+/** One request written as raw bytes (things fetch will not send), and the answer split into status, headers and body. */
+async function rawExchange(
+  t: TestApp,
+  request: string,
+): Promise<{ status: number; headers: Record<string, string>; body: string; raw: string }> {
+  const { port } = new URL(t.baseUrl);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.end(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+  });
+  const [head, ...rest] = raw.split('\r\n\r\n');
+  const [statusLine, ...headerLines] = head.split('\r\n');
+  const headers = Object.fromEntries(
+    headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
+  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n'), raw: raw.slice(0, 300) };
 }
 
 for (const driver of DRIVERS) {
@@ -329,6 +351,48 @@ for (const driver of DRIVERS) {
       assert.equal((await t.call('GET', `${API}/health/ready`)).status, 200);
       assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    });
+
+    it('refuses JSON nested past 32 levels with a 400, signed in or not, and writes nothing', async () => {
+      const arrays = `{"refreshToken":"sbr_x","a":${'['.repeat(1500)}${']'.repeat(1500)}}`;
+      const objects = `{"slug":"too-deep","name":"Deep","description":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`;
+      for (const [url, body, token] of [
+        [`${API}/auth/refresh`, arrays, undefined],
+        [`${API}/auth/login`, arrays, undefined],
+        [`${API}/projects`, objects, admin],
+      ] as const) {
+        const reply = await t.call('POST', url, { body, token });
+        expectCleanProblem(reply, 400, 'MALFORMED_REQUEST');
+        assert.match(reply.body.detail, /nested more than 32 levels/);
+      }
+      expectProblem(await t.call('GET', `${API}/projects/too-deep`, { token: admin }), 404, 'NOT_FOUND');
+    });
+
+    it('answers requests the HTTP parser refuses with problems too, and logs no header', async () => {
+      const secret = 'sbk_header-never-logged-123';
+      const oversized = await rawExchange(
+        t,
+        `GET ${API}/projects?search=${'x'.repeat(40_000)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${secret}\r\n\r\n`,
+      );
+      const broken = await rawExchange(
+        t,
+        `GET ${API}/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${secret}\r\nno colon here\r\n\r\n`,
+      );
+      for (const [reply, status, code] of [
+        [oversized, 431, 'HEADERS_TOO_LARGE'],
+        [broken, 400, 'MALFORMED_REQUEST'],
+      ] as const) {
+        assert.equal(reply.status, status, reply.raw);
+        assert.equal(reply.headers['content-type'], 'application/problem+json');
+        const body = JSON.parse(reply.body);
+        assert.equal(body.code, code);
+        assert.equal(body.status, status);
+        assert.equal(reply.headers['x-request-id'], body.requestId);
+        assert.match(body.requestId, SAFE_REQUEST_ID);
+        await waitForLog(t, (line) => line.requestId === body.requestId && line.status === status);
+      }
+      assert.ok(!t.logs.some((line) => line.includes(secret)), 'a refused request logged its headers');
+      assert.equal((await t.call('GET', `${API}/health/ready`)).status, 200);
     });
   });
 

@@ -9,6 +9,7 @@ import {
   ProblemFilter,
   registerRequestHooks,
   registerResourceHeaders,
+  sendClientError,
   sendFrameworkError,
 } from '@switchboard/common';
 import { LogController } from 'fastify';
@@ -34,6 +35,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: BODY_LIMIT_BYTES,
     frameworkErrors: sendFrameworkError,
+    clientErrorHandler: sendClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),

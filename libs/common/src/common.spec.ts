@@ -7,6 +7,7 @@ import { toProblem } from './errors/problem';
 import { isSlug } from './ids/slug';
 import { isUuid, uuidv7 } from './ids/uuid';
 import { REDACTED, scrub } from './logging/logger';
+import { inputFlawAt, MAX_INPUT_DEPTH } from './http/request-hooks';
 import { parseIfMatch } from './http/versioning';
 import { FixedWindowLimiter } from './rate-limit/fixed-window-limiter';
 import { IsIn, IsOptional, IsString } from 'class-validator';
@@ -64,6 +65,32 @@ describe('validation pipe on empty queries', () => {
     assert.equal(pipe.transform('warehouse', { type: 'param', metatype: String, data: 'connection' }), 'warehouse');
     assert.equal(await transform('42', { type: 'param', metatype: Number, data: 'page' }), 42);
     await assert.rejects(transform({ schema: 1 }, { type: 'body', metatype: RequiredQuery }), AppError);
+  });
+});
+
+describe('inputFlawAt', () => {
+  const nested = (levels: number): unknown => {
+    let value: unknown = 'leaf';
+    for (let level = 0; level < levels; level++) value = level % 2 ? [value] : { a: value };
+    return value;
+  };
+
+  it('allows objects and arrays nested MAX_INPUT_DEPTH levels deep, and refuses one level more', () => {
+    assert.equal(MAX_INPUT_DEPTH, 32);
+    assert.equal(inputFlawAt(nested(32)), undefined);
+    const flaw = inputFlawAt(nested(33));
+    assert.equal(flaw?.kind, 'depth');
+    // The path to the 33rd container: 32 keys and indexes.
+    assert.equal(flaw?.field.split(/[.[]/).length, 32);
+    // A bracket bomb stops at the limit rather than walking (or overflowing) the whole depth.
+    assert.equal(inputFlawAt(nested(100_000))?.kind, 'depth');
+  });
+
+  it('finds U+0000 in values and keys, with the path', () => {
+    assert.deepEqual(inputFlawAt({ a: [{ b: 'x\u0000' }] }), { kind: 'nul', field: 'a[0].b' });
+    assert.deepEqual(inputFlawAt({ ['k\u0000']: 1 }), { kind: 'nul', field: 'k\u0000' });
+    assert.deepEqual(inputFlawAt('\u0000'), { kind: 'nul', field: '(body)' });
+    assert.equal(inputFlawAt({ a: null, b: 1, c: [true, 'fine'] }), undefined);
   });
 });
 

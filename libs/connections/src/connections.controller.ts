@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, P
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiProblems, Page, parseIfMatch } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, Page, parseIfMatch } from '@switchboard/common';
 import { RevealQueryDto } from '@switchboard/credentials';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
@@ -93,6 +93,7 @@ export class ConnectionsController {
   @CONNECTION_PARAM
   @IF_MATCH
   @ApiOperation({ summary: 'Change part of a connection (JSON merge patch)' })
+  @ApiMergePatch()
   @ApiOkResponse({ type: ConnectionDto })
   @ApiProblems(400, 409, 412, 422)
   patch(

@@ -50,7 +50,7 @@ export class ConnectionsRepository {
   async findByRef(projectId: string, ref: string): Promise<ConnectionWithSecretFields | null> {
     const byId = isUuid(ref);
     const where = this.whereRef();
-    const rows = await this.select(byId ? where.id : where.name, [projectId, byId ? ref.toLowerCase() : ref]);
+    const rows = await this.select(byId ? where.id : where.name, [projectId, ref.toLowerCase()]);
     return rows[0] ?? null;
   }
 
@@ -68,7 +68,7 @@ export class ConnectionsRepository {
   ): Promise<{ connection: ConnectionWithSecretFields; credential: CredentialForUse | null } | null> {
     const byId = isUuid(ref);
     const where = this.whereRef();
-    const [raw] = await this.rawRows(byId ? where.id : where.name, [projectId, byId ? ref.toLowerCase() : ref], true);
+    const [raw] = await this.rawRows(byId ? where.id : where.name, [projectId, ref.toLowerCase()], true);
     if (!raw) return null;
     const credential: CredentialForUse | null =
       raw.credential_version === null || raw.credential_version === undefined

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, P
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiProblems, Page, PageQueryDto, parseIfMatch } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, Page, PageQueryDto, parseIfMatch } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
   CreateCredentialDto,
@@ -85,6 +85,7 @@ export class CredentialsController {
   @CREDENTIAL_PARAM
   @IF_MATCH
   @ApiOperation({ summary: 'Change part of a credential (JSON merge patch)' })
+  @ApiMergePatch()
   @ApiOkResponse({ type: CredentialDto })
   @ApiProblems(400, 409, 412)
   patch(

@@ -16,9 +16,9 @@ export class CredentialsRepository {
     this.inserts = new PreparedInsert(credentials.manager.connection, CredentialEntity);
   }
 
-  /** Shared (not connection-owned) credentials, by name or id. */
+  /** Shared (not connection-owned) credentials, by name or id (both stored lowercase). */
   findSharedByRef(projectId: string, ref: string): Promise<CredentialEntity | null> {
-    const where = isUuid(ref) ? { projectId, id: ref.toLowerCase() } : { projectId, name: ref };
+    const where = isUuid(ref) ? { projectId, id: ref.toLowerCase() } : { projectId, name: ref.toLowerCase() };
     return this.credentials.createQueryBuilder('c').where(where).andWhere('c.owner_connection_id IS NULL').getOne();
   }
 

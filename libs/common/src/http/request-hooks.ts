@@ -6,16 +6,30 @@ import { ErrorCode } from '../errors/error-code';
 import { sendProblem } from '../errors/problem.filter';
 import { REQUEST_ID_HEADER } from './request-id';
 
+export const MERGE_PATCH_CONTENT_TYPE = 'application/merge-patch+json';
 const JSON_CONTENT_TYPE = /^application\/([a-z.+-]+\+)?json\s*(;|$)/i;
 const frameworkErrorLogger = new Logger('Errors');
 
-/** The path ("a.b[0]") of the first string holding U+0000 in a parsed body, query or params, if any. */
-export function nulCharacterAt(value: unknown, path = '', depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || '(body)' : undefined;
-  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+/**
+ * JSON nested deeper than this is refused before validation: nothing the API takes comes near it,
+ * and the recursive transformers behind validation would run out of stack on a few KB of brackets.
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/** What is wrong with a parsed body, query or params: a string holding U+0000, or nesting past MAX_INPUT_DEPTH. */
+export interface InputFlaw {
+  kind: 'nul' | 'depth';
+  /** Where ("a.b[0]"), or "(body)" for the whole. */
+  field: string;
+}
+
+export function inputFlawAt(value: unknown, path = '', depth = 0): InputFlaw | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? { kind: 'nul', field: path || '(body)' } : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_INPUT_DEPTH) return { kind: 'depth', field: path || '(body)' };
   for (const [key, item] of Object.entries(value)) {
     const inner = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    const found = key.includes('\u0000') ? inner : nulCharacterAt(item, inner, depth + 1);
+    const found = key.includes('\u0000') ? { kind: 'nul' as const, field: inner } : inputFlawAt(item, inner, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -29,6 +43,8 @@ export function sendFrameworkError(error: FastifyError, request: FastifyRequest,
 
 /** Request id echo, input hygiene and one log line per request, for every route. */
 export function registerRequestHooks(fastify: FastifyInstance): void {
+  // A JSON merge patch (RFC 7396, what PATCH takes) is JSON, parsed with the same guards.
+  fastify.addContentTypeParser(MERGE_PATCH_CONTENT_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
   // Callback hooks, not async ones: these run on every request, and a promise each is measurable (bench/).
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
@@ -56,7 +72,12 @@ function inputProblem(request: FastifyRequest): AppError | undefined {
   if (request.body !== undefined && !JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
     return new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the body as application/json.');
   }
+  // Validation would take a JSON null for an empty object (and a PATCH of null for "change nothing").
+  if (request.body === null) return new AppError(ErrorCode.MALFORMED_REQUEST, 'The body must be a JSON object, not null.');
+  const flaw = inputFlawAt(request.params) ?? inputFlawAt(request.query) ?? inputFlawAt(request.body);
+  if (flaw?.kind === 'depth') {
+    return new AppError(ErrorCode.MALFORMED_REQUEST, `The body is nested more than ${MAX_INPUT_DEPTH} levels deep (at ${flaw.field}).`);
+  }
   // PostgreSQL cannot store U+0000 in text: refuse it up front, alike on every driver.
-  const field = nulCharacterAt(request.params) ?? nulCharacterAt(request.query) ?? nulCharacterAt(request.body);
-  return field === undefined ? undefined : validationFailed([{ field, message: `${field} must not contain the NUL character` }]);
+  return flaw && validationFailed([{ field: flaw.field, message: `${flaw.field} must not contain the NUL character` }]);
 }

@@ -51,7 +51,7 @@ export class ProjectAccessService implements OnModuleInit {
   /** The project `ref` (slug or id) names, if `principal` may see it. */
   async resolveRef(principal: Principal, ref: string): Promise<ProjectAccess | null> {
     // Unknown refs are not kept: a project created a moment later must be found.
-    const project = await this.projectsByRef.get(ref, () => this.projects.findByRef(ref));
+    const project = await this.projectsByRef.get(ref.toLowerCase(), () => this.projects.findByRef(ref));
     return project ? this.resolve(principal, project) : null;
   }
 

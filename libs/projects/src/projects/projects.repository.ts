@@ -16,10 +16,11 @@ export class ProjectsRepository {
     private readonly dataSource: DataSource,
   ) {}
 
-  /** `ref` is an id or a slug. */
+  /** `ref` is an id or a slug, in any case (both are stored lowercase). */
   findByRef(ref: string): Promise<ProjectEntity | null> {
-    if (isUuid(ref)) return this.projects.findOneBy({ id: ref.toLowerCase() });
-    return isSlug(ref) ? this.projects.findOneBy({ slug: ref }) : Promise.resolve(null);
+    const lowercase = ref.toLowerCase();
+    if (isUuid(lowercase)) return this.projects.findOneBy({ id: lowercase });
+    return isSlug(lowercase) ? this.projects.findOneBy({ slug: lowercase }) : Promise.resolve(null);
   }
 
   findById(id: string): Promise<ProjectEntity | null> {
