@@ -38,7 +38,9 @@ function isHttpUrl(value: string): boolean {
     return false;
   }
   // Credentials in a URL would be stored and shown as plain config; they belong in secrets.
-  return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash;
+  const plain = !url.username && !url.password && !url.search && !url.hash;
+  // Port 0 is nobody's: an explicit ":0" can only fail later, at connect time.
+  return (url.protocol === 'http:' || url.protocol === 'https:') && plain && url.port !== '0';
 }
 
 // RFC 9110 token characters.

@@ -63,9 +63,11 @@ describe('http definition', () => {
     validate({ authType: 'header', headerName: 'Authorization' });
   });
 
-  it('refuses URLs with credentials or a query, and paths that change the host', () => {
+  it('refuses URLs with credentials, a query or port 0, and paths that change the host', () => {
     for (const baseUrl of [
       'https://u:p@api.example.com',
+      'https://api.example.com:0',
+      'http://api.example.com:00/v2',
       'https://api.example.com/?key=1',
       'ftp://api.example.com',
       'api.example.com',
