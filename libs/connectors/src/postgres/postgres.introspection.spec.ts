@@ -572,6 +572,14 @@ describe('PostgreSQL introspection against a real server', () => {
       [`SELECT U&"\\006C\\006F_export"(${largeObject}, '${LO_CANARY}')`, READ_ONLY, REFUSED],
       [`SELECT E'\\'', lo_export(${largeObject}, '${LO_CANARY}')`, READ_ONLY, REFUSED],
       [`SELECT query_to_xml('select lo_export(${largeObject}, ''${LO_CANARY}'')', true, false, '')`, READ_ONLY, REFUSED],
+      [`SELECT * FROM ts_stat($$SELECT to_tsvector(lo_export(${largeObject}, '${LO_CANARY}')::text)$$)`, READ_ONLY, REFUSED],
+      [
+        `SELECT ts_rewrite('a'::tsquery, $$SELECT 'a'::tsquery, to_tsquery(lo_export(${largeObject}, '${LO_CANARY}')::text)$$)`,
+        READ_ONLY,
+        REFUSED,
+      ],
+      [`SELECT pg_backup_start('switchboard', true)`, READ_ONLY, REFUSED],
+      [`SELECT pg_stat_reset_subscription_stats(NULL)`, READ_ONLY, REFUSED],
       [`NOTIFY intruders`, READ_ONLY, REFUSED],
       [`LISTEN intruders`, READ_ONLY, REFUSED],
       [`COMMIT`, READ_ONLY, REFUSED],
@@ -684,6 +692,22 @@ describe('PostgreSQL introspection against a real server', () => {
       assert.equal(sleeping, 0, 'the server stopped the statement');
       assert.deepEqual((await run('SELECT 1')).rows, [[1]]);
     });
+
+    it('answers 502 when the backend dies mid-query, keeps the process up, and the pool recovers', async () => {
+      // Checked from the start: the rejection may come while the loop below still polls.
+      const failed = appError(run('SELECT pg_sleep(20) AS terminated_mid_query', 10, 30_000), ErrorCode.TARGET_UNAVAILABLE);
+      let terminated = 0;
+      for (let tries = 0; tries < 100 && terminated === 0; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const { rows } = await sql(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE '%terminated_mid_query%' AND pid <> pg_backend_pid()`,
+        );
+        terminated = rows[0].n;
+      }
+      assert.equal(terminated, 1);
+      assert.match((await failed).detail, /terminating connection/);
+      assert.deepEqual((await run('SELECT 7')).rows, [[7]]);
+    });
   });
 
   describe('identifiers', () => {
@@ -726,6 +750,16 @@ describe('PostgreSQL introspection against a real server', () => {
   });
 
   describe('sessions and secrets', () => {
+    it('queues a third call while both pooled clients are busy, past the 5 s connect timeout, instead of failing it', async () => {
+      const busy = [run('SELECT pg_sleep(6)', 10, 20_000), run('SELECT pg_sleep(6)', 10, 20_000)];
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const started = performance.now();
+      const page = await connector.listTables(connection, ctx(), { schema: 'public', search: 'victim', offset: 0, limit: 10 });
+      assert.ok(performance.now() - started > 5_000, 'it waited for a client');
+      assert.ok(page.tables.some((table) => table.name === 'victim'));
+      await Promise.all(busy);
+    });
+
     it('reuses one pool per connection version, opens a new one for a new version and closes the old', async () => {
       const local = new SessionCache();
       try {

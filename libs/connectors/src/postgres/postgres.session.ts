@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { AppError } from '@switchboard/common';
-import { Pool, type ClientConfig, type CustomTypesConfig, type PoolClient } from 'pg';
+import { Client, Pool, type ClientBase, type ClientConfig, type CustomTypesConfig, type PoolClient } from 'pg';
 import type { ConnectorContext, ResolvedConnection, TestError } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
 import { targetFailed, targetTimeout } from '../introspection/errors';
@@ -131,11 +131,19 @@ export async function openPool(connection: ResolvedConnection, context: Connecto
     types: SERVER_TEXT,
     max: POOL_SIZE,
     idleTimeoutMillis: POOL_IDLE_MS,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // pg-pool would apply its connect timeout to waiting for a busy pool's client too, and answer a
+    // healthy target's third concurrent call with an error: the wait is bounded by the operation's
+    // deadline instead, and each new connection by the client's own timeout.
+    connectionTimeoutMillis: 0,
+    Client: ConnectBoundedClient as unknown as new () => ClientBase,
     allowExitOnIdle: true,
   });
   // An idle client whose server went away: the pool drops it, nothing else to do.
   pool.on('error', () => undefined);
+  // A borrowed one (its backend terminated, the server restarted mid-query): the running query
+  // fails with the error and the pool drops the client on release. Unheard, the client's 'error'
+  // event would end the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     const client = await borrow(pool, context.signal);
     client.release();
@@ -144,6 +152,14 @@ export async function openPool(connection: ResolvedConnection, context: Connecto
     throw connectFailure(error, connection, context.signal);
   }
   return { client: pool, close: () => pool.end() };
+}
+
+/** A client that gives up connecting (TCP, TLS, login) after CONNECT_TIMEOUT_MS. */
+class ConnectBoundedClient extends Client {
+  constructor(config: ClientConfig) {
+    // pg-pool hands over its own options, the password non-enumerable: extend them, a copy would lose it.
+    super(Object.create(config, { connectionTimeoutMillis: { value: CONNECT_TIMEOUT_MS } }) as ClientConfig);
+  }
 }
 
 /** A client from the pool, or an AbortError once the signal fires (a client arriving late is destroyed). */

@@ -157,6 +157,9 @@ export const OUTSIDE_EFFECT_FUNCTIONS = new Set([
   'query_to_xml',
   'query_to_xmlschema',
   'query_to_xml_and_xmlschema',
+  // ts_stat(sqlquery) and ts_rewrite(query, sqlquery) run their text argument too (the pure 3-argument ts_rewrite goes with it).
+  'ts_stat',
+  'ts_rewrite',
   'dblink',
   'dblink_exec',
   'dblink_connect',
@@ -179,12 +182,20 @@ export const OUTSIDE_EFFECT_FUNCTIONS = new Set([
   'pg_promote',
   'pg_switch_wal',
   'pg_create_restore_point',
+  // Backup mode outlives the rolled-back transaction (and forces a checkpoint on the way in).
+  'pg_backup_start',
+  'pg_backup_stop',
+  'pg_start_backup',
+  'pg_stop_backup',
+  'pg_wal_replay_pause',
+  'pg_wal_replay_resume',
   'pg_stat_reset',
   'pg_stat_reset_shared',
   'pg_stat_reset_single_table_counters',
   'pg_stat_reset_single_function_counters',
   'pg_stat_reset_slru',
   'pg_stat_reset_replication_slot',
+  'pg_stat_reset_subscription_stats',
   'pg_stat_statements_reset',
 ]);
 
