@@ -9,7 +9,7 @@ import type { Cell } from './types';
  *   ±(2^53 - 1) -> numbers, beyond -> strings.
  * - date -> "YYYY-MM-DD"; timestamp without zone -> "YYYY-MM-DDTHH:MM:SS[.ffffff]";
  *   with zone -> the same in UTC ending in "Z"; time -> "HH:MM:SS[.ffffff]" as the server writes it.
- * - text longer than MAX_TEXT_CHARS -> its first MAX_TEXT_CHARS characters + TRUNCATION_MARK + the full length.
+ * - text longer than MAX_TEXT_CHARS characters (code points) -> its first MAX_TEXT_CHARS + TRUNCATION_MARK + the full length.
  * - binary -> "\x" + hex of its bytes (PostgreSQL's bytea format), capped at MAX_BINARY_BYTES the same way.
  * - JSON, arrays, composite and anything else -> its JSON (or server) text, capped as text.
  */
@@ -17,12 +17,24 @@ export const MAX_TEXT_CHARS = 4_096;
 export const MAX_BINARY_BYTES = 2_048;
 export const TRUNCATION_MARK = '…[truncated; ';
 
-/** A whole response's cells stay below this many (approximate) bytes; further rows are cut off. */
+/** A whole response's cells stay below this many bytes of JSON (UTF-8, escapes included); further rows are cut off. */
 export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+/** Characters are code points: an emoji is one, and a cut never splits its surrogate pair. */
 export function textCell(value: string): string {
+  // At most one character per UTF-16 unit: short strings need no counting.
   if (value.length <= MAX_TEXT_CHARS) return value;
-  return `${value.slice(0, MAX_TEXT_CHARS)}${TRUNCATION_MARK}${value.length} characters]`;
+  let characters = 0;
+  let cutAt = -1;
+  for (let index = 0; index < value.length; index++) {
+    if (characters === MAX_TEXT_CHARS) cutAt = index;
+    if (isHighSurrogate(value.charCodeAt(index)) && isLowSurrogate(value.charCodeAt(index + 1))) index++;
+    characters++;
+  }
+  return cutAt < 0 ? value : `${value.slice(0, cutAt)}${TRUNCATION_MARK}${characters} characters]`;
 }
 
 export function binaryCell(value: Uint8Array): string {
@@ -66,11 +78,36 @@ export function anyCell(value: unknown): Cell {
   return structuredCell(value);
 }
 
-/** Rough JSON size of a cell, for the response budget. */
+/** Printable ASCII that JSON writes as it is: one byte per character. */
+const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** \b \t \n \f \r: the control characters JSON escapes in two bytes rather than \uXXXX. */
+const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+
+/** The bytes JSON.stringify writes for `text` in UTF-8, quotes included (control characters counted as \uXXXX). */
+export function jsonTextBytes(text: string): number {
+  if (PLAIN_JSON_TEXT.test(text)) return text.length + 2;
+  let bytes = 2;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20) bytes += SHORT_ESCAPES.has(code) ? 2 : 6;
+    else if (code === 0x22 || code === 0x5c) bytes += 2;
+    else if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    // A pair is 4 bytes, 2 per unit; a lone surrogate is escaped as \uXXXX.
+    else if (isHighSurrogate(code) || isLowSurrogate(code)) {
+      const paired = isHighSurrogate(code) ? isLowSurrogate(text.charCodeAt(index + 1)) : isHighSurrogate(text.charCodeAt(index - 1));
+      bytes += paired ? 2 : 6;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** JSON size of a cell, for the response budget. */
 function cellBytes(cell: Cell): number {
   if (cell === null) return 4;
-  if (typeof cell === 'string') return cell.length + 2;
-  return 8;
+  if (typeof cell === 'string') return jsonTextBytes(cell);
+  return typeof cell === 'number' ? String(cell).length : 5;
 }
 
 /**
