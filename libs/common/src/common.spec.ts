@@ -10,7 +10,8 @@ import { REDACTED, scrub } from './logging/logger';
 import { inputFlawAt, MAX_INPUT_DEPTH } from './http/request-hooks';
 import { parseIfMatch } from './http/versioning';
 import { FixedWindowLimiter } from './rate-limit/fixed-window-limiter';
-import { IsIn, IsOptional, IsString } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptionalNotNull } from './validation/optional';
 import { createValidationPipe, flattenValidationErrors } from './validation/validation';
 
 describe('uuidv7', () => {
@@ -65,6 +66,26 @@ describe('validation pipe on empty queries', () => {
     assert.equal(pipe.transform('warehouse', { type: 'param', metatype: String, data: 'connection' }), 'warehouse');
     assert.equal(await transform('42', { type: 'param', metatype: Number, data: 'page' }), 42);
     await assert.rejects(transform({ schema: 1 }, { type: 'body', metatype: RequiredQuery }), AppError);
+  });
+
+  it('reports the failed rule written first, one per field: a non-number is not a number, not too large', async () => {
+    class Limits {
+      @IsOptionalNotNull() @IsInt() @Min(1) @Max(1000) limit?: number;
+      @IsOptional() @IsString() @MaxLength(5) database?: string;
+    }
+    const fieldErrors = async (body: unknown) => {
+      const error = await transform(body, { type: 'body', metatype: Limits }).then(
+        () => assert.fail('expected a validation error'),
+        (caught: AppError) => caught,
+      );
+      return error.options.errors;
+    };
+    assert.deepEqual(await fieldErrors({ limit: 'abc', database: 7 }), [
+      { field: 'limit', message: 'limit must be an integer number' },
+      { field: 'database', message: 'database must be a string' },
+    ]);
+    assert.deepEqual(await fieldErrors({ limit: null }), [{ field: 'limit', message: 'limit must be an integer number' }]);
+    assert.deepEqual(await fieldErrors({ limit: 5000 }), [{ field: 'limit', message: 'limit must not be greater than 1000' }]);
   });
 });
 

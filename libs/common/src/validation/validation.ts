@@ -2,11 +2,16 @@ import { ArgumentMetadata, PipeTransform, Type, ValidationError, ValidationPipe 
 import { isDeepStrictEqual } from 'node:util';
 import { FieldError, validationFailed } from '../errors/app-error';
 
-/** Flattens class-validator's tree into `{field: "a.b[0].c", message}` pairs. */
+/**
+ * Flattens class-validator's tree into `{field: "a.b[0].c", message}` pairs, one per field: the
+ * failed rule written first. class-validator checks a property's rules bottom-up, so with
+ * stopAtFirstError "abc" for `@IsInt() @Min(1) @Max(10)` was reported as too large.
+ */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? (/^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    const message = Object.values(error.constraints ?? {}).at(-1);
+    const own = message === undefined ? [] : [{ field, message }];
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }
@@ -56,7 +61,6 @@ export function createValidationPipe(): PipeTransform {
       whitelist: true,
       forbidNonWhitelisted: true,
       forbidUnknownValues: true,
-      stopAtFirstError: true,
       transform: true,
       transformOptions: { enableImplicitConversion: false },
       validationError: { target: false, value: false },
