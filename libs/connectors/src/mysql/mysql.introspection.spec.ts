@@ -844,6 +844,25 @@ describe('MySQL/MariaDB introspection against a real MariaDB', () => {
       assert.deepEqual((await rootQuery('SELECT 1')).rows, [[1]]);
     });
 
+    it('answers at once when the server kills the connection mid-statement, and the next call gets a fresh one', async () => {
+      const started = Date.now();
+      const failed = failure(rootQuery('SELECT SLEEP(20) AS killed_mid_statement', 10, 30_000));
+      let killed = 0;
+      for (let attempt = 0; attempt < 100 && killed === 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const victims = await sql<{ id: number }[]>(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE '%killed_mid_statement%' AND INFO NOT LIKE '%PROCESSLIST%'",
+        );
+        for (const { id } of victims) await sql(`KILL CONNECTION ${Number(id)}`);
+        killed = victims.length;
+      }
+      assert.equal(killed, 1);
+      const error = await failed;
+      assert.equal(error.code, ErrorCode.TARGET_UNAVAILABLE, error.detail);
+      assert.ok(Date.now() - started < 5_000, `answered after ${Date.now() - started} ms`);
+      assert.deepEqual((await rootQuery('SELECT 1')).rows, [[1]]);
+    });
+
     it('answers QUERY_FAILED with the server message for a bad statement', async () => {
       const missing = await failure(rootQuery('SELECT * FROM no_such_table'));
       assert.equal(missing.code, ErrorCode.QUERY_FAILED);

@@ -194,6 +194,7 @@ export class Lease {
         if (settled) return;
         settled = true;
         context.signal.removeEventListener('abort', onAbort);
+        this.connection.removeListener('error', settle);
         if (error === undefined) resolve();
         else reject(error);
       };
@@ -203,6 +204,9 @@ export class Lease {
       };
       if (context.signal.aborted || !this.usable) return onAbort();
       context.signal.addEventListener('abort', onAbort, { once: true });
+      // A connection lost mid-statement (killed, server restarted) is reported on the connection
+      // only: mysql2 tells a query without a callback nothing, and it would wait for the deadline.
+      this.connection.once('error', settle);
       const query = this.connection.query(options);
       // A statement without rows reports `undefined` fields and an OK packet as its one result.
       query.on('fields', (fields: FieldPacket[] | undefined) => fields && handlers.fields?.(fields));
