@@ -424,6 +424,22 @@ describe('PostgreSQL introspection against a real server', () => {
       for (const figure of [preview, query, exact, sorted]) assert.ok(figure.rssPeakDeltaMb < 64, `RSS grew ${figure.rssPeakDeltaMb} MB`);
     });
 
+    it('refuses a row over 32 MiB before buffering it, and reads many large rows with their cells cut as they arrive', async (t) => {
+      await run('SELECT 1');
+      const huge = await measured(() => appError(run(`SELECT repeat('x', 300000000) AS huge`, 1, 30_000), ErrorCode.QUERY_FAILED));
+      assert.match(huge.value.detail, /larger than 32 MiB/);
+      assert.deepEqual((await run('SELECT 8')).rows, [[8]], 'the next call gets a working client');
+      // 150 rows of 1 MB: 150 MB on the wire in all, each cell cut to 4,096 characters.
+      const many = await measured(() => run(`SELECT g, repeat('y', 1000000) AS wide FROM generate_series(1, 150) g`, 1_000, 30_000));
+      assert.equal(many.value.rows.length, 150);
+      assert.match(String(many.value.rows[149][1]), /^y{4096}…\[truncated; 1000000 characters\]$/);
+      t.diagnostic(
+        `300 MB value refused: ${huge.ms} ms, RSS peak +${huge.rssPeakDeltaMb} MB; 150 rows of 1 MB: RSS peak +${many.rssPeakDeltaMb} MB`,
+      );
+      assert.ok(huge.rssPeakDeltaMb < 64, `RSS grew ${huge.rssPeakDeltaMb} MB`);
+      assert.ok(many.rssPeakDeltaMb < 64, `RSS grew ${many.rssPeakDeltaMb} MB`);
+    });
+
     it('turns every type into its JSON-safe cell, the same way in previews and queries', async () => {
       const expectedColumns = [
         ['i2', 'smallint'],

@@ -1,3 +1,5 @@
+import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AppError, ErrorCode } from '@switchboard/common';
 import type { FieldDef, PoolClient } from 'pg';
@@ -19,6 +21,12 @@ const MAX_BATCH_ROWS = 5_000;
 const BATCH_CHARS = 2 * 1024 * 1024;
 
 type ServerRow = (string | null)[];
+
+/**
+ * A row larger than this on the wire is refused instead of read: pg buffers each message whole
+ * (a 300 MB value took 500 MB of memory and kept it), and a cell shows 4,096 characters of it anyway.
+ */
+export const MAX_ROW_WIRE_BYTES = 32 * 1024 * 1024;
 
 export interface ReadOnlyStatement {
   /** The statement, or how to make it from the rows `lookup` found. */
@@ -57,7 +65,15 @@ export async function runReadOnly(
       `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeout}; ${statement.lookup ?? 'SELECT 1'}`,
     )) as unknown as { rows: Record<string, unknown>[] }[];
     const sql = typeof statement.sql === 'string' ? statement.sql : statement.sql(opened[2]?.rows ?? []);
-    read = await readRows(client, sql, statement.limit);
+    const rowSize = watchRowSize(borrowed);
+    try {
+      read = await readRows(client, sql, statement.limit);
+    } catch (error) {
+      if (rowSize.exceeded) throw tooLargeRow();
+      throw error;
+    } finally {
+      rowSize.stop();
+    }
     rolledBack = await rollBackRefusingWrites(client);
   } catch (error) {
     throw queryError(error, statement.timeoutMs, scrub);
@@ -74,25 +90,74 @@ async function readRows(client: PoolClient, sql: string, limit: number) {
   const cursor = client.query(new Cursor<ServerRow>(sql, undefined, { rowMode: 'array' }));
   const collector = new RowCollector(limit);
   let fields: FieldDef[] = [];
+  let oids: number[] = [];
   let rowsRead = 0;
   let charsRead = 0;
+  let full = false;
+  // Each row becomes its cells as it arrives (pgRow works in place): a batch holds cut cells,
+  // never all of its rows' long values at once. Rows past the collector's limits are emptied.
+  cursor.on('row', (row: ServerRow, result: { fields: FieldDef[] }) => {
+    if (result.fields !== fields) {
+      fields = result.fields;
+      oids = fields.map((field) => field.dataTypeID);
+    }
+    rowsRead += 1;
+    charsRead += textLength(row);
+    if (full || !collector.add(pgRow(oids, row))) {
+      full = true;
+      row.length = 0;
+    }
+  });
   // limit + 1: the row beyond the limit proves there were more.
-  for (let wanted = limit + 1; wanted > 0;) {
+  for (let wanted = limit + 1; wanted > 0 && !full;) {
     // First batch + 1: a limit of 100 (the preview's default) and the row proving more, in one round trip.
     const fitting = rowsRead === 0 ? FIRST_BATCH_ROWS + 1 : Math.floor(BATCH_CHARS / Math.max(1, charsRead / rowsRead));
     const batchSize = Math.min(wanted, MAX_BATCH_ROWS, Math.max(1, fitting));
     const batch = await readBatch(cursor, batchSize);
     fields = batch.fields;
-    const oids = fields.map((field) => field.dataTypeID);
     wanted -= batch.rows.length;
-    rowsRead += batch.rows.length;
-    charsRead += batch.rows.reduce((sum, row) => sum + textLength(row), 0);
-    const full = batch.rows.some((row) => !collector.add(pgRow(oids, row)));
-    if (full || batch.rows.length < batchSize) break;
+    if (batch.rows.length < batchSize) break;
   }
   // Reached only without an error: after one, pg-cursor has already synced and must not be closed.
   await cursor.close();
   return { fields, collector, executionMs: Math.round((performance.now() - started) * 10) / 10 };
+}
+
+const tooLargeRow = (): AppError =>
+  queryFailed(
+    `A row of the result is larger than ${MAX_ROW_WIRE_BYTES / 1024 / 1024} MiB; select a shorter expression of its big columns (e.g. left(col, 4096)).`,
+  );
+
+/**
+ * Counts the bytes the server sends since the last complete row; past MAX_ROW_WIRE_BYTES the
+ * socket is destroyed (the read then fails, the client is not pooled again) before pg has
+ * buffered more of the row.
+ */
+function watchRowSize(borrowed: Borrowed): { readonly exceeded: boolean; stop(): void } {
+  const connection = (borrowed.client as unknown as { connection: EventEmitter & { stream: Socket } }).connection;
+  const { stream } = connection;
+  let pending = 0;
+  let exceeded = false;
+  const rowDone = () => (pending = 0);
+  const onData = (chunk: Buffer) => {
+    pending += chunk.length;
+    if (pending <= MAX_ROW_WIRE_BYTES || exceeded) return;
+    exceeded = true;
+    borrowed.destroy();
+    stream.destroy();
+  };
+  // pg parses each chunk before this listener sees it: the rows it completed have already reset the count.
+  connection.on('dataRow', rowDone);
+  stream.on('data', onData);
+  return {
+    get exceeded() {
+      return exceeded;
+    },
+    stop() {
+      connection.removeListener('dataRow', rowDone);
+      stream.removeListener('data', onData);
+    },
+  };
 }
 
 /** A row's size as the server sent it, roughly (a few bytes per cell of overhead). */
