@@ -52,4 +52,16 @@ describe('RowCollector', () => {
     assert.ok(collector.truncated);
     assert.ok(Buffer.byteLength(JSON.stringify(collector.rows)) <= 60_100);
   });
+
+  it('counts exactly once the cheap bound nears the budget, so plain text fills it', () => {
+    const collector = new RowCollector(10_000, 6_100);
+    let rows = 0;
+    while (collector.add(['x'.repeat(100)])) rows++;
+    assert.equal(rows, 58); // 105 bytes a row; the 6-bytes-a-character bound alone would stop at 10
+    assert.ok(JSON.stringify(collector.rows).length <= 6_100);
+    const limited = new RowCollector(3);
+    for (let i = 0; i < 3; i++) assert.equal(limited.add([i, null, true]), true);
+    assert.equal(limited.add([3, null, true]), false);
+    assert.equal(limited.truncated, true);
+  });
 });

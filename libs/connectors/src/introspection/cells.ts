@@ -110,6 +110,16 @@ function cellBytes(cell: Cell): number {
   return typeof cell === 'number' ? String(cell).length : 5;
 }
 
+/** A row's JSON size: its cells, commas and brackets. */
+const rowBytes = (row: Cell[]): number => row.reduce<number>((sum, cell) => sum + cellBytes(cell) + 1, 2);
+
+/**
+ * At least rowBytes(row), without reading the text: a character takes at most 6 bytes of JSON
+ * (\u0001), a number at most 24.
+ */
+const rowBytesBound = (row: Cell[]): number =>
+  row.reduce<number>((sum, cell) => sum + (typeof cell === 'string' ? cell.length * 6 + 2 : 24) + 1, 2);
+
 /**
  * Collects up to `limit` rows within MAX_RESULT_BYTES. Feed it rows until `add` answers
  * false, then stop fetching: `truncated` then says whether anything was left out. Fetch
@@ -117,7 +127,10 @@ function cellBytes(cell: Cell): number {
  */
 export class RowCollector {
   readonly rows: Cell[][] = [];
-  private bytes = 0;
+  /** An upper bound of the rows' JSON size, while it stays under the budget (reading no text). */
+  private bound = 0;
+  /** The exact size, counted once the bound could pass the budget. */
+  private exact: number | undefined;
   private cut = false;
 
   constructor(
@@ -128,18 +141,30 @@ export class RowCollector {
   /** False once the collector is full: the caller stops reading (and closes its cursor). */
   add(row: Cell[]): boolean {
     if (this.cut) return false;
-    const size = row.reduce<number>((sum, cell) => sum + cellBytes(cell) + 1, 2);
-    if (this.rows.length >= this.limit || (this.bytes + size > this.maxBytes && this.rows.length > 0)) {
-      this.cut = true;
-      return false;
+    if (this.rows.length >= this.limit) return this.refuse();
+    if (this.exact === undefined) {
+      const bound = rowBytesBound(row);
+      if (this.bound + bound <= this.maxBytes) {
+        this.bound += bound;
+        this.rows.push(row);
+        return true;
+      }
+      this.exact = this.rows.reduce((sum, kept) => sum + rowBytes(kept), 0);
     }
+    const size = rowBytes(row);
+    if (this.exact + size > this.maxBytes && this.rows.length > 0) return this.refuse();
     this.rows.push(row);
-    this.bytes += size;
+    this.exact += size;
     return true;
   }
 
   /** True once a row was refused: there was more than the response carries. */
   get truncated(): boolean {
     return this.cut;
+  }
+
+  private refuse(): false {
+    this.cut = true;
+    return false;
   }
 }
