@@ -196,7 +196,8 @@ describe('PostgreSQL introspection against a real server', () => {
                CREATE TABLE public."dollar$'$&$1" (x int); INSERT INTO public."dollar$'$&$1" VALUES (8);
                CREATE TABLE public.columns_demo (
                  id bigint GENERATED ALWAYS AS IDENTITY, code varchar(12) NOT NULL DEFAULT 'x', amount numeric(10,2),
-                 dropped int, created timestamptz DEFAULT now(), PRIMARY KEY (code, id));
+                 dropped int, created timestamptz DEFAULT now(), doubled numeric GENERATED ALWAYS AS (amount * 2) STORED,
+                 PRIMARY KEY (code, id));
                ALTER TABLE public.columns_demo DROP COLUMN dropped`);
     await sql(`CREATE TABLE public.cells (
                  i2 int2, i4 int4, i8 int8, num numeric(30,10), f_nan float8, f_inf float8, f_ninf float8, f float8, b bool,
@@ -313,6 +314,8 @@ describe('PostgreSQL introspection against a real server', () => {
         { name: 'code', type: 'character varying(12)', nullable: false, default: "'x'::character varying", primaryKey: true, position: 2 },
         { name: 'amount', type: 'numeric(10,2)', nullable: true, default: null, primaryKey: false, position: 3 },
         { name: 'created', type: 'timestamp with time zone', nullable: true, default: 'now()', primaryKey: false, position: 4 },
+        // A generated column has no default (its expression is not one), as information_schema, MySQL and SQLite say.
+        { name: 'doubled', type: 'numeric', nullable: true, default: null, primaryKey: false, position: 5 },
       ]);
       const view = await connector.listColumns(connection, ctx(), { schema: 'kinds', table: 'v' });
       assert.deepEqual(view, [{ name: 'id', type: 'integer', nullable: true, default: null, primaryKey: false, position: 1 }]);

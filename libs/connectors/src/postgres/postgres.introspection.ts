@@ -196,7 +196,10 @@ const COLUMNS_SQL = `
       SELECT a.attname AS name,
              pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
              NOT a.attnotnull AS nullable,
-             pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS "default",
+             -- A generated column's expression is kept as a default too. attgenerated is read through
+             -- to_jsonb, so that servers before 12 (no such column, no generated columns) run this as well.
+             CASE WHEN d.adbin IS NULL OR COALESCE(pg_catalog.to_jsonb(a) ->> 'attgenerated', '') <> '' THEN NULL
+                  ELSE pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS "default",
              EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                       WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS primary_key,
              pg_catalog.row_number() OVER (ORDER BY a.attnum) AS position
