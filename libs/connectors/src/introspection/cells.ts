@@ -84,7 +84,7 @@ const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** \b \t \n \f \r: the control characters JSON escapes in two bytes rather than \uXXXX. */
 const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
 
-/** The bytes JSON.stringify writes for `text` in UTF-8, quotes included (control characters counted as \uXXXX). */
+/** The bytes JSON.stringify writes for `text` in UTF-8, quotes and escapes included. */
 export function jsonTextBytes(text: string): number {
   if (PLAIN_JSON_TEXT.test(text)) return text.length + 2;
   let bytes = 2;
