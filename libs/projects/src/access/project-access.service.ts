@@ -51,7 +51,9 @@ export class ProjectAccessService implements OnModuleInit {
   /** The project `ref` (slug or id) names, if `principal` may see it. */
   async resolveRef(principal: Principal, ref: string): Promise<ProjectAccess | null> {
     // Unknown refs are not kept: a project created a moment later must be found.
-    const project = await this.projectsByRef.get(ref.toLowerCase(), () => this.projects.findByRef(ref));
+    // Slugs and ids are stored lowercase: any case finds them, under one cache key.
+    const key = ref.toLowerCase();
+    const project = await this.projectsByRef.get(key, () => this.projects.findByRef(key));
     return project ? this.resolve(principal, project) : null;
   }
 
