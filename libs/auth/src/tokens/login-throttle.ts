@@ -27,8 +27,7 @@ export class LoginThrottle {
   }
 
   async succeeded(email: string, address: string): Promise<void> {
-    await this.perAccount.reset(accountKey(email, address));
-    await this.perAddress.refund(address);
+    await Promise.all([this.perAccount.reset(accountKey(email, address)), this.perAddress.refund(address)]);
   }
 }
 
