@@ -1,63 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { freePort } from '../support/postgres';
+import { Instance, startSecondInstance } from '../support/second-instance';
 import { createUser, expectProblem, startTestApp, TestApp } from '../support/test-app';
 
 /** How fast another instance must refuse a revoked key or a disabled user (issue 6). */
 const CROSS_INSTANCE_MS = 2_000;
-const BUILD = path.resolve(__dirname, '..', '..');
-
-interface Instance {
-  baseUrl: string;
-  process: ChildProcess;
-  dataDir: string;
-  output: string[];
-}
-
-/** A second Switchboard process on the same PostgreSQL database: another instance for real, not a second app in this process. */
-async function startSecondInstance(t: TestApp): Promise<Instance> {
-  if (t.config.database.driver !== 'postgres') throw new Error('needs PostgreSQL');
-  const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-second-'));
-  const child = spawn(
-    process.execPath,
-    ['--require', path.join(BUILD, 'test', 'support', 'paths.js'), path.join(BUILD, 'apps', 'api', 'src', 'main.js')],
-    {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: t.config.database.url,
-        SWITCHBOARD_DATA_DIR: dataDir,
-        SWITCHBOARD_ENCRYPTION_KEYS: t.config.encryptionKeys,
-        SWITCHBOARD_JWT_SECRET: t.config.jwtSecret,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const output: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the second instance exited: ${output.join('')}`);
-    const ready = await fetch(`${baseUrl}/api/v1/health/ready`).then(
-      (reply) => reply.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`the second instance did not start: ${output.join('')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { baseUrl, process: child, dataDir, output };
-}
 
 /** Polls `probe` until it answers `status`; returns how long that took. */
 async function msUntilStatus(probe: () => Promise<number>, status: number, limitMs: number): Promise<number> {
@@ -89,8 +37,7 @@ describe('auth caching across instances (postgres)', () => {
     second = await startSecondInstance(t);
   });
   after(async () => {
-    second?.process.kill('SIGTERM');
-    if (second) fs.rmSync(second.dataDir, { recursive: true, force: true });
+    second?.stop();
     await t?.close();
   });
 

@@ -123,6 +123,23 @@ for (const driver of DRIVERS) {
         // Per account: another email from the same address is still answered normally.
         expectProblem(await login(`other-${email}`, 'wrong-password'), 401, 'INVALID_CREDENTIALS');
       });
+
+      it('counts each attempt before its password is checked: of 40 concurrent wrong passwords at most 10 are checked', async () => {
+        const user = await createUser(t, admin.accessToken, `guessed-${driver}`);
+        const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => login(user.email, `wrong-password-${i}`)));
+        const checked = replies.filter((reply) => reply.status === 401);
+        const limited = replies.filter((reply) => reply.status === 429);
+        assert.ok(checked.length <= 10, `${checked.length} wrong passwords were checked`);
+        assert.equal(checked.length + limited.length, 40, replies.map((reply) => reply.status).join(','));
+        for (const reply of limited) expectProblem(reply, 429, 'RATE_LIMITED');
+      });
+
+      it('does not count successes: one address signs in more often than its failure budget (60 a minute)', async () => {
+        for (let attempt = 1; attempt <= 61; attempt++) {
+          const reply = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
+          assert.equal(reply.status, 200, `sign-in ${attempt}: ${reply.text}`);
+        }
+      });
     });
 
     describe('access tokens', () => {

@@ -197,12 +197,17 @@ describe('FixedWindowLimiter', () => {
     assert.ok(limiter.hit('k').allowed);
   });
 
-  it('peeks without counting', () => {
-    const limiter = new FixedWindowLimiter(1, 10_000, 100, () => 0);
-    assert.ok(limiter.peek('k').allowed);
-    assert.ok(limiter.peek('k').allowed);
-    limiter.hit('k');
-    assert.deepEqual(limiter.peek('k'), { allowed: false, retryAfterSeconds: 10 });
+  it('takes a hit back within its window', () => {
+    let now = 0;
+    const limiter = new FixedWindowLimiter(1, 10_000, 100, () => now);
+    assert.ok(limiter.hit('k').allowed);
+    limiter.refund('k');
+    assert.ok(limiter.hit('k').allowed);
+    assert.deepEqual(limiter.hit('k'), { allowed: false, retryAfterSeconds: 10 });
+    now = 10_000;
+    limiter.refund('k'); // an expired window is left alone
+    assert.ok(limiter.hit('k').allowed);
+    assert.ok(!limiter.hit('k').allowed);
   });
 
   it('stays bounded under many distinct keys', () => {

@@ -11,6 +11,8 @@ export * from './ids/slug';
 export * from './http/request-id';
 export * from './logging/logger';
 export * from './rate-limit/fixed-window-limiter';
+export * from './rate-limit/rate-limits';
+export * from './rate-limit/memory-rate-limits';
 export * from './swagger/api-problems.decorator';
 export * from './swagger/api-merge-patch.decorator';
 export * from './ids/parse-id.pipe';

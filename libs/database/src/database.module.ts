@@ -1,13 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig } from '@switchboard/common';
+import { APP_CONFIG, AppConfig, RateLimits } from '@switchboard/common';
 import { DataSourceOptions } from 'typeorm';
 import { createDataSource, dataSourceOptions } from './data-source-options';
 import { InstanceEvents } from './events/instance-events';
 import { DatabaseHealth } from './health/database.health';
 import { HealthController } from './health/health.controller';
+import { RATE_LIMITS_PROVIDER } from './rate-limit/rate-limits.provider';
 
-/** Global: any module may publish or hear instance events. */
+/** Global: any module may publish or hear instance events, and count rate limits. */
 @Global()
 @Module({
   imports: [
@@ -23,7 +24,7 @@ import { HealthController } from './health/health.controller';
     }),
   ],
   controllers: [HealthController],
-  providers: [DatabaseHealth, InstanceEvents],
-  exports: [DatabaseHealth, InstanceEvents],
+  providers: [DatabaseHealth, InstanceEvents, RATE_LIMITS_PROVIDER],
+  exports: [DatabaseHealth, InstanceEvents, RateLimits],
 })
 export class DatabaseModule {}

@@ -9,3 +9,4 @@ export * from './events/instance-events';
 export * from './events/coherent-cache';
 export * from './prepared-query';
 export * from './prepared-insert';
+export * from './rate-limit/postgres-rate-limits';

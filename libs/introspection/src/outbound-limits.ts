@@ -1,28 +1,38 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, FixedWindowLimiter, rateLimited } from '@switchboard/common';
+import { AppError, ErrorCode, RateLimits, rateLimited, Slots, WindowCounter } from '@switchboard/common';
 
 /** At most this many outbound operations run at once per project (tests, introspection). */
 export const MAX_CONCURRENT_PER_PROJECT = 4;
 /** Connection tests per project per minute. */
 export const TESTS_PER_MINUTE = 60;
+/**
+ * How long a slot outlives the operation's own deadline before it is given back anyway: only
+ * when the instance holding it died, since a live one releases it when the work settles.
+ */
+const SLOT_GRACE_MS = 30_000;
 
 /**
- * Keeps one project from flooding targets (or this service) with outbound work. In-process:
- * each instance enforces its own share.
+ * Keeps one project from flooding targets (or this service) with outbound work. Counted where
+ * every instance sees it (RateLimits), so the limits hold for all instances together.
  */
 @Injectable()
 export class OutboundLimits {
-  private readonly running = new Map<string, number>();
-  private readonly tests = new FixedWindowLimiter(TESTS_PER_MINUTE, 60_000);
+  private readonly running: Slots;
+  private readonly tests: WindowCounter;
+
+  constructor(limits: RateLimits) {
+    this.running = limits.slots('outbound-running', MAX_CONCURRENT_PER_PROJECT);
+    this.tests = limits.windows('connection-tests', TESTS_PER_MINUTE, 60_000);
+  }
 
   /** Runs `work` within the project's concurrency cap; a test also spends from its rate. */
-  async run<T>(projectId: string, kind: 'test' | 'introspection', work: () => Promise<T>): Promise<T> {
+  async run<T>(projectId: string, kind: 'test' | 'introspection', timeoutMs: number, work: () => Promise<T>): Promise<T> {
     if (kind === 'test') {
-      const decision = this.tests.hit(projectId);
+      const decision = await this.tests.hit(projectId);
       if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
     }
-    const current = this.running.get(projectId) ?? 0;
-    if (current >= MAX_CONCURRENT_PER_PROJECT) {
+    const release = await this.running.acquire(projectId, timeoutMs + SLOT_GRACE_MS);
+    if (!release) {
       throw new AppError(
         ErrorCode.RATE_LIMITED,
         `At most ${MAX_CONCURRENT_PER_PROJECT} outbound operations run at once per project; retry shortly.`,
@@ -31,13 +41,10 @@ export class OutboundLimits {
         },
       );
     }
-    this.running.set(projectId, current + 1);
     try {
       return await work();
     } finally {
-      const left = (this.running.get(projectId) ?? 1) - 1;
-      if (left > 0) this.running.set(projectId, left);
-      else this.running.delete(projectId);
+      await release();
     }
   }
 }

@@ -24,7 +24,7 @@ export class Outbound {
 
   /** A connection test or test email: fresh connections, no cache. */
   test<T>(projectId: string, timeoutMs: number, work: (context: ConnectorContext) => Promise<T>): Promise<T> {
-    return this.limits.run(projectId, 'test', () => this.withDeadline(timeoutMs, work));
+    return this.limits.run(projectId, 'test', timeoutMs, () => this.withDeadline(timeoutMs, work));
   }
 
   /** Introspection on a stored connection, borrowing its cached live clients. */
@@ -34,7 +34,7 @@ export class Outbound {
     timeoutMs: number,
     work: (context: IntrospectionContext) => Promise<T>,
   ): Promise<T> {
-    return this.limits.run(projectId, 'introspection', () =>
+    return this.limits.run(projectId, 'introspection', timeoutMs, () =>
       this.withDeadline(timeoutMs, (context) =>
         work({
           ...context,

@@ -35,14 +35,13 @@ export class AuthService {
 
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPairDto> {
     const address = client.actor.ip ?? 'unknown';
-    this.throttle.check(dto.email, address);
+    await this.throttle.attempt(dto.email, address);
     const user = await this.users.findWithPasswordByEmail(dto.email);
     const valid = user
       ? await this.passwords.verify(user.passwordHash, dto.password)
       : await this.passwords.verifyAgainstNothing(dto.password);
     // One answer for unknown, wrong and disabled, so accounts cannot be enumerated.
     if (!user || !valid || user.disabled) {
-      this.throttle.failed(dto.email, address);
       await this.audit.record({
         actor: { ...client.actor, label: dto.email },
         action: 'auth.login',
@@ -51,7 +50,7 @@ export class AuthService {
       });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, 'The email or password is wrong, or the account is disabled.');
     }
-    this.throttle.succeeded(dto.email, address);
+    await this.throttle.succeeded(dto.email, address);
     const now = new Date();
     await this.users.update(user.id, { lastLoginAt: now });
     await this.sessions.deleteExpiredForUser(user.id, now);

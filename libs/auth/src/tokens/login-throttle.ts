@@ -1,30 +1,33 @@
 import { Injectable } from '@nestjs/common';
-import { FixedWindowLimiter, rateLimited } from '@switchboard/common';
+import { RateLimits, rateLimited, WindowCounter } from '@switchboard/common';
 
 /**
  * Slows password guessing by counting failed logins: per account and address, and per
- * address alone (spraying many accounts). Successes are not counted, so many users behind
- * one proxy can still sign in. In-process: each instance counts for itself.
+ * address alone (spraying many accounts). Every attempt is counted before its password is
+ * checked, so concurrent guesses cannot all slip past; a success takes its count back, so many
+ * users behind one proxy can still sign in. Counted where every instance sees it (RateLimits).
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly perAccount = new FixedWindowLimiter(10, 60_000);
-  private readonly perAddress = new FixedWindowLimiter(60, 60_000);
+  private readonly perAccount: WindowCounter;
+  private readonly perAddress: WindowCounter;
 
-  /** Throws 429 when either budget of failures is spent. */
-  check(email: string, address: string): void {
-    for (const decision of [this.perAccount.peek(accountKey(email, address)), this.perAddress.peek(address)]) {
-      if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
-    }
+  constructor(limits: RateLimits) {
+    this.perAccount = limits.windows('login-account', 10, 60_000);
+    this.perAddress = limits.windows('login-address', 60, 60_000);
   }
 
-  failed(email: string, address: string): void {
-    this.perAccount.hit(accountKey(email, address));
-    this.perAddress.hit(address);
+  /** Counts an attempt as failed until `succeeded` says otherwise; throws 429 when either budget is spent. */
+  async attempt(email: string, address: string): Promise<void> {
+    // The account first: a locked account's guesses do not also spend its address's budget.
+    const account = await this.perAccount.hit(accountKey(email, address));
+    if (!account.allowed) throw rateLimited(account.retryAfterSeconds);
+    const perAddress = await this.perAddress.hit(address);
+    if (!perAddress.allowed) throw rateLimited(perAddress.retryAfterSeconds);
   }
 
-  succeeded(email: string, address: string): void {
-    this.perAccount.reset(accountKey(email, address));
+  async succeeded(email: string, address: string): Promise<void> {
+    await Promise.all([this.perAccount.reset(accountKey(email, address)), this.perAddress.refund(address)]);
   }
 }
 

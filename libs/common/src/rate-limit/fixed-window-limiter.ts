@@ -30,12 +30,10 @@ export class FixedWindowLimiter {
     return { allowed, retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
   }
 
-  /** Whether a hit now would be allowed, without counting one. */
-  peek(key: string): LimitDecision {
-    const now = this.now();
+  /** Takes one hit of the current window back. */
+  refund(key: string): void {
     const window = this.windows.get(key);
-    if (!window || window.resetAt <= now || window.count < this.limit) return { allowed: true, retryAfterSeconds: 0 };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
+    if (window && window.resetAt > this.now() && window.count > 0) window.count -= 1;
   }
 
   reset(key: string): void {

@@ -1,6 +1,7 @@
 import { Foundation1795340668196 } from './1795340668196-Foundation';
 import { ConnectionsCredentialsAudit1795342131948 } from './1795342131948-ConnectionsCredentialsAudit';
+import { RateLimits1796515494498 } from './1796515494498-RateLimits';
 
 /** In order; each runs once, at start. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const POSTGRES_MIGRATIONS: Function[] = [Foundation1795340668196, ConnectionsCredentialsAudit1795342131948];
+export const POSTGRES_MIGRATIONS: Function[] = [Foundation1795340668196, ConnectionsCredentialsAudit1795342131948, RateLimits1796515494498];
