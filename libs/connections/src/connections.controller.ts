@@ -42,7 +42,9 @@ export class ConnectionsController {
   @ProjectScoped('connections:write')
   @ApiOperation({
     summary: 'Create a connection from config (+ inline secrets or a credentialId) or from a uri',
-    description: 'Inline secrets are encrypted into a credential the connection owns. 201 with Location and ETag.',
+    description:
+      'Inline secrets are encrypted into a credential the connection owns. 201 with Location and ETag. ' +
+      'A shared credential at a location none of the project’s connections uses it at needs secrets:reveal (403).',
   })
   @ApiCreatedResponse({ type: ConnectionDto })
   @ApiProblems(400, 409)
@@ -74,7 +76,9 @@ export class ConnectionsController {
   @IF_MATCH
   @ApiOperation({
     summary: 'Replace a connection',
-    description: 'Secrets omitted or "********" are kept, null clears one. Pointing it elsewhere while keeping inline secrets answers 422.',
+    description:
+      'Secrets omitted or "********" are kept, null clears one. Pointing it elsewhere while keeping inline secrets answers 422; ' +
+      'with a shared credential, without secrets:reveal, 403.',
   })
   @ApiOkResponse({ type: ConnectionDto })
   @ApiProblems(400, 409, 412, 422)
@@ -92,7 +96,11 @@ export class ConnectionsController {
   @ProjectScoped('connections:write')
   @CONNECTION_PARAM
   @IF_MATCH
-  @ApiOperation({ summary: 'Change part of a connection (JSON merge patch)' })
+  @ApiOperation({
+    summary: 'Change part of a connection (JSON merge patch)',
+    description:
+      'Secrets follow the PUT rules: 422 for kept inline secrets at a new location; 403 for a shared credential without secrets:reveal.',
+  })
   @ApiMergePatch()
   @ApiOkResponse({ type: ConnectionDto })
   @ApiProblems(400, 409, 412, 422)

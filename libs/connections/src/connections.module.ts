@@ -7,6 +7,7 @@ import { ConnectionEntity } from './connection.entity';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
+import { SharedCredentialLocations } from './shared-credential-locations';
 import { ConnectionTypesController } from './types/connection-types.controller';
 import { ConnectionTypesService } from './types/connection-types.service';
 import { ConnectionUsageEntity } from './usages/connection-usage.entity';
@@ -21,6 +22,7 @@ export const CONNECTION_ENTITIES = [ConnectionEntity, ConnectionUsageEntity];
   providers: [
     ConnectionsRepository,
     ConnectionsService,
+    SharedCredentialLocations,
     UsagesService,
     ConnectionTypesService,
     { provide: CredentialReferences, useClass: ConnectionCredentialReferences },

@@ -201,6 +201,11 @@ export class ConnectionsRepository {
     return (await this.connections.find({ select: { id: true }, where: { projectId, credentialId } })).map((row) => row.id);
   }
 
+  /** Type and config of each connection that borrows the shared credential: where it is already sent. */
+  locationsOfCredential(projectId: string, credentialId: string): Promise<Pick<ConnectionEntity, 'type' | 'config'>[]> {
+    return this.connections.find({ select: { type: true, config: true }, where: { projectId, credentialId, ownsCredential: false } });
+  }
+
   // --- usages ---
 
   /** Who uses the connection, by name only: what a delete checks. */

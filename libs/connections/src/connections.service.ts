@@ -30,6 +30,7 @@ import { ConnectionEntity } from './connection.entity';
 import { ConnectionsRepository, ConnectionWithSecretFields } from './connections.repository';
 import { applyMergePatch } from './json-merge-patch';
 import { assertLabels } from './labels';
+import { CredentialUser, SharedCredentialLocations } from './shared-credential-locations';
 
 /**
  * Without If-Match a lost compare-and-set is re-planned: each loss means another writer's
@@ -62,6 +63,7 @@ export class ConnectionsService {
     private readonly owned: OwnedSecretsStore,
     private readonly audit: AuditService,
     private readonly sessions: SessionCache,
+    private readonly sharedLocations: SharedCredentialLocations,
   ) {}
 
   async list(projectId: string, query: ConnectionListQueryDto): Promise<Page<ConnectionDto>> {
@@ -94,7 +96,8 @@ export class ConnectionsService {
     const projectId = access.project.id;
     const body = this.parseBody(dto, false);
     const definition = this.registry.require(body.type);
-    const { config, secrets } = await this.resolve(projectId, definition, body.config, dto.credentialId ?? null, body.secrets);
+    const user = { actor, access, action: 'connection.create' };
+    const { config, secrets } = await this.resolve(user, definition, body.config, dto.credentialId ?? null, body.secrets);
     const labels = dto.labels ?? {};
     assertLabels(labels);
     const fields = { name: dto.name, type: body.type, description: dto.description ?? null, config, enabled: dto.enabled ?? true, labels };
@@ -123,7 +126,8 @@ export class ConnectionsService {
       const definition = this.registry.require(current.type);
       const labels = dto.labels ?? {};
       assertLabels(labels);
-      const resolved = await this.resolve(access.project.id, definition, body.config, dto.credentialId ?? null, body.secrets, {
+      const user = { actor, access, action: 'connection.replace' };
+      const resolved = await this.resolve(user, definition, body.config, dto.credentialId ?? null, body.secrets, {
         current: await inline(),
         previousConfig: current.config,
       });
@@ -145,7 +149,8 @@ export class ConnectionsService {
       assertLabels(labels);
       const sharedId = dto.credentialId === undefined ? (current.ownsCredential ? null : current.credentialId) : dto.credentialId;
       const rawConfig = dto.config ? applyMergePatch(current.config, dto.config) : current.config;
-      const resolved = await this.resolve(access.project.id, definition, rawConfig, sharedId, dto.secrets, {
+      const user = { actor, access, action: 'connection.update' };
+      const resolved = await this.resolve(user, definition, rawConfig, sharedId, dto.secrets, {
         current: await inline(),
         previousConfig: current.config,
       });
@@ -181,7 +186,10 @@ export class ConnectionsService {
     });
   }
 
-  /** A copy under a new name: inline secrets re-sealed for the copy, a shared credential still shared. */
+  /**
+   * A copy under a new name: inline secrets re-sealed for the copy, a shared credential still
+   * shared. The copy has the source's location, where its shared credential is already used.
+   */
   async clone(actor: AuditActor, access: ProjectAccess, ref: string, dto: CloneConnectionDto): Promise<ConnectionDto> {
     const projectId = access.project.id;
     const source = await this.require(projectId, ref);
@@ -253,11 +261,13 @@ export class ConnectionsService {
     };
   }
 
-  /** A create body validated like a create, resolved but not stored (test a draft). */
-  async resolveDraft(projectId: string, dto: Omit<CreateConnectionDto, 'name'>): Promise<ResolvedConnection> {
+  /** A create body validated and checked like a create, resolved but not stored (test a draft). */
+  async resolveDraft(actor: AuditActor, access: ProjectAccess, dto: Omit<CreateConnectionDto, 'name'>): Promise<ResolvedConnection> {
+    const projectId = access.project.id;
     const body = this.parseBody(dto as CreateConnectionDto, false);
     const definition = this.registry.require(body.type);
-    const { config, secrets } = await this.resolve(projectId, definition, body.config, dto.credentialId ?? null, body.secrets);
+    const user = { actor, access, action: 'connection.test' };
+    const { config, secrets } = await this.resolve(user, definition, body.config, dto.credentialId ?? null, body.secrets);
     if (secrets.source === 'inline') return { type: body.type, config, secrets: secrets.secrets };
     const credential = (await this.credentials.findShared(projectId, secrets.credentialId))!;
     const shared = await this.credentials.readSecrets(projectId, credential.id);
@@ -380,16 +390,18 @@ export class ConnectionsService {
 
   /**
    * Validates the config and plans where the secrets come from: a shared credential (whose
-   * non-secret fields, e.g. username, may fill what the config leaves out) or inline ones.
+   * non-secret fields, e.g. username, may fill what the config leaves out, and which goes only
+   * where the user may send it) or inline ones.
    */
   private async resolve(
-    projectId: string,
+    user: CredentialUser,
     definition: ConnectionTypeDefinition,
     rawConfig: unknown,
     credentialId: string | null,
     update: SecretsUpdate | undefined,
     existing?: { current: Secrets; previousConfig: ConnectionConfig },
   ): Promise<{ config: ConnectionConfig; secrets: SecretsPlan }> {
+    const projectId = user.access.project.id;
     if (!credentialId) {
       const config = this.registry.validateConfig(definition.type, rawConfig);
       return {
@@ -414,6 +426,7 @@ export class ConnectionsService {
     const config = this.validateWithCredentialFields(definition, rawConfig, credential.fields);
     const missing = definition.requiredSecrets(config).filter((name) => !credential.secretFields.includes(name));
     if (missing.length) throw validationFailed([{ field: 'credentialId', message: `the credential lacks ${missing.join(', ')}` }]);
+    await this.sharedLocations.assertMayUse(user, definition, config, credential);
     return { config, secrets: { source: 'shared', credentialId: credential.id, secretFields: credential.secretFields } };
   }
 

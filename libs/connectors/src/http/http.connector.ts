@@ -147,8 +147,9 @@ export class HttpConnector implements Connector {
   async test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult> {
     const { config, secrets } = connection;
     const auth = authHeaders(config, secrets);
-    // The base64 of user:password is as secret as the password itself.
-    const run = new TestRun('undici', secretScrubber({ ...secrets, authorization: auth.authorization ?? '' }));
+    // The header, and the user:password whose base64 it carries, are as secret as the password itself.
+    const basic = config.authType === 'basic' ? `${stringOr(config.username, '')}:${secrets.password ?? ''}` : '';
+    const run = new TestRun('undici', secretScrubber({ ...secrets, authorization: auth.authorization ?? '', basic }));
     const tlsVerify = config.tlsVerify !== false;
     const min = numberOr(config.expectedStatusMin, 200);
     const max = numberOr(config.expectedStatusMax, 399);

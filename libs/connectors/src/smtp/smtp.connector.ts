@@ -398,7 +398,8 @@ export class SmtpConnector implements Connector {
       }).compile();
       const messageId = message.messageId();
       const info = await session.send(from, recipient, await message.build());
-      return { accepted: info.accepted, rejected: info.rejected, messageId, response: info.response };
+      // The server's reply is its own text: it may echo what it was sent.
+      return { accepted: info.accepted, rejected: info.rejected, messageId, response: scrub(info.response) };
     } catch (error) {
       const testError = classifySmtpError(error, where);
       throw new StageFailure({ code: testError.code, message: scrub(testError.message) });

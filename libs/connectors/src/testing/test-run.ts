@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { StageName, TestError, TestErrorCode, TestResult, TestStage } from '../connector';
+import { secretForms } from './secret-forms';
 
 /** A stage failed: carries the coded, scrubbed error the result reports. */
 export class StageFailure extends Error {
@@ -12,7 +13,8 @@ const elapsed = (since: number): number => Math.round((performance.now() - since
 
 /**
  * Records the stages of one connection test. Each stage is timed; the first failure ends
- * the test with its code. Messages pass through `scrub` so no secret reaches the client.
+ * the test with its code. Messages, the server version and details (all of which can carry
+ * what the target sent) pass through `scrub` so no secret reaches the client.
  */
 export class TestRun {
   private readonly stages: TestStage[] = [];
@@ -38,7 +40,15 @@ export class TestRun {
   }
 
   succeed(message: string, serverVersion?: string, details?: TestResult['details']): TestResult {
-    return { success: true, message, driver: this.driver, latencyMs: elapsed(this.started), serverVersion, stages: this.stages, details };
+    return {
+      success: true,
+      message: this.scrub(message),
+      driver: this.driver,
+      latencyMs: elapsed(this.started),
+      serverVersion: serverVersion === undefined ? undefined : this.scrub(serverVersion),
+      stages: this.stages,
+      details: this.scrubDetails(details),
+    };
   }
 
   /** The result for whatever ended the test; unexpected errors become PROTOCOL_ERROR. */
@@ -52,18 +62,26 @@ export class TestRun {
       latencyMs: elapsed(this.started),
       stages: this.stages,
       error: testError,
-      details,
+      details: this.scrubDetails(details),
     };
+  }
+
+  private scrubDetails(details: TestResult['details']): TestResult['details'] {
+    if (!details) return details;
+    return Object.fromEntries(
+      Object.entries(details).map(([name, value]) => [name, typeof value === 'string' ? this.scrub(value) : value]),
+    );
   }
 }
 
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** Replaces every secret value (and URL userinfo) in a driver message. */
+/**
+ * Replaces every secret value, in every form a target may echo it in (secretForms), and URL
+ * userinfo in a driver message. The forms are worked out once per scrubber, not per message.
+ */
 export function secretScrubber(secrets: Record<string, string>): (message: string) => string {
-  const values = Object.values(secrets)
-    .filter((value) => value.length >= 3)
-    .sort((a, b) => b.length - a.length);
+  const values = [...new Set(Object.values(secrets).flatMap(secretForms))].sort((a, b) => b.length - a.length);
   return (message) => {
     let out = message.replace(/\/\/[^/\s:@]*:[^@\s]*@/g, '//***:***@');
     for (const value of values) out = out.split(value).join('***');
