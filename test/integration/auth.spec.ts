@@ -291,10 +291,49 @@ for (const driver of DRIVERS) {
         assert.equal(reply.text, '');
         expectUnauthorized(await me(pair.accessToken));
         expectProblem(await refresh(pair.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
-        // Idempotent, and silent about tokens it does not know.
-        assert.equal((await logout(pair.refreshToken)).status, 204);
-        assert.equal((await logout('sbr_not-a-token')).status, 204);
+        // Signing out again signs nothing out: the client is told so.
+        expectProblem(await logout(pair.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
         assert.equal((await me(admin.accessToken)).status, 200);
+      });
+
+      it('logout with a token a refresh already replaced ends the session, as refresh does, and answers 401 (issue 13)', async () => {
+        const first = (await login(ADMIN_EMAIL, ADMIN_PASSWORD)).body;
+        const second = (await refresh(first.refreshToken)).body;
+        assert.equal((await me(second.accessToken)).status, 200);
+        expectProblem(await logout(first.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
+        expectUnauthorized(await me(second.accessToken));
+        expectProblem(await refresh(second.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
+        expectProblem(await logout(second.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
+        assert.equal((await me(admin.accessToken)).status, 200);
+      });
+
+      it('logout answers 401 for a token that is not live, and a guessed one ends nothing', async () => {
+        const pair = (await login(ADMIN_EMAIL, ADMIN_PASSWORD)).body;
+        const sessionId = decodeJwt(pair.accessToken).sid as string;
+        for (const token of ['sbr_not-a-token', `sbr_${randomUUID()}_${'A'.repeat(43)}`, `sbr_${sessionId}_${'A'.repeat(43)}`]) {
+          expectProblem(await logout(token), 401, 'INVALID_REFRESH_TOKEN');
+        }
+        assert.equal((await me(pair.accessToken)).status, 200);
+        const dataSource = t.app.get(DataSource);
+        const param = t.driver === 'postgres' ? '$1' : '?';
+        await dataSource.query(`UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ${param}`, [sessionId]);
+        expectProblem(await logout(pair.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
+      });
+
+      it('a logout racing a refresh with the same token ends the session whichever wins', async () => {
+        for (let round = 0; round < 5; round++) {
+          const pair = (await login(ADMIN_EMAIL, ADMIN_PASSWORD)).body;
+          const [refreshed, loggedOut] = await Promise.all([refresh(pair.refreshToken), logout(pair.refreshToken)]);
+          assert.equal([refreshed.status, loggedOut.status].filter((status) => status === 401).length, 1, refreshed.text + loggedOut.text);
+          expectUnauthorized(await me(pair.accessToken));
+          if (refreshed.status === 200) {
+            expectProblem(loggedOut, 401, 'INVALID_REFRESH_TOKEN');
+            expectUnauthorized(await me(refreshed.body.accessToken));
+            expectProblem(await refresh(refreshed.body.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
+          } else {
+            assert.equal(loggedOut.status, 204, loggedOut.text);
+          }
+        }
       });
 
       it('refuses malformed and unknown refresh tokens (401) and missing ones (400)', async () => {
@@ -607,7 +646,8 @@ for (const driver of DRIVERS) {
 
     it("shrinks a key's effective scopes when its creator is demoted", async () => {
       const padmin = await projectAdmin('keys-demoted');
-      const created = await createKey(padmin.token, 'default', { scopes: ['projects:read', 'members:write'] });
+      // Granting editor takes every scope of editor, and members:write.
+      const created = await createKey(padmin.token, 'default', { scopes: [...EDITOR_SCOPES, 'members:write'] });
       assert.equal(created.status, 201, created.text);
       const key: string = created.body.key;
       const putEditor = () => t.call('PUT', `/api/v1/projects/default/members/${editor.id}`, { token: key, body: { role: 'editor' } });
@@ -618,7 +658,7 @@ for (const driver of DRIVERS) {
       expectProblem(await t.call('DELETE', `/api/v1/projects/default/members/${editor.id}`, { token: key }), 403, 'FORBIDDEN');
       assert.equal((await getDefault(key)).status, 200, 'what the creator still holds keeps working');
       const me = await t.call('GET', '/api/v1/auth/me', { token: key });
-      assert.deepEqual(me.body.apiKey.scopes, ['projects:read']);
+      assert.deepEqual(sorted(me.body.apiKey.scopes), sorted(EDITOR_SCOPES));
       assert.equal(me.body.memberships[0].role, 'editor');
     });
   });

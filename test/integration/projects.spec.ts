@@ -673,6 +673,96 @@ for (const driver of DRIVERS) {
       expectProblem(await t.call('DELETE', `${API}/projects/crew/members/${randomUUID()}`, { token: owner.token }), 404, 'NOT_FOUND');
       expectProblem(await t.call('DELETE', `${API}/projects/crew/members/not-a-uuid`, { token: owner.token }), 404, 'NOT_FOUND');
     });
+
+    it("an owner's key scoped projects:read members:write grants and removes no role (issue 13: it made a user owner)", async () => {
+      await putMember(t, owner.token, 'crew', member.id, 'editor');
+      const before = await membersOf(t, owner.token, 'crew');
+      const { key } = await createApiKey(t, owner.token, 'crew', ['projects:read', 'members:write']);
+      const attempts: [string, string, unknown][] = [
+        ['PUT', `${API}/projects/crew/members/${member.id}`, { role: 'owner' }],
+        ['PUT', `${API}/projects/crew/members/${member.id}`, { role: 'admin' }],
+        ['PUT', `${API}/projects/crew/members/${member.id}`, { role: 'viewer' }],
+        ['PUT', `${API}/projects/crew/members/${padmin.id}`, { role: 'viewer' }],
+        ['DELETE', `${API}/projects/crew/members/${member.id}`, undefined],
+        ['DELETE', `${API}/projects/crew/members/${padmin.id}`, undefined],
+      ];
+      for (const [method, url, body] of attempts) {
+        const reply = await t.call(method, url, { apiKey: key, body });
+        expectProblem(reply, 403, 'FORBIDDEN');
+        assert.match(reply.body.detail, /scopes/, reply.text);
+      }
+      assert.deepEqual(await membersOf(t, owner.token, 'crew'), before);
+      expectProblem(await t.call('DELETE', `${API}/projects/crew`, { token: member.token }), 403, 'FORBIDDEN');
+      assert.equal((await t.call('GET', `${API}/projects/crew`, { token: owner.token })).status, 200);
+    });
+
+    it("a key grants and removes exactly the roles whose scopes it holds; owner needs all of an owner's", async () => {
+      const extra = await createUser(t, admin, `crew-extra-${driver}`);
+      const adminScoped = await createApiKey(t, owner.token, 'crew', ADMIN_SCOPES);
+      const ownerScoped = await createApiKey(t, owner.token, 'crew', OWNER_SCOPES);
+      const put = (key: string, userId: string, role: string) =>
+        t.call('PUT', `${API}/projects/crew/members/${userId}`, { apiKey: key, body: { role } });
+
+      // Every scope of admin, but not projects:delete: viewer to admin, never owner.
+      for (const role of ['viewer', 'editor', 'admin']) assert.equal((await put(adminScoped.key, extra.id, role)).status, 200);
+      expectProblem(await put(adminScoped.key, extra.id, 'owner'), 403, 'FORBIDDEN');
+      expectProblem(await put(adminScoped.key, owner.id, 'admin'), 403, 'FORBIDDEN');
+      assert.equal((await membersOf(t, owner.token, 'crew'))[extra.id], 'admin');
+
+      // All of an owner's scopes: ownership too, in both directions.
+      assert.equal((await put(ownerScoped.key, extra.id, 'owner')).status, 200);
+      expectProblem(await put(adminScoped.key, extra.id, 'viewer'), 403, 'FORBIDDEN');
+      expectProblem(await t.call('DELETE', `${API}/projects/crew/members/${extra.id}`, { apiKey: adminScoped.key }), 403, 'FORBIDDEN');
+      assert.equal((await put(ownerScoped.key, extra.id, 'viewer')).status, 200);
+      const removed = await t.call('DELETE', `${API}/projects/crew/members/${extra.id}`, { apiKey: ownerScoped.key });
+      assert.equal(removed.status, 204, removed.text);
+
+      // Never on its own creator, even with a second owner there to keep the project owned.
+      await putMember(t, owner.token, 'crew', extra.id, 'owner');
+      for (const role of ['admin', 'owner']) {
+        const reply = await put(ownerScoped.key, owner.id, role);
+        expectProblem(reply, 403, 'FORBIDDEN');
+        assert.match(reply.body.detail, /created it/, reply.text);
+      }
+      expectProblem(await t.call('DELETE', `${API}/projects/crew/members/${owner.id}`, { apiKey: ownerScoped.key }), 403, 'FORBIDDEN');
+      assert.equal((await membersOf(t, owner.token, 'crew'))[owner.id], 'owner');
+      // Signed in, the creator may.
+      assert.equal((await putMember(t, owner.token, 'crew', owner.id, 'admin')).role, 'admin');
+      assert.equal((await putMember(t, extra.token, 'crew', owner.id, 'owner')).role, 'owner');
+      assert.equal((await t.call('DELETE', `${API}/projects/crew/members/${extra.id}`, { token: owner.token })).status, 204);
+    });
+
+    it('an admin manages viewers, editors and admins, never an owner, and never above admin', async () => {
+      const peer = await createUser(t, admin, `crew-peer-${driver}`);
+      await putMember(t, owner.token, 'crew', peer.id, 'viewer');
+      // Up to their own role, other admins included.
+      assert.equal((await putMember(t, padmin.token, 'crew', peer.id, 'admin')).role, 'admin');
+      assert.equal((await putMember(t, padmin.token, 'crew', peer.id, 'editor')).role, 'editor');
+      await putMember(t, padmin.token, 'crew', peer.id, 'admin');
+      const removed = await t.call('DELETE', `${API}/projects/crew/members/${peer.id}`, { token: padmin.token });
+      assert.equal(removed.status, 204, removed.text);
+      // Not above it, and not the (last) owner: 403 before any 409.
+      expectProblem(
+        await t.call('PUT', `${API}/projects/crew/members/${peer.id}`, { token: padmin.token, body: { role: 'owner' } }),
+        403,
+        'FORBIDDEN',
+      );
+      expectProblem(
+        await t.call('PUT', `${API}/projects/crew/members/${owner.id}`, { token: padmin.token, body: { role: 'admin' } }),
+        403,
+        'FORBIDDEN',
+      );
+      expectProblem(await t.call('DELETE', `${API}/projects/crew/members/${owner.id}`, { token: padmin.token }), 403, 'FORBIDDEN');
+      // An admin's key holding every admin scope is held to the same line.
+      const { key } = await createApiKey(t, padmin.token, 'crew', ADMIN_SCOPES);
+      expectProblem(
+        await t.call('PUT', `${API}/projects/crew/members/${peer.id}`, { apiKey: key, body: { role: 'owner' } }),
+        403,
+        'FORBIDDEN',
+      );
+      assert.equal((await membersOf(t, owner.token, 'crew'))[owner.id], 'owner');
+      assert.equal((await membersOf(t, owner.token, 'crew'))[peer.id], undefined);
+    });
   });
 
   describe(`projects: deletion (${driver})`, () => {

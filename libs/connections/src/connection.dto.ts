@@ -21,7 +21,7 @@ export class CreateConnectionDto {
   name: string;
 
   @ApiPropertyOptional({ enum: CONNECTION_TYPES, example: 'postgres', description: 'Required unless `uri` is given.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(CONNECTION_TYPES)
   type?: ConnectionType;
 
@@ -29,7 +29,7 @@ export class CreateConnectionDto {
     example: 'postgresql://reader:s3cret@db.internal:5432/analytics?sslmode=require',
     description: 'A connection string, parsed into config and secrets (instead of `config`).',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(4096)
   uri?: string;
@@ -39,7 +39,7 @@ export class CreateConnectionDto {
     oneOf: CONFIG_SCHEMAS,
     description: "Non-secret settings, per the type's schema (also at GET /connection-types/{type}).",
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   config?: ConnectionConfig;
 
@@ -47,31 +47,33 @@ export class CreateConnectionDto {
     example: { password: 's3cret' },
     description: 'Inline secrets, stored encrypted. On updates "********" or omission keeps one, null clears it.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   secrets?: SecretsUpdate;
 
   @ApiPropertyOptional({
     example: '0193a5b2-0000-7000-8000-000000000009',
-    description: 'A shared credential of this project, instead of inline secrets.',
+    nullable: true,
+    type: String,
+    description: 'A shared credential of this project, instead of inline secrets; null: none.',
   })
   @IsOptional()
   @IsUUID()
-  credentialId?: string;
+  credentialId?: string | null;
 
-  @ApiPropertyOptional({ example: 'Analytics warehouse, read-only' })
+  @ApiPropertyOptional({ example: 'Analytics warehouse, read-only', nullable: true, type: String, description: 'null: none.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
-  description?: string;
+  description?: string | null;
 
   @ApiPropertyOptional({ example: true, default: true })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 
   @ApiPropertyOptional({ example: { team: 'data', env: 'prod' } })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   labels?: Record<string, string>;
 }
@@ -95,12 +97,17 @@ export class PatchConnectionDto {
   @IsObject()
   secrets?: SecretsUpdate;
 
-  @ApiPropertyOptional({ example: null, nullable: true, description: 'A shared credential; null switches to inline secrets.' })
+  @ApiPropertyOptional({
+    example: null,
+    nullable: true,
+    type: String,
+    description: 'A shared credential; null switches to inline secrets.',
+  })
   @ValidateIf((_: object, value: unknown) => value !== undefined && value !== null)
   @IsUUID()
   credentialId?: string | null;
 
-  @ApiPropertyOptional({ example: 'Moved to the EU region', nullable: true })
+  @ApiPropertyOptional({ example: 'Moved to the EU region', nullable: true, type: String, description: 'null clears it.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)

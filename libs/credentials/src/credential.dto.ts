@@ -18,14 +18,14 @@ export class CreateCredentialDto {
   @IsIn(CREDENTIAL_TYPES)
   type: CredentialType;
 
-  @ApiPropertyOptional({ example: 'Read-only warehouse login' })
+  @ApiPropertyOptional({ example: 'Read-only warehouse login', nullable: true, type: String, description: 'null: none.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
-  description?: string;
+  description?: string | null;
 
   @ApiPropertyOptional({ example: { username: 'reader' }, description: 'Non-secret values (e.g. username).' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   fields?: Record<string, string>;
 
@@ -43,23 +43,23 @@ export class ReplaceCredentialDto {
   name: string;
 
   @ApiPropertyOptional({ enum: CREDENTIAL_TYPES, example: 'basic', description: 'Cannot change; may be repeated.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(CREDENTIAL_TYPES)
   type?: CredentialType;
 
-  @ApiPropertyOptional({ example: 'Read-only warehouse login', nullable: true })
+  @ApiPropertyOptional({ example: 'Read-only warehouse login', nullable: true, type: String, description: 'null: none.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
   description?: string | null;
 
   @ApiPropertyOptional({ example: { username: 'reader' } })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   fields?: Record<string, string>;
 
   @ApiPropertyOptional({ example: { password: '********' }, description: 'Omitted or "********" keeps a secret; null clears it.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   secrets?: SecretsUpdate;
 }
@@ -73,7 +73,7 @@ export class PatchCredentialDto {
   @Matches(SLUG_PATTERN, { message: `name ${SLUG_MESSAGE}` })
   name?: string;
 
-  @ApiPropertyOptional({ example: 'Rotated in November', nullable: true, description: 'null clears it.' })
+  @ApiPropertyOptional({ example: 'Rotated in November', nullable: true, type: String, description: 'null clears it.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)

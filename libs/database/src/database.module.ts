@@ -6,6 +6,7 @@ import { createDataSource, dataSourceOptions } from './data-source-options';
 import { InstanceEvents } from './events/instance-events';
 import { DatabaseHealth } from './health/database.health';
 import { HealthController } from './health/health.controller';
+import { preparePrivateSqliteFile } from './private-sqlite-file';
 import { RATE_LIMITS_PROVIDER } from './rate-limit/rate-limits.provider';
 
 /** Global: any module may publish or hear instance events, and count rate limits. */
@@ -20,7 +21,10 @@ import { RATE_LIMITS_PROVIDER } from './rate-limit/rate-limits.provider';
         retryAttempts: 2,
         retryDelay: 1_000,
       }),
-      dataSourceFactory: async (options?: DataSourceOptions) => createDataSource(options!),
+      dataSourceFactory: async (options?: DataSourceOptions) => {
+        if (options!.type === 'better-sqlite3') preparePrivateSqliteFile(options!.database);
+        return createDataSource(options!);
+      },
     }),
   ],
   controllers: [HealthController],

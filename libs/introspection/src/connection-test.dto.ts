@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { IsOptionalNotNull } from '@switchboard/common';
 import { CreateConnectionDto } from '@switchboard/connections';
 import { STAGE_NAMES, TEST_ERROR_CODES } from '@switchboard/connectors';
 
@@ -14,7 +15,7 @@ export class TestOptionsDto {
     default: DEFAULT_TEST_TIMEOUT_MS,
     description: 'Deadline for the whole test.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(100)
   @Max(MAX_TEST_TIMEOUT_MS)
@@ -24,7 +25,7 @@ export class TestOptionsDto {
 /** A connection that is not stored: the create body without a name, plus the deadline. */
 export class TestDraftDto extends OmitType(CreateConnectionDto, ['name'] as const) {
   @ApiPropertyOptional({ example: 5000, minimum: 100, maximum: MAX_TEST_TIMEOUT_MS, default: DEFAULT_TEST_TIMEOUT_MS })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(100)
   @Max(MAX_TEST_TIMEOUT_MS)

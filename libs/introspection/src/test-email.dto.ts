@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional } from 'class-validator';
+import { IsEmail } from 'class-validator';
+import { IsOptionalNotNull } from '@switchboard/common';
 import { TEST_ERROR_CODES } from '@switchboard/connectors';
 
 export class SendTestEmailDto {
   @ApiPropertyOptional({ example: 'ops@example.com', description: "Defaults to the connection's addressToTest." })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsEmail()
   to?: string;
 }

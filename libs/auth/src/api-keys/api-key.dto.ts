@@ -18,10 +18,15 @@ export class CreateApiKeyDto {
   @IsIn(SCOPES, { each: true })
   scopes: Scope[];
 
-  @ApiPropertyOptional({ example: '2027-01-01T00:00:00.000Z', description: 'ISO-8601; omit for a key that does not expire.' })
+  @ApiPropertyOptional({
+    example: '2027-01-01T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'ISO-8601; omit it (or null) for a key that does not expire.',
+  })
   @IsOptional()
   @IsDateString({ strict: true })
-  expiresAt?: string;
+  expiresAt?: string | null;
 }
 
 export class ApiKeyDto {

@@ -56,6 +56,12 @@ export class SessionsRepository {
     await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: now, revokedReason: reason });
   }
 
+  /** Compare-and-set revocation: false when the token was rotated, or the session ended, first. */
+  async revokeIfCurrent(id: string, tokenHash: string, reason: string, now: Date): Promise<boolean> {
+    const result = await this.sessions.update({ id, tokenHash, revokedAt: IsNull() }, { revokedAt: now, revokedReason: reason });
+    return result.affected === 1;
+  }
+
   async revokeAllForUser(userId: string, reason: string, now: Date): Promise<void> {
     await this.sessions.update({ userId, revokedAt: IsNull() }, { revokedAt: now, revokedReason: reason });
   }

@@ -38,9 +38,14 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'End the session behind a refresh token' })
-  @ApiNoContentResponse({ description: 'Signed out (also when the token was already invalid).' })
-  @ApiProblems(400)
+  @ApiOperation({
+    summary: 'End the session behind a refresh token',
+    description:
+      'Only a live refresh token signs out. Any other answers 401 and nothing was signed out, except that the token ' +
+      'a refresh already replaced ends the session, as on refresh (it leaked).',
+  })
+  @ApiNoContentResponse({ description: 'Signed out: the refresh token and the access tokens of its session stop working.' })
+  @ApiProblems(400, 401)
   logout(@Body() dto: RefreshTokenDto, @CurrentActor() actor: AuditActor): Promise<void> {
     return this.auth.logout(dto.refreshToken, actor);
   }

@@ -106,20 +106,36 @@ export class AuthService {
     return this.pair(user.id, session.id, nextSecret);
   }
 
-  /** Ends the session; idempotent, and silent about tokens it does not know. */
+  /**
+   * Ends the session behind a live refresh token. Anything else answers 401, so a client knows
+   * it did not sign out: the token a refresh replaced proves a leak and ends the session, as on
+   * refresh; any other value is a guess and ends nothing.
+   */
   async logout(refreshToken: string, actor: AuditActor): Promise<void> {
     const parsed = REFRESH_PATTERN.exec(refreshToken);
-    if (!parsed) return;
-    const session = await this.sessions.findWithHash(parsed[1]);
-    if (session && constantTimeEqual(sha256Hex(parsed[2]), session.tokenHash)) {
-      await this.sessions.revoke(session.id, 'logout', new Date());
-      await this.cache.changed({ kind: 'session', id: session.id });
-      await this.audit.record({
-        actor: { ...actor, type: 'user', userId: session.userId },
-        action: 'auth.logout',
-        target: { type: 'session', id: session.id },
-      });
+    if (!parsed) throw invalidRefresh();
+    const [, sessionId, secret] = parsed;
+    const session = await this.sessions.findWithHash(sessionId);
+    const now = new Date();
+    if (!session || session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
+    const presentedHash = sha256Hex(secret);
+    if (!constantTimeEqual(presentedHash, session.tokenHash)) {
+      if (session.previousTokenHash && constantTimeEqual(presentedHash, session.previousTokenHash)) {
+        await this.revokeForReuse(session.id, session.userId, actor, now);
+      }
+      throw invalidRefresh();
     }
+    if (!(await this.sessions.revokeIfCurrent(session.id, presentedHash, 'logout', now))) {
+      // A refresh rotated it (or another logout ended it) meanwhile: the token was used twice.
+      await this.revokeForReuse(session.id, session.userId, actor, now);
+      throw invalidRefresh();
+    }
+    await this.cache.changed({ kind: 'session', id: session.id });
+    await this.audit.record({
+      actor: { ...actor, type: 'user', userId: session.userId },
+      action: 'auth.logout',
+      target: { type: 'session', id: session.id },
+    });
   }
 
   private async revokeForReuse(sessionId: string, userId: string, actor: AuditActor, now: Date): Promise<void> {

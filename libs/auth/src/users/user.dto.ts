@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptionalNotNull, PageDtoOf } from '@switchboard/common';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
 import { UserEntity } from './user.entity';
 
 export const PASSWORD_MIN = 12;
@@ -29,7 +29,7 @@ export class CreateUserDto {
   name: string;
 
   @ApiPropertyOptional({ example: false, default: false, description: 'Instance admins manage users.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   isAdmin?: boolean;
 }

@@ -9,11 +9,11 @@ import type { ConnectionUsageEntity } from './connection-usage.entity';
 export const CONSUMER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/;
 
 export class PutUsageDto {
-  @ApiPropertyOptional({ example: 'Nightly load into the warehouse' })
+  @ApiPropertyOptional({ example: 'Nightly load into the warehouse', nullable: true, type: String, description: 'null: none.' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
-  description?: string;
+  description?: string | null;
 }
 
 export class UsageDto {

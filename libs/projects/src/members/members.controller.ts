@@ -26,7 +26,9 @@ export class MembersController {
   @ProjectScoped('members:write')
   @ApiOperation({
     summary: 'Add a user to the project or change their role',
-    description: 'Only owners grant or remove ownership; the last owner stays.',
+    description:
+      'You grant or take away only roles whose scopes you all hold (an API key: its own scopes), so only owners touch ' +
+      'ownership; the last owner stays. An API key cannot change the membership of its own creator.',
   })
   @ApiParam({ name: 'userId', example: '0193a5b2-0000-7000-8000-000000000002' })
   @ApiOkResponse({ type: MemberDto })

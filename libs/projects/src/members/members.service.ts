@@ -4,7 +4,7 @@ import { UsersRepository } from '@switchboard/auth';
 import { conflict, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage } from '@switchboard/common';
 import type { ProjectAccess } from '../access/project-access';
 import { ProjectAccessService } from '../access/project-access.service';
-import type { Role } from '../roles/roles';
+import { holdsRole, type Role, ROLE_SCOPES } from '../roles/roles';
 import { MemberDto, toMemberDto } from './member.dto';
 import { MembershipsRepository } from './memberships.repository';
 
@@ -22,12 +22,12 @@ export class MembersService {
     return toPage(rows, total, query, toMemberDto);
   }
 
-  /** Adds the user or changes their role. Only owners grant or take away ownership. */
+  /** Adds the user or changes their role, within the caller's own powers (see assertMayChange). */
   async put(actor: AuditActor, access: ProjectAccess, userId: string, role: Role): Promise<MemberDto> {
     const user = await this.users.findById(userId);
     if (!user) throw notFound('User');
     const current = await this.memberships.find(access.project.id, userId);
-    this.assertMayChange(access, current?.role, role);
+    this.assertMayChange(actor, access, userId, current?.role, role);
     if (current?.role === 'owner' && role !== 'owner') await this.assertNotLastOwner(access);
     const now = new Date();
     await this.memberships.upsert(access.project.id, userId, role, now);
@@ -46,7 +46,7 @@ export class MembersService {
   async remove(actor: AuditActor, access: ProjectAccess, userId: string): Promise<void> {
     const current = await this.memberships.find(access.project.id, userId);
     if (!current) throw notFound('Member');
-    this.assertMayChange(access, current.role);
+    this.assertMayChange(actor, access, userId, current.role);
     if (current.role === 'owner') await this.assertNotLastOwner(access);
     await this.memberships.delete(access.project.id, userId);
     await this.projectAccess.changed({ kind: 'membership', projectId: access.project.id, userId });
@@ -59,9 +59,21 @@ export class MembersService {
     });
   }
 
-  private assertMayChange(access: ProjectAccess, from?: Role, to?: Role): void {
-    if ((from === 'owner' || to === 'owner') && access.role !== 'owner') {
-      throw forbidden('Only owners can grant or take away ownership.');
+  /**
+   * Decided by what the caller may do here (for a key: its scopes cut to its creator's role),
+   * never by its creator's role alone: granting or taking away a role needs every scope of that
+   * role, so nobody hands out powers they lack. Owner carries projects:delete, which only an
+   * owner holds, so only an owner (or a key holding all of an owner's scopes) touches ownership.
+   * A key acts for its creator, never on them: their own role is theirs to change, signed in.
+   */
+  private assertMayChange(actor: AuditActor, access: ProjectAccess, userId: string, from?: Role, to?: Role): void {
+    if (actor.type === 'apiKey' && actor.userId === userId) {
+      throw forbidden('An API key cannot change the membership of the user who created it; sign in as that user instead.');
+    }
+    for (const role of new Set([from, to])) {
+      if (!role || holdsRole(access.scopes, role)) continue;
+      const missing = ROLE_SCOPES[role].filter((scope) => !access.scopes.includes(scope));
+      throw forbidden(`Granting or taking away the role "${role}" needs all of its scopes; you lack ${missing.join(', ')}.`);
     }
   }
 

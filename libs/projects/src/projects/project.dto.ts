@@ -20,11 +20,11 @@ export class CreateProjectDto {
   @MaxLength(200)
   name: string;
 
-  @ApiPropertyOptional({ example: 'Warehouse and BI connections' })
+  @ApiPropertyOptional({ example: 'Warehouse and BI connections', nullable: true, type: String, description: 'null: none.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
-  description?: string;
+  description?: string | null;
 }
 
 export class UpdateProjectDto {
@@ -42,7 +42,7 @@ export class UpdateProjectDto {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ example: 'EU warehouse', nullable: true, description: 'null clears it.' })
+  @ApiPropertyOptional({ example: 'EU warehouse', nullable: true, type: String, description: 'null clears it.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)

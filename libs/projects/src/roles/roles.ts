@@ -11,6 +11,5 @@ const OWNER: Scope[] = [...ADMIN, 'projects:delete'];
 /** Roles are named bundles of scopes (DESIGN §3); only owners may delete a project. */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = { viewer: VIEWER, editor: EDITOR, admin: ADMIN, owner: OWNER };
 
-const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };
-
-export const outranks = (role: Role, other: Role): boolean => RANK[role] >= RANK[other];
+/** Whether `scopes` include every power of `role`: what a caller needs to grant or take it away. */
+export const holdsRole = (scopes: readonly Scope[], role: Role): boolean => ROLE_SCOPES[role].every((scope) => scopes.includes(scope));

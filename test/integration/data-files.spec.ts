@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { freePort } from '../support/postgres';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-app';
+
+const BUILD = path.resolve(__dirname, '..', '..');
+
+interface Service {
+  process: ChildProcess;
+  baseUrl: string;
+  /** Every line it wrote, stdout and stderr. */
+  lines: string[];
+}
+
+/**
+ * The real service (main.js, configuration from the environment) on the embedded SQLite in
+ * `dataDir`, started under umask 000 so nothing but the service itself keeps its files private.
+ */
+async function startService(dataDir: string): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      'umask 000 && exec "$0" "$@"',
+      process.execPath,
+      '--require',
+      path.join(BUILD, 'test', 'support', 'paths.js'),
+      path.join(BUILD, 'apps', 'api', 'src', 'main.js'),
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_ADMIN_EMAIL: ADMIN_EMAIL,
+        SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited: ${lines.join('\n')}`);
+    const ready = await fetch(`${baseUrl}/api/v1/health/ready`).then(
+      (reply) => reply.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`the service did not start: ${lines.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { process: child, baseUrl, lines };
+}
+
+async function stop(service: Service | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!service || service.process.exitCode !== null || service.process.signalCode !== null) return;
+  const exited = once(service.process, 'exit');
+  service.process.kill(signal);
+  await exited;
+}
+
+/** A write through the API: a sign-in stores a session, so the WAL and its index are in use. */
+async function signIn(service: Service): Promise<void> {
+  const reply = await fetch(`${service.baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  assert.equal(reply.status, 200, await reply.text());
+}
+
+const modeOf = (file: string): string => '0' + (fs.statSync(file).mode & 0o777).toString(8);
+
+describe('data files are private to the service (embedded SQLite)', () => {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-modes-'));
+  const dataDir = path.join(parent, 'data');
+  const database = path.join(dataDir, 'switchboard.sqlite');
+  let service: Service | undefined;
+  after(async () => {
+    await stop(service, 'SIGKILL');
+    fs.rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('creates the data dir 0700 and the database, its -wal and -shm, and the instance secrets 0600', async () => {
+    service = await startService(dataDir);
+    await signIn(service);
+    assert.deepEqual(
+      Object.fromEntries(
+        ['', 'switchboard.sqlite', 'switchboard.sqlite-wal', 'switchboard.sqlite-shm', 'instance-secrets.json'].map((name) => [
+          name || 'data dir',
+          modeOf(path.join(dataDir, name)),
+        ]),
+      ),
+      {
+        'data dir': '0700',
+        'switchboard.sqlite': '0600',
+        'switchboard.sqlite-wal': '0600',
+        'switchboard.sqlite-shm': '0600',
+        'instance-secrets.json': '0600',
+      },
+    );
+    assert.ok(!service.lines.some((line) => line.includes('was mode')), service.lines.join('\n'));
+  });
+
+  it('tightens a data dir and database files an earlier start left open to others, and says so', async () => {
+    // Killed, the service leaves its -wal and -shm behind, as a crash would.
+    await stop(service, 'SIGKILL');
+    const loose: [string, number][] = [
+      [dataDir, 0o755],
+      [database, 0o644],
+      [`${database}-wal`, 0o644],
+      [`${database}-shm`, 0o644],
+    ];
+    for (const [file, mode] of loose) fs.chmodSync(file, mode);
+
+    const restarted = await startService(dataDir);
+    service = restarted;
+    await signIn(restarted);
+    for (const [file] of loose) assert.equal(modeOf(file), file === dataDir ? '0700' : '0600', file);
+    for (const [file, mode] of loose) {
+      const warning = restarted.lines.find((line) => line.includes(`${file} was mode 0${mode.toString(8)}`));
+      assert.ok(warning, `no warning about ${file}: ${restarted.lines.join('\n')}`);
+      assert.equal(JSON.parse(warning).level, 'warn');
+    }
+    await stop(restarted, 'SIGTERM');
+  });
+});
