@@ -60,7 +60,7 @@ const EMBEDDINGS: ((value: bigint) => bigint[])[] = [
           value & LOW_32,
         ]
       : [],
-  // 6to4 2002:a.b.c.d::/48 (RFC 3056): the relay router's IPv4 address.
+  // 6to4 2002:a.b.c.d::/48 (RFC 3056): the IPv4 address of the site's 6to4 router.
   (value) => (value >> 112n === 0x2002n ? [bits(value, 16, 32)] : []),
   // Teredo 2001:0::/32 (RFC 4380): the server's IPv4 address, and the client's, bit-inverted.
   (value) => (value >> 96n === 0x20010000n ? [bits(value, 32, 32), (value & LOW_32) ^ LOW_32] : []),
