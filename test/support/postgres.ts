@@ -82,7 +82,13 @@ function selfSignedCertificate(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-export async function startPostgres(options: { tls?: boolean } = {}): Promise<PostgresServer> {
+export interface PostgresOptions {
+  tls?: boolean;
+  /** Loopback addresses to listen on; 127.0.0.1 alone by default. Debian's own default, `localhost`, is 127.0.0.1 and ::1. */
+  listenAddresses?: string[];
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const bin = findPostgresBinaries();
   if (!bin) {
     throw new Error(
@@ -125,7 +131,7 @@ export async function startPostgres(options: { tls?: boolean } = {}): Promise<Po
     '-k',
     dir,
     '-c',
-    'listen_addresses=127.0.0.1',
+    `listen_addresses=${(options.listenAddresses ?? ['127.0.0.1']).join(',')}`,
     '-c',
     'fsync=off',
     '-c',

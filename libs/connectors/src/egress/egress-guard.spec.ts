@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import net, { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { describe, it } from 'node:test';
 import { EgressError, EgressErrorCode, EgressGuard, EgressResolver, lookupFor, ResolvedTarget } from './egress-guard';
 import { EgressPolicy, EgressPolicyOptions } from './egress-policy';
@@ -183,6 +184,41 @@ describe('EgressGuard: protected host names', () => {
     up = false;
     await egressError(guard.resolve('db.internal', 5432), 'EGRESS_DENIED', 'protected');
     assert.equal((await guard.resolve('public.test', 443)).address, '8.8.8.8');
+  });
+});
+
+describe('EgressGuard: a protected target on this host', () => {
+  it('denies its port on every address of this host, read again on every check', async () => {
+    let interfaces = ['127.0.0.1', '::1', '192.0.2.2', 'fd00::2'];
+    let reads = 0;
+    const localAddresses = () => (reads++, interfaces);
+    const resolver = fakeResolver((host) => (host === 'meta.db' ? ['127.0.0.1'] : ZONE[host]));
+    const guard = new EgressGuard(EgressPolicy.parse({ protectedTargets: [{ host: 'meta.db', port: 5432 }] }), resolver, localAddresses);
+    for (const host of ['::1', '[0:0:0:0:0:0:0:1]', '::ffff:127.0.0.1', '127.0.0.2', '192.0.2.2', 'fd00::2', '::ffff:c000:202']) {
+      await egressError(guard.resolve(host, 5432), 'EGRESS_DENIED', 'protected');
+    }
+    assert.equal((await guard.resolve('::1', 5433)).address, '::1');
+    interfaces = ['127.0.0.1', '::1', '192.0.2.7'];
+    await egressError(guard.resolve('192.0.2.7', 5432), 'EGRESS_DENIED', 'protected');
+    assert.equal((await guard.resolve('192.0.2.2', 5432)).address, '192.0.2.2');
+    assert.equal(reads, 10, 'once per check');
+  });
+
+  it("reads this host's addresses only when something is protected", async () => {
+    let reads = 0;
+    const guard = new EgressGuard(EgressPolicy.parse(), fakeResolver(ZONE), () => (reads++, []));
+    assert.equal((await guard.resolve('::1', 5432)).address, '::1');
+    assert.equal(reads, 0);
+  });
+
+  it("reads this host's real interface addresses by default", async () => {
+    const own = Object.values(os.networkInterfaces())
+      .flatMap((entries) => entries ?? [])
+      .map((entry) => entry.address)
+      .filter((address) => !address.startsWith('fe80:'));
+    assert.ok(own.length > 0);
+    const guard = new EgressGuard(EgressPolicy.parse({ protectedTargets: [{ host: '127.0.0.1', port: 5432 }] }));
+    for (const address of own) await egressError(guard.resolve(address, 5432), 'EGRESS_DENIED', 'protected');
   });
 });
 

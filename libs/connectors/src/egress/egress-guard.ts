@@ -1,5 +1,6 @@
 import { promises as dns, LookupAddress, LookupOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
+import os from 'node:os';
 import { EgressDenyReason, EgressPolicy } from './egress-policy';
 
 export type EgressErrorCode = 'DNS_NOT_FOUND' | 'EGRESS_DENIED';
@@ -47,6 +48,12 @@ export type EgressResolver = (host: string) => Promise<readonly { address: strin
 
 const systemResolver: EgressResolver = (host) => dns.lookup(host, { all: true, verbatim: true });
 
+/** This host's interface addresses, read on every check: they change (DHCP, VPNs, containers). */
+export type LocalAddresses = () => readonly string[];
+
+const systemLocalAddresses: LocalAddresses = () =>
+  Object.values(os.networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
+
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 const MAX_HOST_LENGTH = 254;
 const BAD_HOST_CHARACTER = /[\s\p{Cc}]/u;
@@ -59,6 +66,7 @@ export class EgressGuard {
   constructor(
     private readonly policy: EgressPolicy,
     private readonly resolver: EgressResolver = systemResolver,
+    private readonly localAddresses: LocalAddresses = systemLocalAddresses,
   ) {}
 
   /**
@@ -108,8 +116,14 @@ export class EgressGuard {
     }
   }
 
-  /** Protected names are looked up on every check; if that fails, the last answers stand, or nothing passes. */
+  /** With protected targets, this host's addresses are read on every check: one may be on this host. */
   private async currentPolicy(target: string): Promise<EgressPolicy> {
+    if (!this.policy.hasProtectedTargets) return this.policy;
+    return (await this.resolvedPolicy(target)).withLocalAddresses(this.localAddresses());
+  }
+
+  /** Protected names are looked up on every check; if that fails, the last answers stand, or nothing passes. */
+  private async resolvedPolicy(target: string): Promise<EgressPolicy> {
     const hosts = this.policy.protectedHosts;
     if (hosts.length === 0) return this.policy;
     try {

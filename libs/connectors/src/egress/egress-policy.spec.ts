@@ -28,15 +28,38 @@ const METADATA = [
   '169.254.0.1',
   'fd00:ec2::254',
   'FD00:EC2:0:0:0:0:0:254',
+  'fd00:ec2::23',
+  'fd20:ce::254',
+  'fd00:42::42',
+  '168.63.129.16',
+  '100.100.100.200',
+  '192.0.0.192',
   '::ffff:169.254.169.254',
   '::ffff:a9fe:a9fe',
   '0:0:0:0:0:ffff:a9fe:a9fe',
+  '::ffff:168.63.129.16',
+];
+/** The metadata address in every IPv6 transition form: the embedded IPv4 is what is reached. */
+const EMBEDDED_METADATA = [
   '64:ff9b::169.254.169.254',
+  '::a9fe:a9fe',
+  '::169.254.169.254',
+  '::ffff:0:a9fe:a9fe',
+  '::ffff:0:169.254.169.254',
+  '64:ff9b:1::a9fe:a9fe',
+  '64:ff9b:1:a9fe:a9:fe00::',
+  '2002:a9fe:a9fe::1',
+  '2001:0:a9fe:a9fe::',
+  '2001:0:4136:e378:8000:f227:5601:5601',
+  '2001:db8::5efe:a9fe:a9fe',
+  '64:ff9b::a83f:8110',
+  '2002:6464:64c8::',
+  '::ffff:0:c000:c0',
 ];
 const UNSPECIFIED = ['0.0.0.0', '0.1.2.3', '::', '::ffff:0.0.0.0'];
 const LINK_LOCAL_V6 = ['fe80::1', 'febf:ffff::1'];
 const MULTICAST = ['224.0.0.1', '239.255.255.250', 'ff02::1', '::ffff:224.0.0.1', '255.255.255.255'];
-const ALWAYS_DENIED = [...METADATA, ...UNSPECIFIED, ...LINK_LOCAL_V6, ...MULTICAST];
+const ALWAYS_DENIED = [...METADATA, ...EMBEDDED_METADATA, ...UNSPECIFIED, ...LINK_LOCAL_V6, ...MULTICAST];
 
 describe('EgressPolicy: always denied', () => {
   it('denies link-local, metadata, unspecified, multicast and broadcast in every IPv4 and IPv6 spelling', () => {
@@ -63,8 +86,16 @@ describe('EgressPolicy: always denied', () => {
       '1.0.0.0',
       'fec0::1',
       'fd00:ec2::253',
+      'fd20:ce::253',
+      '168.63.129.17',
+      '100.100.100.201',
+      '192.0.0.193',
       '223.255.255.255',
       '64:ff9b::8.8.8.8',
+      '64:ff9b:1::808:808',
+      '2002:808:808::1',
+      '2001:0:808:808::f7f7:f7f7',
+      '2001:db8::a9fe:a9fe',
     ]);
   });
 });
@@ -108,16 +139,40 @@ describe('EgressPolicy: DENY', () => {
         'fc00::1',
         'fdff::1',
         '64:ff9b::10.0.0.1',
+        '::10.0.0.1',
+        '::ffff:0:10.0.0.1',
+        '64:ff9b:1::a00:1',
+        '2002:c0a8:101::1',
+        '2001:0:4136:e378:8000:63bf:f5ff:fffe',
+        '2001:db8::200:5efe:ac10:1',
       ],
       'deny-list',
     );
     assertAllowed(policy, ['8.8.8.8', '172.32.0.1', '100.128.0.1', '127.0.0.1', '::1', '2001:db8::1']);
   });
 
-  it('loopback blocks 127/8 and ::1', () => {
+  it('loopback blocks 127/8 and ::1, in every IPv6 form that embeds an IPv4 address', () => {
     const policy = EgressPolicy.parse({ deny: 'loopback' });
-    assertDenied(policy, ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '::ffff:127.0.0.1'], 'deny-list');
-    assertAllowed(policy, ['10.0.0.1', '::2', '128.0.0.1']);
+    assertDenied(
+      policy,
+      [
+        '127.0.0.1',
+        '127.0.0.2',
+        '127.255.255.254',
+        '::1',
+        '0:0:0:0:0:0:0:1',
+        '::ffff:127.0.0.1',
+        '::127.0.0.1',
+        '::ffff:0:7f00:1',
+        '64:ff9b::7f00:1',
+        '64:ff9b:1::7f00:1',
+        '2002:7f00:1::',
+        '2001:0:4136:e378:8000:63bf:80ff:fffe',
+        '2001:db8::5efe:7f00:1',
+      ],
+      'deny-list',
+    );
+    assertAllowed(policy, ['10.0.0.1', '::2', '128.0.0.1', '2001:db8::1']);
   });
 
   it('takes CIDRs and single IPs of both families, keywords in any case, spaces and empty items', () => {
@@ -136,6 +191,14 @@ describe('EgressPolicy: ALLOW', () => {
     const policy = EgressPolicy.parse({ allow: '10.0.0.0/8' });
     assertAllowed(policy, ['10.1.1.1', '::ffff:10.1.1.1']);
     assertDenied(policy, ['192.168.1.1', '8.8.8.8', '::1', '2001:db8::1'], 'not-in-allow-list');
+  });
+
+  it('requires the embedded IPv4 address to be allowed as well', () => {
+    const policy = EgressPolicy.parse({ allow: '2002::/16, 64:ff9b::/96, 10.0.0.0/8' });
+    assertAllowed(policy, ['2002:a00:1::1', '64:ff9b::10.1.1.1']);
+    assertDenied(policy, ['2002:808:808::1', '64:ff9b::8.8.8.8', '2001:0:a00:1::f5ff:fffe'], 'not-in-allow-list');
+    assertDenied(EgressPolicy.parse({ allow: '::/0' }), ['64:ff9b::8.8.8.8', '::ffff:0:808:808'], 'not-in-allow-list');
+    assertAllowed(EgressPolicy.parse({ allow: '::/0, 0.0.0.0/0' }), ['64:ff9b::8.8.8.8', '2002:808:808::1']);
   });
 
   it('still subtracts DENY', () => {
@@ -177,6 +240,47 @@ describe('EgressPolicy: protected targets', () => {
     assertDenied(resolved, ['10.0.0.5'], 'protected');
     assertAllowed(resolved, ['10.0.0.5'], 80);
     assert.deepEqual(resolved.protectedHosts, []);
+  });
+
+  it('protects the port of a target on this host on every address of this host', () => {
+    const localAddresses = ['192.0.2.2', 'fd00::2', 'fe80::fc:ff:fe00:1'];
+    const thisHost = [
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.255.255.254',
+      '::1',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:2',
+      '192.0.2.2',
+      '::ffff:192.0.2.2',
+      'fd00::2',
+      '::127.0.0.1',
+      '64:ff9b::7f00:1',
+    ];
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1', '0.0.0.0', '::', '192.0.2.2', 'fd00::2', '127.0.0.0/8']) {
+      const policy = EgressPolicy.parse({ protectedTargets: [{ host, port: 5432 }], localAddresses });
+      assertDenied(policy, thisHost, 'protected', 5432);
+      assertAllowed(policy, ['127.0.0.1', '::1', '192.0.2.2', 'fd00::2'], 5433);
+      assertAllowed(policy, ['10.0.0.1', '192.0.2.3', 'fd00::3', '2001:db8::2'], 5432);
+    }
+    const elsewhere = EgressPolicy.parse({ protectedTargets: [{ host: '10.0.0.5', port: 5432 }], localAddresses });
+    assertAllowed(elsewhere, ['127.0.0.1', '::1', '192.0.2.2'], 5432);
+  });
+
+  it("takes this host's current addresses with withLocalAddresses, and answers of protected names on this host", () => {
+    const protectedTargets = [{ host: '127.0.0.1', port: 5432 }];
+    const policy = EgressPolicy.parse({ protectedTargets, localAddresses: ['192.0.2.2'] }).withLocalAddresses(['192.0.2.9']);
+    assertDenied(policy, ['192.0.2.9', '::1'], 'protected');
+    assertAllowed(policy, ['192.0.2.2']);
+    assert.equal(policy.hasProtectedTargets, true);
+    assert.equal(EgressPolicy.parse().hasProtectedTargets, false);
+    const named = EgressPolicy.parse({ protectedTargets: [{ host: 'localhost', port: 5432 }], localAddresses: ['192.0.2.2'] });
+    assert.equal(named.hasProtectedTargets, true);
+    assertAllowed(named, ['::1']);
+    const resolved = named.withProtected([{ address: '127.0.0.1', port: 5432 }]);
+    assertDenied(resolved, ['127.0.0.1', '::1', '127.0.0.53', '192.0.2.2'], 'protected');
+    assertAllowed(resolved, ['::1'], 5433);
   });
 
   it('refuses bad targets', () => {

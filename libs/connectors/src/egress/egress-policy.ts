@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { IpAddress, IpRange, formatIpv4, inRange, nat64Target, parseIp, parseRange, unmap } from './ip';
+import { IpAddress, IpRange, embeddedIpv4, formatIpv4, inRange, overlaps, parseIp, parseRange, unmap } from './ip';
 
 /** Which input a bad entry came from, so config validation can name the variable. */
 export type EgressPolicySetting = 'deny' | 'allow' | 'protectedTargets';
@@ -20,7 +20,9 @@ export class EgressPolicyError extends Error {
  * Something connectors must never reach, whatever ALLOW says: the service's own metadata
  * database. `host` is an IP, a CIDR or a host name (the guard resolves names on every check,
  * so a failover to a new address stays covered); `port` narrows it to that one service, so
- * other services on a shared host (often loopback in development) stay reachable.
+ * other services on a shared host (often loopback in development) stay reachable. A target
+ * on this host (loopback, unspecified or one of `localAddresses`) is protected on every
+ * address of this host: a server listening on 127.0.0.1 often listens on ::1 or `*` too.
  */
 export interface ProtectedTarget {
   host: string;
@@ -33,6 +35,8 @@ export interface EgressPolicyOptions {
   /** SWITCHBOARD_EGRESS_ALLOW: same syntax; when set, only these ranges pass. */
   allow?: string;
   protectedTargets?: readonly ProtectedTarget[];
+  /** This host's interface addresses (os.networkInterfaces()), for protected targets on this host. */
+  localAddresses?: readonly string[];
 }
 
 /** For logs and audit only: never shown to the caller, who sees denied like unreachable. */
@@ -55,20 +59,39 @@ const KEYWORDS: Record<string, IpRange[]> = {
 };
 
 /**
- * Never reachable, whatever ALLOW says: link-local (cloud metadata lives there), the AWS IPv6
- * metadata endpoint, "this network" and unspecified (both connect to the local host on Linux),
- * multicast and broadcast.
+ * Never reachable, whatever ALLOW says: link-local and the cloud metadata endpoints outside
+ * it, "this network" and unspecified (both connect to the local host on Linux), multicast
+ * and broadcast.
  */
 const ALWAYS_DENIED = ranges(
+  // AWS, GCP (metadata.google.internal), Azure IMDS, OCI, DigitalOcean, OpenStack: 169.254.169.254;
+  // AWS ECS 169.254.170.2 and EKS Pod Identity 169.254.170.23, Scaleway 169.254.42.42, Tencent 169.254.0.23.
   '169.254.0.0/16',
+  // OpenStack's IPv6 metadata fe80::a9fe:a9fe.
   'fe80::/10',
+  // AWS IMDS over IPv6.
   'fd00:ec2::254/128',
+  // AWS EKS Pod Identity Agent over IPv6 (hands out credentials).
+  'fd00:ec2::23/128',
+  // GCP metadata over IPv6.
+  'fd20:ce::254/128',
+  // Scaleway metadata over IPv6.
+  'fd00:42::42/128',
+  // Azure WireServer (a public address, answering only from inside Azure).
+  '168.63.129.16/32',
+  // Alibaba Cloud metadata.
+  '100.100.100.200/32',
+  // Oracle Cloud Classic metadata.
+  '192.0.0.192/32',
   '0.0.0.0/8',
   '::/128',
   '224.0.0.0/4',
   'ff00::/8',
   '255.255.255.255/32',
 );
+
+/** Addresses that reach this host whatever its interfaces: loopback, and unspecified (connects locally on Linux). */
+const THIS_HOST = ranges('127.0.0.0/8', '::1/128', '0.0.0.0/32', '::/128');
 
 const MAX_SHOWN = 64;
 
@@ -81,6 +104,8 @@ export class EgressPolicy {
     private readonly protectedRanges: readonly ProtectedRange[],
     /** Protected targets given by name; the guard resolves them and calls `withProtected`. */
     readonly protectedHosts: readonly ProtectedTarget[],
+    /** THIS_HOST and this host's interface addresses. */
+    private readonly thisHost: readonly IpRange[],
   ) {}
 
   /** Throws EgressPolicyError naming the first bad entry. Blank strings count as unset. */
@@ -100,7 +125,18 @@ export class EgressPolicy {
       else if (host !== '' && !/[\s\p{Cc}/]/u.test(host)) protectedHosts.push({ host, port });
       else throw new EgressPolicyError('protectedTargets', `invalid entry ${show(host)}: expected an IP address, a CIDR or a host name`);
     }
-    return new EgressPolicy(parseList('deny', options.deny ?? ''), allow, protectedRanges, protectedHosts);
+    return new EgressPolicy(
+      parseList('deny', options.deny ?? ''),
+      allow,
+      protectedRanges,
+      protectedHosts,
+      thisHost(options.localAddresses),
+    );
+  }
+
+  /** Whether anything is protected, so the guard knows if `withLocalAddresses` matters. */
+  get hasProtectedTargets(): boolean {
+    return this.protectedRanges.length > 0 || this.protectedHosts.length > 0;
   }
 
   /** This policy with `addresses` (the current answers for `protectedHosts`) protected as well. */
@@ -109,23 +145,44 @@ export class EgressPolicy {
       const range = isIP(address) ? parseRange(address) : undefined;
       return typeof range === 'object' ? [{ range, port }] : [];
     });
-    return new EgressPolicy(this.deny, this.allow, [...this.protectedRanges, ...resolved], []);
+    return new EgressPolicy(this.deny, this.allow, [...this.protectedRanges, ...resolved], [], this.thisHost);
+  }
+
+  /** This policy with this host's current interface addresses (they change: DHCP, VPNs, containers). */
+  withLocalAddresses(addresses: readonly string[]): EgressPolicy {
+    return new EgressPolicy(this.deny, this.allow, this.protectedRanges, this.protectedHosts, thisHost(addresses));
   }
 
   check(address: string, port: number): EgressVerdict {
     const parsed = parseIp(address);
     if (!parsed) return { allowed: false, reason: 'not-an-address' };
     const ip = unmap(parsed);
-    // A NAT64 address reaches its embedded IPv4 address: deny it if that one is denied.
-    const forms: IpAddress[] = [ip, nat64Target(ip)].filter((form) => form !== undefined);
+    // A NAT64, 6to4, Teredo... address reaches its embedded IPv4 address: judge that one too.
+    const forms: IpAddress[] = [ip, ...embeddedIpv4(ip)];
     const matches = (list: readonly IpRange[]): boolean => forms.some((form) => list.some((candidate) => inRange(form, candidate)));
     if (matches(ALWAYS_DENIED)) return { allowed: false, reason: 'always-denied' };
-    const guarded = this.protectedRanges.filter((entry) => entry.port === undefined || entry.port === port);
-    if (matches(guarded.map((entry) => entry.range))) return { allowed: false, reason: 'protected' };
+    const guarded = this.protectedRanges.filter((entry) => entry.port === undefined || entry.port === port).map((entry) => entry.range);
+    if (matches(guarded)) return { allowed: false, reason: 'protected' };
+    // A protected target on this host is reachable through every address of this host.
+    const onThisHost = guarded.some((range) => this.thisHost.some((local) => overlaps(range, local)));
+    if (onThisHost && matches(this.thisHost)) return { allowed: false, reason: 'protected' };
     if (matches(this.deny)) return { allowed: false, reason: 'deny-list' };
-    if (this.allow && !this.allow.some((candidate) => inRange(ip, candidate))) return { allowed: false, reason: 'not-in-allow-list' };
+    // Every address the connection may reach must be allowed, the embedded IPv4 ones too.
+    const { allow } = this;
+    if (allow && !forms.every((form) => allow.some((candidate) => inRange(form, candidate)))) {
+      return { allowed: false, reason: 'not-in-allow-list' };
+    }
     return { allowed: true, address: ip === parsed ? address : formatIpv4(ip.value), family: ip.family };
   }
+}
+
+/** THIS_HOST and `addresses` as single-address ranges; what is not an IP literal is skipped. */
+function thisHost(addresses: readonly string[] = []): IpRange[] {
+  const local = addresses.flatMap((address) => {
+    const range = parseRange(address);
+    return typeof range === 'object' ? [range] : [];
+  });
+  return [...THIS_HOST, ...local];
 }
 
 function parseList(setting: EgressPolicySetting, text: string): IpRange[] {
