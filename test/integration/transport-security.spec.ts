@@ -151,6 +151,60 @@ for (const driver of DRIVERS) {
       });
     });
 
+    describe('shared credential edits', () => {
+      const credentials = `${API}/projects/${P}/credentials`;
+
+      it('a new, replaced or removed CA keeps no password: 422 until it is re-entered', async () => {
+        const secret = 'generic-kept-password';
+        expectOk(
+          await call('POST', credentials, owner.token, {
+            name: 'pg-with-ca',
+            type: 'generic',
+            fields: { username: 'svc' },
+            secrets: { password: secret },
+          }),
+          201,
+        );
+        expectOk(
+          await call('POST', base, owner.token, {
+            name: 'verified-by-credential',
+            type: 'postgres',
+            config: { host: '127.0.0.1', sslMode: 'verify-full' },
+            credentialId: (await call('GET', `${credentials}/pg-with-ca`, owner.token)).body.id,
+          }),
+          201,
+        );
+        for (const token of [editor.token, owner.token]) {
+          for (const secrets of [{ tlsCa: CA }, { tlsCa: CA, password: MASK }]) {
+            const reply = await call('PATCH', `${credentials}/pg-with-ca`, token, { secrets });
+            expectProblem(reply, 422, 'UNPROCESSABLE');
+            assert.match(reply.body.detail, /tlsCa/);
+            assert.match(reply.body.detail, /re-enter password/);
+            assert.ok(!reply.text.includes(secret));
+          }
+        }
+        const put = await call('PUT', `${credentials}/pg-with-ca`, editor.token, {
+          name: 'pg-with-ca',
+          fields: { username: 'svc' },
+          secrets: { tlsCa: CA },
+        });
+        expectProblem(put, 422, 'UNPROCESSABLE');
+        assert.equal(expectOk(await call('GET', `${credentials}/pg-with-ca`, editor.token)).version, 1);
+
+        expectOk(await call('PATCH', `${credentials}/pg-with-ca`, editor.token, { secrets: { tlsCa: CA, password: 'editors-own' } }));
+        // Other secrets change freely while the CA stays; removing it is a change too.
+        expectOk(await call('PATCH', `${credentials}/pg-with-ca`, editor.token, { fields: { username: 'svc2' } }));
+        expectProblem(await call('PATCH', `${credentials}/pg-with-ca`, editor.token, { secrets: { tlsCa: null } }), 422, 'UNPROCESSABLE');
+      });
+
+      it('client TLS material is not kept secrets: a tls credential rotates its CA alone', async () => {
+        const tls = { tlsCa: CA, tlsCert: 'client-cert-pem', tlsKey: 'client-key-pem' };
+        expectOk(await call('POST', credentials, editor.token, { name: 'mtls', type: 'tls', secrets: tls }), 201);
+        const rotated = expectOk(await call('PATCH', `${credentials}/mtls`, editor.token, { secrets: { tlsCa: `${CA}\n` } }));
+        assert.equal(rotated.version, 2);
+      });
+    });
+
     describe('shared credentials used without secrets:reveal', () => {
       const pg = (extra: Json = {}) => ({
         type: 'postgres',

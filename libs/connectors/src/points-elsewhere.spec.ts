@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConnectionConfig, ConnectionSecrets } from './connection-type';
-import { Elsewhere, pointsElsewhere } from './points-elsewhere';
+import { Elsewhere, pointsElsewhere, trustAnchorSecrets } from './points-elsewhere';
+import { CONNECTION_TYPE_DEFINITIONS } from './registry';
 import { registry } from './spec-helpers';
 
 type Side = { config: ConnectionConfig; secrets?: ConnectionSecrets; raw?: boolean };
@@ -103,5 +104,9 @@ describe('pointsElsewhere: transport security', () => {
       moved: ['endpoint'],
       weakened: [],
     });
+  });
+
+  it('knows tlsCa as the one secret certificates are checked against', () => {
+    assert.deepEqual(trustAnchorSecrets(CONNECTION_TYPE_DEFINITIONS), ['tlsCa']);
   });
 });

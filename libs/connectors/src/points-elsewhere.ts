@@ -21,3 +21,15 @@ export function pointsElsewhere(definition: ConnectionTypeDefinition, before: Tr
 
 /** No location field changed and no transport setting weakened. */
 export const samePlace = (elsewhere: Elsewhere): boolean => elsewhere.moved.length === 0 && elsewhere.weakened.length === 0;
+
+/**
+ * Secrets some type checks server certificates against (tlsCa). On a shared credential,
+ * changing one changes which servers every connection using it trusts.
+ */
+export const trustAnchorSecrets = (definitions: readonly ConnectionTypeDefinition[]): string[] => [
+  ...new Set(
+    definitions.flatMap((definition) =>
+      definition.transportSecurity.filter((setting) => setting.source === 'secret').map((setting) => setting.name),
+    ),
+  ),
+];
