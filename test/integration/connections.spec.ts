@@ -852,7 +852,7 @@ for (const driver of DRIVERS) {
           config: { host: 'db.internal' },
           secrets: { password: 'stay-pw' },
         });
-        expectOk(await call('PATCH', `${base}/no-move`, { config: { username: 'other', sslMode: 'disable' } }));
+        expectOk(await call('PATCH', `${base}/no-move`, { config: { username: 'other', sslMode: 'verify-full' } }));
         assert.deepEqual(await reveal('no-move'), { password: 'stay-pw' });
         assert.equal((await get(again.id)).version, 2);
       });

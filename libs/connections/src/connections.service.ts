@@ -18,12 +18,12 @@ import {
   ConnectionType,
   ConnectionTypeDefinition,
   ConnectionTypeRegistry,
+  pointsElsewhere,
   ResolvedConnection,
   SessionCache,
 } from '@switchboard/connectors';
 import { CredentialsService, maskSecrets, mergeSecrets, OwnedSecretsStore, Secrets, SecretsUpdate } from '@switchboard/credentials';
 import type { ProjectAccess } from '@switchboard/projects';
-import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from 'typeorm';
 import { CloneConnectionDto, ConnectionDto, ConnectionListQueryDto, CreateConnectionDto, PatchConnectionDto } from './connection.dto';
 import { ConnectionEntity } from './connection.entity';
@@ -447,7 +447,8 @@ export class ConnectionsService {
 
   /**
    * Merges an inline secrets update into what is stored. When the connection now points
-   * elsewhere, a kept (masked or omitted) secret would be sent to a new place: refused.
+   * elsewhere (another location, or a weaker transport to it), a kept (masked or omitted)
+   * secret would be sent to a new place: refused.
    */
   private inlinePlan(
     definition: ConnectionTypeDefinition,
@@ -465,11 +466,13 @@ export class ConnectionsService {
         missing.map((name) => ({ field: `secrets.${name}`, message: `is required for this ${definition.type} configuration` })),
       );
     }
-    const moved = previousConfig && definition.locationFields.filter((field) => !isDeepStrictEqual(previousConfig[field], config[field]));
-    if (moved?.length && merged.kept.length) {
+    const elsewhere =
+      previousConfig && pointsElsewhere(definition, { config: previousConfig, secrets: current }, { config, secrets: merged.secrets });
+    const changed = elsewhere ? [...elsewhere.moved, ...elsewhere.weakened.map((name) => `${name} weakened`)] : [];
+    if (changed.length && merged.kept.length) {
       throw new AppError(
         ErrorCode.UNPROCESSABLE,
-        `The connection now points elsewhere (${moved.join(', ')}): re-enter ${merged.kept.join(', ')} (or set them to null) so stored secrets are not sent to a new place.`,
+        `The connection now points elsewhere (${changed.join(', ')}): re-enter ${merged.kept.join(', ')} (or set them to null) so stored secrets are not sent to a new place.`,
       );
     }
     return { source: 'inline', secrets: merged.secrets, changed: merged.changed };

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { forbidden } from '@switchboard/common';
-import type { ConnectionConfig, ConnectionTypeDefinition } from '@switchboard/connectors';
+import { ConnectionConfig, ConnectionTypeDefinition, pointsElsewhere, samePlace } from '@switchboard/connectors';
 import type { ProjectAccess } from '@switchboard/projects';
-import { isDeepStrictEqual } from 'node:util';
 import { ConnectionsRepository } from './connections.repository';
 
 /** Who wants to use a shared credential, and through which operation (named in the audit trail). */
@@ -16,8 +15,10 @@ export interface CredentialUser {
 /**
  * The "points elsewhere" rule for shared credentials. A shared credential is bound to the
  * locations (type and location fields, as the inline rule compares them) of the project's
- * connections that use it. Sending it anywhere else hands its secrets to whoever listens
- * there, which is revealing them: that needs secrets:reveal.
+ * connections that use it, each with the transport security it is sent with there. Sending
+ * it anywhere else, or to the same place over a weaker transport (TLS off, no certificate or
+ * host key check), hands its secrets to whoever listens there or on the way, which is
+ * revealing them: that needs secrets:reveal.
  *
  * Bound locations rather than a credential-level list of allowed hosts: they need no new
  * state and cannot drift from where the project really sends the credential, compare every
@@ -41,24 +42,27 @@ export class SharedCredentialLocations {
   ): Promise<void> {
     if (user.access.scopes.includes('secrets:reveal')) return;
     const projectId = user.access.project.id;
-    const location = locationOf(definition, config);
     const bound = await this.connections.locationsOfCredential(projectId, credential.id);
-    if (bound.some((used) => used.type === definition.type && isDeepStrictEqual(locationOf(definition, used.config), location))) return;
+    // The credential's own secrets (a CA among them) serve every one of its connections: only the config differs.
+    const differences = bound
+      .filter((used) => used.type === definition.type)
+      .map((used) => pointsElsewhere(definition, { config: used.config, secrets: {} }, { config, secrets: {} }));
+    if (differences.some(samePlace)) return;
+    const here = differences.find((difference) => difference.moved.length === 0);
     await this.audit.record({
       actor: user.actor,
       projectId,
       action: 'credential.use',
       target: { type: 'credential', id: credential.id, name: credential.name },
       outcome: 'denied',
-      details: { via: user.action, connectionType: definition.type },
+      details: { via: user.action, connectionType: definition.type, ...(here && { weakened: here.weakened }) },
     });
     throw forbidden(
-      `No connection of this project uses the credential "${credential.name}" at this ${definition.type} location ` +
-        `(${definition.locationFields.join(', ')}); sending it to a new place needs the scope secrets:reveal.`,
+      here
+        ? `The connections of this project send the credential "${credential.name}" to this ${definition.type} location ` +
+            `only with stronger transport security (${here.weakened.join(', ')}); weakening it needs the scope secrets:reveal.`
+        : `No connection of this project uses the credential "${credential.name}" at this ${definition.type} location ` +
+            `(${definition.locationFields.join(', ')}); sending it to a new place needs the scope secrets:reveal.`,
     );
   }
-}
-
-function locationOf(definition: ConnectionTypeDefinition, config: ConnectionConfig): unknown[] {
-  return definition.locationFields.map((field) => config[field]);
 }

@@ -58,6 +58,25 @@ export interface UriSupport {
   format(config: ConnectionConfig, hasPassword: boolean): string;
 }
 
+/** A connection as far as protecting its traffic goes: its (validated) config and the secrets it would use. */
+export interface TransportView {
+  config: ConnectionConfig;
+  secrets: Readonly<ConnectionSecrets>;
+}
+
+/**
+ * A setting beside the location that protects the traffic to it: TLS on, the certificate or
+ * host key checked. Weakening one lets whoever sits on the path to the same place read or
+ * take what is sent, so the points-elsewhere rules count it as a move; strengthening is free.
+ * Built with the helpers in transport-security.ts.
+ */
+export interface TransportSetting {
+  /** The config field or secret, as problems and /connection-types name it. */
+  name: string;
+  source: 'config' | 'secret';
+  weakens(before: TransportView, after: TransportView): boolean;
+}
+
 export class UriError extends Error {
   override name = 'UriError';
 }
@@ -78,6 +97,8 @@ export interface ConnectionTypeDefinition {
   credentialTypes: CredentialType[];
   /** Config fields that say where the connection points (host, port, endpoint, bucket, path...). */
   locationFields: string[];
+  /** What protects the traffic to that location; weakening it counts as pointing elsewhere. Empty when nothing does. */
+  transportSecurity: TransportSetting[];
   capabilities: Capability[];
   /** Secret names this (validated, defaulted) config cannot do without, e.g. smtp password when auth is true. */
   requiredSecrets(config: ConnectionConfig): string[];

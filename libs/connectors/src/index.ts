@@ -1,5 +1,6 @@
 export * from './connection-type';
 export * from './registry';
+export * from './points-elsewhere';
 export * from './connectors.module';
 export { postgresDefinition } from './postgres/postgres.definition';
 export { mysqlDefinition } from './mysql/mysql.definition';

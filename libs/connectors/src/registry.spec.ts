@@ -44,6 +44,15 @@ describe('ConnectionTypeRegistry: types', () => {
     const postgres = registry.find('postgres') as ConnectionTypeDefinition;
     assert.throws(() => new ConnectionTypeRegistry([postgres, postgres]), /defined twice/);
     assert.throws(() => new ConnectionTypeRegistry([{ ...postgres, locationFields: ['hots'] }]), /hots is not a config property/);
+    const [sslMode, tlsCa] = postgres.transportSecurity;
+    assert.throws(
+      () => new ConnectionTypeRegistry([{ ...postgres, transportSecurity: [{ ...sslMode, name: 'sslmode' }] }]),
+      /transport setting sslmode is not a config property/,
+    );
+    assert.throws(
+      () => new ConnectionTypeRegistry([{ ...postgres, transportSecurity: [{ ...tlsCa, name: 'ca' }] }]),
+      /transport setting ca is not a secret field/,
+    );
     assert.throws(
       () => new ConnectionTypeRegistry([{ ...postgres, configSchema: { ...postgres.configSchema, additionalProperties: true } }]),
       /additionalProperties false/,

@@ -197,4 +197,10 @@ function assertConsistent(definition: ConnectionTypeDefinition): void {
   for (const field of [...definition.locationFields, ...definition.credentialFields]) {
     if (!properties.includes(field)) throw problem(`${field} is not a config property`);
   }
+  const secrets = definition.secretFields.map((field) => field.name);
+  for (const setting of definition.transportSecurity) {
+    if (!(setting.source === 'config' ? properties : secrets).includes(setting.name)) {
+      throw problem(`transport setting ${setting.name} is not a ${setting.source === 'config' ? 'config property' : 'secret field'}`);
+    }
+  }
 }

@@ -21,6 +21,7 @@ import { CredentialEntity } from './credential.entity';
 import { CredentialsRepository } from './credentials.repository';
 import { maskSecrets, mergeSecrets, SecretsUpdate } from './secrets-merge';
 import { Secrets, SecretsVault } from './secrets-vault';
+import { assertTrustKept } from './trust-anchors';
 
 /**
  * Without If-Match a lost compare-and-set is re-applied: each loss means another writer's
@@ -177,8 +178,10 @@ export class CredentialsService {
       const current = await this.requireShared(projectId, ref);
       if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
       const content = next(current);
-      const merged = mergeSecrets(await this.readSecrets(projectId, current.id), content.secrets);
+      const stored = await this.readSecrets(projectId, current.id);
+      const merged = mergeSecrets(stored, content.secrets);
       assertCredentialContent(current.type, content.fields, merged.secrets);
+      assertTrustKept(stored, merged);
       const sealed = merged.changed ? this.vault.seal(projectId, current.id, merged.secrets) : {};
       const updated = await this.credentials.updateIfVersion(projectId, current.id, current.version, {
         name: content.name,

@@ -20,6 +20,12 @@ export class ConnectionTypeDto {
   @ApiProperty({ enum: CAPABILITIES, isArray: true, example: ['test', 'tables'] }) capabilities: string[];
   @ApiProperty({ example: ['host', 'port', 'database'], description: 'Changing these requires re-entering inline secrets.' })
   locationFields: string[];
+  @ApiProperty({
+    example: ['sslMode', 'tlsCa'],
+    description:
+      'Config fields and secrets that protect the traffic (TLS, certificate or host key checks); weakening them counts as a location change.',
+  })
+  transportSecurityFields: string[];
   @ApiProperty({ example: ['postgres', 'postgresql'], description: 'URI schemes accepted on create.' }) uriSchemes: string[];
 }
 
@@ -41,6 +47,7 @@ export function toConnectionTypeDto(definition: ConnectionTypeDefinition): Conne
     credentialTypes: definition.credentialTypes,
     capabilities: definition.capabilities,
     locationFields: definition.locationFields,
+    transportSecurityFields: definition.transportSecurity.map((setting) => setting.name),
     uriSchemes: definition.uri?.schemes ?? [],
   };
 }

@@ -29,6 +29,8 @@ export const genericDefinition: ConnectionTypeDefinition = {
   secretFields: [PASSWORD_SECRET],
   credentialTypes: ['basic', 'generic'],
   locationFields: ['host', 'port'],
+  // Switchboard only checks the port answers; how a consumer protects its traffic is not known here.
+  transportSecurity: [],
   capabilities: ['test'],
   requiredSecrets: () => [],
   credentialFields: ['username'],

@@ -1,6 +1,7 @@
 import type { FieldError } from '@switchboard/common';
 import { ConnectionTypeDefinition, JsonSchema, SECRET_MASK, UriError } from '../connection-type';
 import { PASSWORD_SECRET, requiredWhen, usernameField } from '../fields';
+import { rankedField } from '../transport-security';
 import { compact, decode, queryOf, stringOf } from '../uri';
 
 const statusField = (title: string, defaultStatus: number): JsonSchema => ({
@@ -84,6 +85,8 @@ export const httpDefinition: ConnectionTypeDefinition = {
   ],
   credentialTypes: ['basic', 'token', 'generic'],
   locationFields: ['baseUrl'],
+  // http:// versus https:// is part of baseUrl, the location.
+  transportSecurity: [rankedField('tlsVerify', [false, true], true)],
   capabilities: ['test'],
   requiredSecrets(config) {
     if (config.authType === 'basic') return ['password'];

@@ -1,5 +1,6 @@
 import { ConnectionTypeDefinition, UriError } from '../connection-type';
 import { hostField, nameField, PASSWORD_SECRET, portField, TLS_SECRETS, usernameField } from '../fields';
+import { rankedField, trustAnchorSecret } from '../transport-security';
 import { authorityOf, buildUri, compact, numberOf, parseBoolean, pathOf, queryOf, stringOf } from '../uri';
 
 export const mysqlDefinition: ConnectionTypeDefinition = {
@@ -27,6 +28,8 @@ export const mysqlDefinition: ConnectionTypeDefinition = {
   secretFields: [PASSWORD_SECRET, ...TLS_SECRETS],
   credentialTypes: ['basic', 'generic', 'tls'],
   locationFields: ['host', 'port', 'database'],
+  // With ssl on the certificate is always checked (mysql.client.ts), against tlsCa when given.
+  transportSecurity: [rankedField('ssl', [false, true], false), trustAnchorSecret('tlsCa', (config) => config.ssl === true)],
   // In MySQL a schema is a database: both lists show the same names; creating one is left to DBAs.
   capabilities: ['test', 'databases', 'schemas', 'tables', 'columns', 'preview', 'query'],
   requiredSecrets: () => [],

@@ -1,7 +1,9 @@
 import { ConnectionTypeDefinition, UriError } from '../connection-type';
 import { hostField, nameField, PASSWORD_SECRET, portField, TLS_SECRETS, usernameField } from '../fields';
+import { rankedField, trustAnchorSecret } from '../transport-security';
 import { authorityOf, buildUri, compact, numberOf, pathOf, queryOf, stringOf } from '../uri';
 
+// Weakest first: the order transportSecurity ranks them in.
 const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'];
 // Encrypted unless asked otherwise; libpq's "prefer" silently falls back to plain text, so it is not offered.
 const DEFAULT_SSL_MODE = 'require';
@@ -37,6 +39,10 @@ export const postgresDefinition: ConnectionTypeDefinition = {
   secretFields: [PASSWORD_SECRET, ...TLS_SECRETS],
   credentialTypes: ['basic', 'generic', 'tls'],
   locationFields: ['host', 'port', 'database'],
+  transportSecurity: [
+    rankedField('sslMode', SSL_MODES, DEFAULT_SSL_MODE),
+    trustAnchorSecret('tlsCa', (config) => config.sslMode === 'verify-ca' || config.sslMode === 'verify-full'),
+  ],
   capabilities: ['test', 'databases', 'schemas', 'createSchema', 'tables', 'columns', 'preview', 'query'],
   requiredSecrets: () => [],
   credentialFields: ['username'],

@@ -48,6 +48,8 @@ export const s3Definition: ConnectionTypeDefinition = {
   ],
   credentialTypes: ['aws', 'generic'],
   locationFields: ['bucket', 'endpoint', 'region', 'prefix'],
+  // http:// versus https:// is part of the endpoint, the location; AWS's own endpoints are https.
+  transportSecurity: [],
   capabilities: ['test', 'files', 'fileSchema'],
   // Always explicit keys: the service's own cloud identity (environment, instance role) is never used.
   requiredSecrets: () => ['accessKeyId', 'secretAccessKey'],

@@ -1,5 +1,6 @@
 import { ConnectionTypeDefinition } from '../connection-type';
 import { hostField, PASSWORD_SECRET, portField, usernameField } from '../fields';
+import { pinnedField } from '../transport-security';
 import { authorityOf, buildUri, compact, numberOf, pathOf, queryOf, stringOf } from '../uri';
 
 export const sftpDefinition: ConnectionTypeDefinition = {
@@ -40,6 +41,8 @@ export const sftpDefinition: ConnectionTypeDefinition = {
   ],
   credentialTypes: ['basic', 'ssh-key', 'generic'],
   locationFields: ['host', 'port', 'rootPath'],
+  // Unpinned, any host key is taken: a machine in the middle would receive the password.
+  transportSecurity: [pinnedField('hostKeyFingerprint')],
   capabilities: ['test', 'files', 'fileSchema'],
   // A password or a private key is needed, but either will do; the interface cannot say "one of",
   // so the connector answers AUTH_FAILED when both are missing.

@@ -1,5 +1,6 @@
 import { ConnectionTypeDefinition, JsonSchema, UriError } from '../connection-type';
 import { emailField, hostField, PASSWORD_SECRET, portField, requiredWhen, TLS_SECRETS, usernameField } from '../fields';
+import { rankedField, trustAnchorSecret } from '../transport-security';
 import { authorityOf, buildUri, compact, numberOf, queryOf, refusePath, stringOf } from '../uri';
 
 const timeoutField = (title: string, description: string): JsonSchema => ({
@@ -70,6 +71,12 @@ export const smtpDefinition: ConnectionTypeDefinition = {
   secretFields: [PASSWORD_SECRET, ...TLS_SECRETS],
   credentialTypes: ['basic'],
   locationFields: ['host', 'port'],
+  // Implicit TLS ranks above STARTTLS: no plain-text exchange before the handshake (RFC 8314).
+  transportSecurity: [
+    rankedField('security', ['none', 'starttls', 'tls'], 'starttls'),
+    rankedField('tlsVerify', [false, true], true),
+    trustAnchorSecret('tlsCa', (config) => config.security !== 'none' && config.tlsVerify !== false),
+  ],
   capabilities: ['test', 'sendTestEmail'],
   requiredSecrets: (config) => (config.auth === true ? ['password'] : []),
   credentialFields: ['username'],

@@ -27,6 +27,8 @@ export const sqliteDefinition: ConnectionTypeDefinition = {
   secretFields: [],
   credentialTypes: [],
   locationFields: ['path'],
+  // A local file: no traffic to protect.
+  transportSecurity: [],
   capabilities: ['test', 'tables', 'columns', 'preview', 'query'],
   requiredSecrets: () => [],
   credentialFields: [],
