@@ -1,15 +1,28 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppError } from './app-error';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
+
+/**
+ * Gives an error of a lower layer the answer it deserves, e.g. "the metadata database is
+ * unreachable" a 503 rather than a 500; undefined for the errors it does not know.
+ */
+export type ErrorTranslator = (error: unknown) => AppError | undefined;
 
 /** Every error leaves as problem+json; internals are logged, never sent. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly translate: ErrorTranslator = () => undefined) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+    const request = http.getRequest<FastifyRequest>();
+    const translated = this.translate(error);
+    // Still worth a line: the cause (which the client does not see) is what an operator needs.
+    if (translated) this.logger.warn({ err: error, requestId: request.id }, translated.detail);
+    sendProblem(translated ?? error, request, http.getResponse<FastifyReply>(), this.logger);
   }
 }
 
