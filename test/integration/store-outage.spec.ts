@@ -88,6 +88,16 @@ describe('metadata database outage (postgres, kill -9)', () => {
     assert.equal((await call('GET', `${API}/health`)).status, 200, 'liveness does not need the database');
 
     assert.ok(!statuses.some((status) => status >= 500 && status !== 503), `statuses seen: ${statuses.join(',')}`);
+    // Operators still see why, with the driver's own words and without the database password.
+    const warned = t.logs.filter((line) => /"level":"warn"/.test(line) && line.includes('metadata database is not answering'));
+    assert.ok(warned.length > 0, 'the 503s were not logged');
+    assert.ok(
+      warned.some((line) => /ECONNREFUSED|terminated/.test(line)),
+      warned[0],
+    );
+    if (t.config.database.driver !== 'postgres') throw new Error('needs PostgreSQL');
+    const password = new URL(t.config.database.url).password;
+    assert.ok(!t.logs.some((line) => line.includes(password)), 'the database password reached the logs');
   });
 
   it('once the database is back, every good token works again and the refresh token was not consumed', async () => {

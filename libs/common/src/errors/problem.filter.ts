@@ -21,9 +21,15 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const translated = this.translate(error);
     // Still worth a line: the cause (which the client does not see) is what an operator needs.
-    if (translated) this.logger.warn({ err: error, requestId: request.id }, translated.detail);
+    if (translated) this.logger.warn({ cause: summaryOf(error), requestId: request.id }, translated.detail);
     sendProblem(translated ?? error, request, http.getResponse<FastifyReply>(), this.logger);
   }
+}
+
+/** Name, message and code of an error and of the driver error it wraps: not the query parameters a driver error carries. */
+function summaryOf(error: unknown): Record<string, unknown> {
+  const { name, message, code, driverError } = (error ?? {}) as Record<string, unknown>;
+  return { name, message, code, ...(driverError && driverError !== error ? { driverError: summaryOf(driverError) } : {}) };
 }
 
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Pick<Logger, 'error'>): void {
