@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { SessionCache } from '@switchboard/connectors';
+import { startSilent } from '../support/black-hole';
 import { freePort, PostgresServer, startPostgres } from '../support/postgres';
 import { Servers, startServers, stopServers } from '../support/servers';
 import { DRIVERS, expectProblem, startTestApp, TestApp } from '../support/test-app';
@@ -297,6 +298,24 @@ for (const driver of DRIVERS) {
 
       const everything = JSON.stringify(t.logs);
       assert.ok(!everything.includes(PG_PASSWORD_CANARY), 'the target password reached the logs');
+    });
+
+    it("a query's timeoutMs bounds the whole call, connecting included: a target that never answers is 504 by then", async () => {
+      const silent = await startSilent();
+      try {
+        await create('silent-pg', { type: 'postgres', config: { ...pgTarget.config, port: silent.port }, secrets: { password: 'x' } });
+        await create('silent-mysql', { type: 'mysql', config: { host: '127.0.0.1', port: silent.port, username: 'reader' } });
+        for (const name of ['silent-pg', 'silent-mysql']) {
+          const started = Date.now();
+          const reply = await query(name, { sql: 'SELECT 1', timeoutMs: 2_000 });
+          const took = Date.now() - started;
+          expectProblem(reply, 504, 'TARGET_TIMEOUT');
+          // Correctness bounds: connecting used to take its own 5 s whatever timeoutMs said.
+          assert.ok(took >= 1_900 && took < 3_000, `${name}: took ${took} ms for timeoutMs 2000`);
+        }
+      } finally {
+        await silent.close();
+      }
     });
 
     it('at most 4 introspection calls run at once per project: the fifth answers 429 with Retry-After', async () => {

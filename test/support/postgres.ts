@@ -14,6 +14,10 @@ export interface PostgresServer {
   /** URL of `database` (default: postgres) as the superuser. */
   url(database?: string): string;
   createDatabase(name: string): Promise<string>;
+  /** kill -9 of the postmaster and every backend: a crash, as clients see it. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and data (after kill), once it accepts connections. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -144,25 +148,33 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     'log_min_messages=warning',
   ]);
   const log = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', log, log] });
-  let exited = false;
-  child.on('exit', () => (exited = true));
-
   const url = (database = 'postgres') => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) throw new Error(`PostgreSQL exited during start-up; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
-    const client = new Client({ connectionString: url() });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within 30 s; see ${logFile}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  let child: ChildProcess;
+  let exited = false;
+  const launch = async (): Promise<void> => {
+    const started = spawn(command, args, { stdio: ['ignore', log, log] });
+    child = started;
+    exited = false;
+    started.on('exit', () => {
+      if (child === started) exited = true;
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited) throw new Error(`PostgreSQL exited during start-up; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+      const client = new Client({ connectionString: url() });
+      try {
+        await client.connect();
+        await client.end();
+        break;
+      } catch {
+        await client.end().catch(() => undefined);
+        if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within 30 s; see ${logFile}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
-  }
+  };
+  await launch();
+  const postmasterPid = (): number => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 
   return {
     port,
@@ -178,16 +190,45 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       }
       return url(name);
     },
+    async kill() {
+      if (exited) return;
+      const stopped = new Promise((resolve) => child.once('exit', resolve));
+      const postmaster = postmasterPid();
+      // The backends first (children of the postmaster), so none lingers holding the shared memory.
+      for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGKILL');
+      process.kill(postmaster, 'SIGKILL');
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    },
+    async restart() {
+      if (!exited) throw new Error('PostgreSQL is still running');
+      await launch();
+    },
     async stop() {
       if (!exited) {
         const stopped = new Promise((resolve) => child.once('exit', resolve));
         // runuser does not forward signals: stop the postmaster itself (fast shutdown).
-        const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        process.kill(pid, 'SIGINT');
+        process.kill(postmasterPid(), 'SIGINT');
         await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       }
       fs.closeSync(log);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The process ids whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }

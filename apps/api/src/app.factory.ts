@@ -12,6 +12,7 @@ import {
   sendClientError,
   sendFrameworkError,
 } from '@switchboard/common';
+import { storeUnavailableProblem } from '@switchboard/database';
 import { LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
@@ -44,7 +45,8 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   });
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
+  // A request the metadata database could not serve answers 503 with Retry-After, whatever route it took.
+  app.useGlobalFilters(new ProblemFilter(storeUnavailableProblem));
   app.enableShutdownHooks();
   registerRequestHooks(app.getHttpAdapter().getInstance());
   registerResourceHeaders(app.getHttpAdapter().getInstance());

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ProblemDto } from '@switchboard/common';
+import { documentServiceUnavailable, ProblemDto } from '@switchboard/common';
 import { CONNECTION_TYPE_DEFINITIONS, configSchemaName } from '@switchboard/connectors';
 
 export const DOCS_PATH = 'docs';
@@ -20,6 +20,7 @@ export function setupSwagger(app: NestFastifyApplication): void {
     .addSecurityRequirements('apiKey')
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
+  documentServiceUnavailable(document);
   // The connection types' own JSON Schemas document `config`, so the docs never drift from validation.
   document.components ??= {};
   document.components.schemas ??= {};

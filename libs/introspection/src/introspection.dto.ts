@@ -112,7 +112,8 @@ export class QueryDto {
     maximum: MAX_QUERY_TIMEOUT_MS,
     default: DEFAULT_QUERY_TIMEOUT_MS,
     example: 5000,
-    description: 'Server-side statement timeout.',
+    description:
+      'Deadline of the whole call, connecting included (504 TARGET_TIMEOUT when it passes); the statement runs with a server-side timeout of what is left.',
   })
   @IsOptionalNotNull()
   @IsInt()

@@ -33,8 +33,6 @@ import { Outbound } from './outbound';
 
 /** Deadline of a catalog call (connect included). */
 export const INTROSPECTION_TIMEOUT_MS = 15_000;
-/** Added to a query's statement timeout for connecting and fetching. */
-const QUERY_CONNECT_ALLOWANCE_MS = 10_000;
 /** Audit events keep this much of a statement. */
 const AUDITED_SQL_CHARS = 4_000;
 
@@ -105,12 +103,12 @@ export class IntrospectionService {
     return { ...rows, limit: query.limit };
   }
 
-  /** One read-only statement; the audit trail keeps its text (not its results). */
+  /** One read-only statement within timeoutMs, connecting included; the audit trail keeps its text (not its results). */
   query(actor: AuditActor, access: ProjectAccess, ref: string, dto: QueryDto): Promise<QueryResult> {
     const request = { sql: dto.sql, limit: dto.limit, timeoutMs: dto.timeoutMs };
     const details = { statement: dto.sql.slice(0, AUDITED_SQL_CHARS), limit: dto.limit, timeoutMs: dto.timeoutMs };
     return this.audited(actor, access, ref, 'connection.query', details, (resolved) =>
-      this.call(access, resolved, 'query', dto.timeoutMs + QUERY_CONNECT_ALLOWANCE_MS, (c, r, ctx) => c.query!(r, ctx, request)),
+      this.call(access, resolved, 'query', dto.timeoutMs, (c, r, ctx) => c.query!(r, ctx, request)),
     );
   }
 

@@ -39,7 +39,7 @@ export class Outbound {
         work({
           ...context,
           session: <C, R>(variant: string, open: () => Promise<Session<C>>, use: (client: C) => Promise<R>) =>
-            this.sessions.use(owner.connectionId, owner.generation, open, use, variant),
+            this.sessions.use(owner.connectionId, owner.generation, open, use, variant, context.signal),
         }),
       ),
     );

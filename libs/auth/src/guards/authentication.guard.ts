@@ -32,7 +32,10 @@ export class AuthenticationGuard extends AuthGuard(['api-key', 'jwt']) {
   }
 
   override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown): T {
-    if (error || !principal) {
+    // A strategy that threw could not decide (e.g. the session store did not answer): that is no
+    // verdict on the token, so it is not a 401; the error filter gives it its answer (503).
+    if (error) throw error;
+    if (!principal) {
       const reasons = Array.isArray(info) ? info : [info];
       throw reasons.some((reason) => reason instanceof TokenExpiredError)
         ? unauthorized('The access token has expired; refresh it.')

@@ -41,3 +41,6 @@ export const rateLimited = (retryAfterSeconds: number): AppError =>
   new AppError(ErrorCode.RATE_LIMITED, `Too many requests; retry in ${retryAfterSeconds} s.`, {
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });
+/** A dependency of the service itself (its metadata database) cannot be used just now: retry, the request was fine. */
+export const serviceUnavailable = (detail: string, retryAfterSeconds: number): AppError =>
+  new AppError(ErrorCode.SERVICE_UNAVAILABLE, detail, { headers: { 'Retry-After': String(retryAfterSeconds) } });

@@ -77,7 +77,7 @@ export interface RowSet {
 export interface QueryRequest {
   sql: string;
   limit: number;
-  /** Server-side statement timeout; the operation's deadline (context.remainingMs) is at least this plus connect time. */
+  /** The operation's deadline (context.remainingMs) as asked, connecting included; the statement gets at most what is left of it. */
   timeoutMs: number;
 }
 

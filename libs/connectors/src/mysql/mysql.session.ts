@@ -1,3 +1,4 @@
+import type net from 'node:net';
 import { AppError, ErrorCode } from '@switchboard/common';
 import mysql, { type FieldPacket, type Pool, type PoolConnection, type QueryOptions } from 'mysql2';
 import type { ConnectorContext, ResolvedConnection } from '../connector';
@@ -59,8 +60,14 @@ export async function openMysqlClient(connection: ResolvedConnection, context: C
     const testError = classifyNetworkError(error, where);
     throw targetFailed({ code: testError.code, message: scrub(testError.message) });
   });
+  // Every socket the pool opens, connecting ones included: a connect a call gave up on must not outlive the pool.
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
   const pool = mysql.createPool({
-    ...mysqlConnectionOptions(config, secrets, target, CONNECT_TIMEOUT_MS),
+    ...mysqlConnectionOptions(config, secrets, target, CONNECT_TIMEOUT_MS, track),
     connectionLimit: POOL_SIZE,
     maxIdle: POOL_SIZE,
     waitForConnections: true,
@@ -70,7 +77,7 @@ export async function openMysqlClient(connection: ResolvedConnection, context: C
     jsonStrings: true,
   });
   const connections = trackConnections(pool);
-  const close = () => closePool(pool, connections);
+  const close = () => closePool(pool, connections, sockets);
   const client: MysqlClient = { pool, flavour: 'mysql', version: '', sqlMode: '', where, scrub, connections };
   try {
     const [server] = await withLease(client, context, { prepare: false }, (lease) =>
@@ -80,6 +87,8 @@ export async function openMysqlClient(connection: ResolvedConnection, context: C
     client.flavour = /mariadb/i.test(client.version) ? 'mariadb' : 'mysql';
     client.sqlMode = safeSqlMode(String(server?.sqlMode ?? ''));
   } catch (error) {
+    // A session that never served: no goodbye to wait for, and a connect still in flight is cut now.
+    for (const socket of sockets) socket.destroy();
     void close();
     throw error;
   }
@@ -100,10 +109,12 @@ function trackConnections(pool: Pool): Set<PoolConnection> {
   return live;
 }
 
-async function closePool(pool: Pool, live: Set<PoolConnection>): Promise<void> {
+async function closePool(pool: Pool, live: Set<PoolConnection>, sockets: Set<net.Socket>): Promise<void> {
   const ended = new Promise<void>((resolve) => pool.end(() => resolve()));
   await Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, GOODBYE_MS).unref())]);
   for (const connection of live) closeSocket(connection);
+  // Connections still connecting are not the pool's yet: their sockets are cut too.
+  for (const socket of sockets) socket.destroy();
 }
 
 /**
@@ -264,7 +275,9 @@ export async function withLease<R>(
   const userStatement = options.userStatementTimeoutMs !== undefined;
   try {
     if (userStatement || (options.prepare !== false && !prepared.has(lease.connection))) {
-      await lease.stream(context, { sql: setupStatement(client, options.userStatementTimeoutMs) }, { row: () => true });
+      // Connecting spent part of the deadline: the statement gets at most what is left.
+      const statementTimeoutMs = userStatement ? Math.min(options.userStatementTimeoutMs!, context.remainingMs()) : undefined;
+      await lease.stream(context, { sql: setupStatement(client, statementTimeoutMs) }, { row: () => true });
       if (!userStatement) prepared.add(lease.connection);
     }
     return await work(lease);

@@ -285,9 +285,13 @@ export async function query(connection: ResolvedConnection, context: Introspecti
   if (request.sql.includes('\0')) throw invalidInput('sql', 'must not contain NUL characters');
   const refusal = refusalOf(request.sql);
   if (refusal) throw readOnlyViolation(refusal);
-  const timeoutMs = statementTimeout(connection, context, request.timeoutMs);
+  // Taken once connected: connecting spent part of the deadline.
   return onDatabase(connection, context, undefined, (borrowed) =>
-    runReadOnly(borrowed, { sql: request.sql, limit: request.limit, timeoutMs }, scrubberOf(connection)),
+    runReadOnly(
+      borrowed,
+      { sql: request.sql, limit: request.limit, timeoutMs: statementTimeout(connection, context, request.timeoutMs) },
+      scrubberOf(connection),
+    ),
   );
 }
 

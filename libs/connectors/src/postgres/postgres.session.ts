@@ -125,6 +125,7 @@ export async function openPool(connection: ResolvedConnection, context: Connecto
   const target = await context.egress.resolve(host, port, context.signal).catch((error: unknown) => {
     throw connectFailure(error, connection, context.signal);
   });
+  const connecting = new Set<Client>();
   const pool = new Pool({
     ...clientConfig(connection, target, database),
     options: STARTUP_OPTIONS,
@@ -135,7 +136,7 @@ export async function openPool(connection: ResolvedConnection, context: Connecto
     // healthy target's third concurrent call with an error: the wait is bounded by the operation's
     // deadline instead, and each new connection by the client's own timeout.
     connectionTimeoutMillis: 0,
-    Client: ConnectBoundedClient as unknown as new () => ClientBase,
+    Client: connectBoundedClient(connecting) as unknown as new () => ClientBase,
     allowExitOnIdle: true,
   });
   // An idle client whose server went away: the pool drops it, nothing else to do.
@@ -144,22 +145,45 @@ export async function openPool(connection: ResolvedConnection, context: Connecto
   // fails with the error and the pool drops the client on release. Unheard, the client's 'error'
   // event would end the process.
   pool.on('connect', (client) => client.on('error', () => undefined));
+  // Closing never waits for a connect still in flight (it could take CONNECT_TIMEOUT_MS): that socket is cut.
+  const close = (): Promise<void> => {
+    for (const client of connecting) abandonConnect(client);
+    return pool.end();
+  };
   try {
     const client = await borrow(pool, context.signal);
     client.release();
   } catch (error) {
-    await pool.end().catch(() => undefined);
+    void close().catch(() => undefined);
     throw connectFailure(error, connection, context.signal);
   }
-  return { client: pool, close: () => pool.end() };
+  return { client: pool, close };
 }
 
-/** A client that gives up connecting (TCP, TLS, login) after CONNECT_TIMEOUT_MS. */
-class ConnectBoundedClient extends Client {
-  constructor(config: ClientConfig) {
-    // pg-pool hands over its own options, the password non-enumerable: extend them, a copy would lose it.
-    super(Object.create(config, { connectionTimeoutMillis: { value: CONNECT_TIMEOUT_MS } }) as ClientConfig);
-  }
+/**
+ * Clients that give up connecting (TCP, TLS, login) after CONNECT_TIMEOUT_MS, the pool's cap
+ * whatever the deadline of the call that made it connect: a call whose deadline comes first
+ * stops waiting (see borrow), and the connect goes on for the pool. `connecting` holds those
+ * still connecting, so closing the pool can cut them at once.
+ */
+function connectBoundedClient(connecting: Set<Client>): new (config: ClientConfig) => Client {
+  return class ConnectBoundedClient extends Client {
+    constructor(config: ClientConfig) {
+      // pg-pool hands over its own options, the password non-enumerable: extend them, a copy would lose it.
+      super(Object.create(config, { connectionTimeoutMillis: { value: CONNECT_TIMEOUT_MS } }) as ClientConfig);
+      connecting.add(this);
+      const settled = () => connecting.delete(this);
+      this.once('connect', settled);
+      this.once('end', settled);
+    }
+  };
+}
+
+/** Fails a connect in flight at once, as pg's own connect timeout does: its socket closes and pg-pool drops the client. */
+function abandonConnect(client: Client): void {
+  const connection = (client as unknown as { connection: { _ending: boolean; stream: { destroy(error: Error): void } } }).connection;
+  connection._ending = true;
+  connection.stream.destroy(new Error('connect abandoned'));
 }
 
 /** A client from the pool, or an AbortError once the signal fires (a client arriving late is destroyed). */

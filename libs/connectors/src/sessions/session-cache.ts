@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { targetTimeout } from '../introspection/errors';
 
 /** A live client (pg pool, SFTP session, S3 client…) and how to close it. */
 export interface Session<T> {
@@ -39,13 +40,18 @@ export class SessionCache implements OnApplicationShutdown {
     this.sweeper.unref();
   }
 
-  /** Runs `work` with the session for `connectionId`@`generation`, opening it with `open` if needed. */
+  /**
+   * Runs `work` with the session for `connectionId`@`generation`, opening it with `open` if needed.
+   * A session another call is still opening is awaited only until `signal` (this call's deadline)
+   * fires: that opening is bounded by the other call's deadline, which may be later.
+   */
   async use<T, R>(
     connectionId: string,
     generation: string | number,
     open: () => Promise<Session<T>>,
     work: (client: T) => Promise<R>,
     variant = '',
+    signal?: AbortSignal,
   ): Promise<R> {
     const key = `${connectionId}@${generation}#${variant}`;
     let entry = this.entries.get(key);
@@ -60,7 +66,7 @@ export class SessionCache implements OnApplicationShutdown {
     entry.users += 1;
     entry.lastUsed = this.now();
     try {
-      const session = (await entry.session) as Session<T>;
+      const session = (await untilAborted(entry.session, signal)) as Session<T>;
       return await work(session.client);
     } finally {
       entry.users -= 1;
@@ -107,4 +113,15 @@ export class SessionCache implements OnApplicationShutdown {
       () => undefined,
     );
   }
+}
+
+/** `promise`, or TARGET_TIMEOUT as soon as `signal` fires (the promise goes on for whoever else waits on it). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(targetTimeout('the target'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(targetTimeout('the target'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, AppError, ErrorCode, Public } from '@switchboard/common';
+import { ApiProblems, Public, serviceUnavailable } from '@switchboard/common';
+import { STORE_RETRY_AFTER_SECONDS } from '../database-errors';
 import { DatabaseHealth } from './database.health';
 
 export class HealthDto {
@@ -30,7 +31,7 @@ export class HealthController {
   @ApiOkResponse({ type: ReadinessDto })
   @ApiProblems(503)
   async ready(): Promise<ReadinessDto> {
-    if (!(await this.database.ping())) throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The database is not answering.');
+    if (!(await this.database.ping())) throw serviceUnavailable('The database is not answering.', STORE_RETRY_AFTER_SECONDS);
     return { status: 'ok', checks: { database: { status: 'ok', driver: this.database.driver } } };
   }
 }
