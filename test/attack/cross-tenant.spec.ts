@@ -258,6 +258,28 @@ for (const driver of DRIVERS) {
       flush();
     });
 
+    it("B's own views (its projects, who it is, its project's lists and audit log) show nothing of A", async () => {
+      const views = ['/projects?perPage=100', '/auth/me', '/connection-types'].concat(
+        ['connections', 'credentials', 'members', 'api-keys', 'audit-events'].map(
+          (list) => `/projects/${b.project.id}/${list}?perPage=100`,
+        ),
+      );
+      for (const [who, options] of [
+        ["B's owner", { token: b.owner.token }],
+        ["B's key", { apiKey: b.ownerKey.key }],
+        ["B's viewer", { token: b.member.token }],
+      ] as const) {
+        for (const url of views) {
+          const reply = await t.call('GET', `${API}${url}`, options);
+          if (reply.status === 403) continue; // the viewer's lists that need more than viewing
+          check(reply.status === 200, `GET ${url} by ${who}`, reply);
+          const leaked = identifiersOf(a).filter((value) => replyText(reply).includes(value));
+          check(!leaked.length, `GET ${url} by ${who}: carries A's ${leaked.join(', ')}`, reply);
+        }
+      }
+      flush();
+    });
+
     it("A is unchanged, and A's audit log holds nothing done by B's users or keys", async () => {
       assert.deepEqual(await snapshotOf(t, a), aBefore);
       const bUsers = new Set([b.owner.id, b.member.id]);

@@ -118,7 +118,7 @@ const stable = (body: Json): Json =>
   JSON.parse(JSON.stringify(body, (key, value) => (key === 'lastUsedAt' || key === 'requestId' ? undefined : value)));
 
 async function send(t: TestApp, method: string, url: string, token: string | undefined, mutation: Mutation): Promise<Reply> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...mutation.headers };
   if (token) headers.authorization = `Bearer ${token}`;
   let body: string | Uint8Array | undefined = mutation.text;
   if (mutation.contentType === null) body = new TextEncoder().encode(mutation.text ?? '');
@@ -229,7 +229,13 @@ for (const driver of DRIVERS) {
         const { url, token, seed } = target(op);
         const example = NO_EXAMPLE_SEED.has(op.key) ? null : exampleOf(doc, op.body!.schema);
         const mutations = mutationsFor(
-          { seeds: example ? [seed, example] : [seed], schema: op.body!.schema, mediaTypes: op.body!.mediaTypes, total: PER_OPERATION },
+          {
+            seeds: example ? [seed, example] : [seed],
+            schema: op.body!.schema,
+            mediaTypes: op.body!.mediaTypes,
+            ifMatch: op.headers.has('if-match'),
+            total: PER_OPERATION,
+          },
           Prng.for(SEED, op.key),
         );
         const stateUrl = STATE_OF[op.key]?.(c);

@@ -11,6 +11,8 @@ export interface Mutation {
   text?: string;
   /** The Content-Type header; null sends none (and the body as bytes). */
   contentType?: string | null;
+  /** More request headers. */
+  headers?: Record<string, string>;
 }
 
 type Value = readonly [label: string, text: () => string];
@@ -66,6 +68,9 @@ const HEAVY: readonly Value[] = [
   ['5,000 nested objects', () => '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)],
 ];
 
+/** ETags a client might send, or an attacker: a precondition fails (412) or is malformed (400), never a 5xx. */
+const IF_MATCH = ['*', 'W/"1"', '"abc"', '"1", "2"', '"99999999999999999999999"', '"-1"', '""', '"1', `"${'9'.repeat(5000)}"`, '"1.5e3"'];
+
 const SENTINEL = '"__fuzz-value-f3a9__"';
 
 /** `body` as JSON text with the field at `path` replaced by `raw` (or removed when raw is undefined). */
@@ -95,6 +100,8 @@ export interface MutationPlan {
   seeds: Json[];
   schema: Json;
   mediaTypes: string[];
+  /** Whether the operation takes If-Match (odd ones are sent with the seed). */
+  ifMatch: boolean;
   /** How many bodies in all: the fixed ones, then (field, hostile value) pairs drawn at random up to it (8 at least). */
   total: number;
 }
@@ -139,6 +146,9 @@ export function mutationsFor(plan: MutationPlan, prng: Prng): Mutation[] {
   }
   for (const mediaType of plan.mediaTypes.filter((type) => type !== 'application/json')) {
     out.push({ label: `as ${mediaType}`, text: seedText, contentType: mediaType });
+  }
+  if (plan.ifMatch) {
+    for (const value of IF_MATCH) out.push({ label: `If-Match: ${value.slice(0, 40)}`, text: seedText, headers: { 'if-match': value } });
   }
 
   const fields = fieldsOf(seed, plan.schema);

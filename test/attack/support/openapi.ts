@@ -19,6 +19,8 @@ export interface Operation {
   pathParams: string[];
   /** Query parameters: name -> required. */
   query: Map<string, boolean>;
+  /** Header parameters, lowercased. */
+  headers: Set<string>;
   /** Every status the document lists for it. */
   statuses: Set<number>;
   /** The request body's schema ($refs resolved at the top) and media types, if it takes one. */
@@ -65,6 +67,7 @@ export async function loadDocument(t: TestApp): Promise<ApiDocument> {
         path,
         pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]),
         query: new Map(parameters.filter((p) => p.in === 'query').map((p) => [p.name as string, p.required === true])),
+        headers: new Set(parameters.filter((p) => p.in === 'header').map((p) => String(p.name).toLowerCase())),
         statuses: new Set(Object.keys(op.responses ?? {}).map(Number)),
         body: content && {
           schema: deref(Object.values<Json>(content)[0]?.schema),
