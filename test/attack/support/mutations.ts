@@ -83,7 +83,8 @@ export function withField(body: Json, path: string[], raw: string | undefined): 
   }
   const last = path[path.length - 1];
   if (raw === undefined) delete node[last];
-  else node[last] = JSON.parse(SENTINEL);
+  // Defined, not assigned: `__proto__` becomes a key of the JSON rather than the object's prototype.
+  else Object.defineProperty(node, last, { value: JSON.parse(SENTINEL), enumerable: true, configurable: true, writable: true });
   return JSON.stringify(copy).replace(SENTINEL, () => raw ?? '');
 }
 
@@ -162,6 +163,11 @@ export function mutationsFor(plan: MutationPlan, prng: Prng): Mutation[] {
     out.push(field(path, 'null', 'null'));
     const [label, text] = prng.pick(WRONG_TYPES);
     out.push(field(path, label, text()));
+  }
+  const objects = Object.keys(seed).filter((key) => seed[key] && typeof seed[key] === 'object' && !Array.isArray(seed[key]));
+  for (const key of objects) {
+    out.push(field([key, '__proto__'], 'a __proto__ key', '{"polluted":"yes","isAdmin":true}'));
+    out.push(field([key, 'constructor'], 'a constructor key', '{"prototype":{"polluted":"yes"}}'));
   }
   for (const [label, text] of HEAVY) out.push(field(prng.pick(fields), label, text()));
   for (let i = Math.max(8, plan.total - out.length); i > 0; i--) {
