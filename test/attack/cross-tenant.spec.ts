@@ -293,13 +293,16 @@ for (const driver of DRIVERS) {
       const ordered = [...routes].sort((x, y) => controlRank(x) - controlRank(y));
       for (const op of ordered) {
         const route = PROJECT_ROUTES[op.key];
-        const reply = await call(op, pathFor(op, b, 'id'), { token: b.owner.token }, route.body?.(b));
+        const body = route.body?.(b);
+        const reply = await call(op, pathFor(op, b, 'id'), { token: b.owner.token }, body);
         const reached = (reply.status >= 200 && reply.status < 300) || reply.status === route.reached;
         check(reached, `${op.key} by B's owner on B: not reached`, reply);
-        if (!op.statuses.has(reply.status)) undocumented.add(`${op.key} answers ${reply.status}`);
+        const schemaErrors = body && reached ? doc.bodyErrors(op, body) : null;
+        if (schemaErrors) undocumented.add(`${op.key} takes a body its documented schema refuses: ${schemaErrors}`);
+        if (!op.statuses.has(reply.status)) undocumented.add(`${op.key} answers ${reply.status}, not documented`);
       }
       // The document's completeness is checked elsewhere; here it is only reported.
-      for (const finding of undocumented) ctx.diagnostic(`undocumented status: ${finding}`);
+      for (const finding of undocumented) ctx.diagnostic(`document finding: ${finding}`);
       flush();
     });
   });

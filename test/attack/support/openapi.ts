@@ -34,6 +34,8 @@ export interface ApiDocument {
   deref(schema: Json | undefined): Json;
   /** Whether `reply` is a problem of the documented shape (ProblemDto), with its status and request id. */
   problemErrors(reply: Reply<Json>): string | null;
+  /** Where `body` disagrees with the documented request body schema of `op`, or null. */
+  bodyErrors(op: Operation, body: unknown): string | null;
 }
 
 /** Fetches /docs/openapi.json from the running service: the routes the suites sweep come from it, so a new route is swept too. */
@@ -78,10 +80,9 @@ export async function loadDocument(t: TestApp): Promise<ApiDocument> {
   }
   // OpenAPI 3.0 keywords ajv does not know (example, nullable) are annotations here.
   const ajv = new Ajv({ strict: false, validateFormats: false });
-  const validateProblem: ValidateFunction = ajv.compile({
-    ...deref({ $ref: '#/components/schemas/ProblemDto' }),
-    components: raw.components,
-  });
+  const compile = (schema: Json): ValidateFunction => ajv.compile({ ...schema, components: raw.components });
+  const validateProblem = compile(deref({ $ref: '#/components/schemas/ProblemDto' }));
+  const bodyValidators = new Map<string, ValidateFunction>();
   return {
     raw,
     operations,
@@ -94,6 +95,12 @@ export async function loadDocument(t: TestApp): Promise<ApiDocument> {
       if (reply.body.status !== reply.status) return `problem status ${reply.body.status} on an HTTP ${reply.status}`;
       if (reply.body.requestId !== reply.headers.get('x-request-id')) return 'problem requestId differs from X-Request-Id';
       return null;
+    },
+    bodyErrors(op: Operation, body: unknown): string | null {
+      if (!op.body) return 'the document takes no body';
+      if (!bodyValidators.has(op.key)) bodyValidators.set(op.key, compile(op.body.schema));
+      const validate = bodyValidators.get(op.key)!;
+      return validate(body) ? null : ajv.errorsText(validate.errors);
     },
   };
 }
