@@ -113,6 +113,13 @@ describe('inputFlawAt', () => {
     assert.deepEqual(inputFlawAt('\u0000'), { kind: 'nul', field: '(body)' });
     assert.equal(inputFlawAt({ a: null, b: 1, c: [true, 'fine'] }), undefined);
   });
+
+  it('finds lone surrogates in values and keys; paired ones (astral characters) are text', () => {
+    assert.deepEqual(inputFlawAt({ a: ['x\ud800y'] }), { kind: 'surrogate', field: 'a[0]' });
+    assert.deepEqual(inputFlawAt({ b: 'tail\udc00' }), { kind: 'surrogate', field: 'b' });
+    assert.deepEqual(inputFlawAt({ ['k\udbff']: 1 }), { kind: 'surrogate', field: 'k\udbff' });
+    assert.equal(inputFlawAt({ emoji: '😀 \ud83d\ude00', rtl: '\u202e' }), undefined);
+  });
 });
 
 describe('slugs', () => {

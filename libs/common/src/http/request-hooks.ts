@@ -16,24 +16,44 @@ const frameworkErrorLogger = new Logger('Errors');
  */
 export const MAX_INPUT_DEPTH = 32;
 
-/** What is wrong with a parsed body, query or params: a string holding U+0000, or nesting past MAX_INPUT_DEPTH. */
+/**
+ * What is wrong with a parsed body, query or params: a string holding U+0000 or a lone
+ * surrogate, or nesting past MAX_INPUT_DEPTH.
+ */
 export interface InputFlaw {
-  kind: 'nul' | 'depth';
+  kind: 'nul' | 'surrogate' | 'depth';
   /** Where ("a.b[0]"), or "(body)" for the whole. */
   field: string;
 }
 
+/** A UTF-16 surrogate not in a pair: JSON's `"\ud800"` decodes to one, and it is no Unicode character. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+const textFlaw = (text: string): 'nul' | 'surrogate' | undefined =>
+  text.includes('\u0000') ? 'nul' : LONE_SURROGATE.test(text) ? 'surrogate' : undefined;
+
 export function inputFlawAt(value: unknown, path = '', depth = 0): InputFlaw | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? { kind: 'nul', field: path || '(body)' } : undefined;
+  if (typeof value === 'string') {
+    const kind = textFlaw(value);
+    return kind && { kind, field: path || '(body)' };
+  }
   if (value === null || typeof value !== 'object') return undefined;
   if (depth >= MAX_INPUT_DEPTH) return { kind: 'depth', field: path || '(body)' };
   for (const [key, item] of Object.entries(value)) {
     const inner = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    const found = key.includes('\u0000') ? { kind: 'nul' as const, field: inner } : inputFlawAt(item, inner, depth + 1);
+    const kind = textFlaw(key);
+    const found = kind ? { kind, field: inner } : inputFlawAt(item, inner, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;
 }
+
+const FLAW_MESSAGES: Record<Exclude<InputFlaw['kind'], 'depth'>, string> = {
+  // PostgreSQL cannot store U+0000 in text: refused up front, alike on every driver.
+  nul: 'must not contain the NUL character',
+  // I-JSON (RFC 7493) refuses it; validators throw on it (encodeURI) and storing it writes U+FFFD.
+  surrogate: 'must be valid Unicode text (it holds a lone surrogate)',
+};
 
 /** Fastify's `frameworkErrors`: the router answers a bad URL or an over-long segment before any hook or filter. */
 export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
@@ -78,6 +98,5 @@ function inputProblem(request: FastifyRequest): AppError | undefined {
   if (flaw?.kind === 'depth') {
     return new AppError(ErrorCode.MALFORMED_REQUEST, `The body is nested more than ${MAX_INPUT_DEPTH} levels deep (at ${flaw.field}).`);
   }
-  // PostgreSQL cannot store U+0000 in text: refuse it up front, alike on every driver.
-  return flaw && validationFailed([{ field: flaw.field, message: `${flaw.field} must not contain the NUL character` }]);
+  return flaw && validationFailed([{ field: flaw.field, message: `${flaw.field} ${FLAW_MESSAGES[flaw.kind]}` }]);
 }
