@@ -98,7 +98,9 @@ for (const driver of DRIVERS) {
         // on its own would see the other still owner, and both would pass.
         await setRole(alice.id, 'owner');
         await setRole(bob.id, 'owner');
-        const blocker = new Client({ connectionString: t.config.database.url });
+        const { database } = t.config;
+        assert.equal(database.driver, 'postgres');
+        const blocker = new Client({ connectionString: database.url });
         await blocker.connect();
         try {
           const project = (await t.call('GET', `${API}/projects/race`, { token: admin })).body.id as string;
