@@ -137,4 +137,34 @@ describe('data files are private to the service (embedded SQLite)', () => {
     }
     await stop(restarted, 'SIGTERM');
   });
+
+  it('tightens the instance secrets file whenever it reads it or writes a missing secret into it, and says so', async () => {
+    const secrets = path.join(dataDir, 'instance-secrets.json');
+    const expectTightened = (started: Service, mode: number) => {
+      assert.equal(modeOf(secrets), '0600');
+      const warning = started.lines.find((line) => line.includes(`${secrets} was mode 0${mode.toString(8)}`));
+      assert.ok(warning, `no warning about ${secrets}: ${started.lines.join('\n')}`);
+      assert.equal(JSON.parse(warning).level, 'warn');
+    };
+    const original = JSON.parse(fs.readFileSync(secrets, 'utf8')) as { encryptionKeys: string; jwtSecret: string };
+
+    // Read as it is.
+    fs.chmodSync(secrets, 0o644);
+    service = await startService(dataDir);
+    await signIn(service);
+    expectTightened(service, 0o644);
+    await stop(service, 'SIGTERM');
+
+    // Rewritten with a secret it lacked: writing an existing file keeps its mode, unless tightened.
+    fs.writeFileSync(secrets, JSON.stringify({ encryptionKeys: original.encryptionKeys }));
+    fs.chmodSync(secrets, 0o664);
+    service = await startService(dataDir);
+    await signIn(service);
+    expectTightened(service, 0o664);
+    const rewritten = JSON.parse(fs.readFileSync(secrets, 'utf8')) as { encryptionKeys: string; jwtSecret?: string };
+    assert.equal(rewritten.encryptionKeys, original.encryptionKeys);
+    assert.ok(rewritten.jwtSecret && rewritten.jwtSecret !== original.jwtSecret);
+    assert.ok(!service.lines.some((line) => line.includes(rewritten.jwtSecret!) || line.includes(original.encryptionKeys)));
+    await stop(service, 'SIGTERM');
+  });
 });

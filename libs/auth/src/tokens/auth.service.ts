@@ -3,7 +3,7 @@ import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode, uuidv7 } from '@switchboard/common';
 import { constantTimeEqual, PasswordHasher, randomBase62, sha256Hex } from '@switchboard/crypto';
 import { AuthCache } from '../cache/auth-cache';
-import { SessionsRepository } from '../sessions/sessions.repository';
+import { SessionsRepository, type SessionWithHash } from '../sessions/sessions.repository';
 import { UsersRepository } from '../users/users.repository';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './access-tokens';
 import { LoginThrottle } from './login-throttle';
@@ -79,21 +79,8 @@ export class AuthService {
 
   /** Rotates the refresh token. Presenting a superseded one means it leaked: the session ends. */
   async refresh(refreshToken: string, actor: AuditActor): Promise<TokenPairDto> {
-    const parsed = REFRESH_PATTERN.exec(refreshToken);
-    if (!parsed) throw invalidRefresh();
-    const [, sessionId, secret] = parsed;
-    const session = await this.sessions.findWithHash(sessionId);
     const now = new Date();
-    if (!session || session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
-    const presentedHash = sha256Hex(secret);
-    if (!constantTimeEqual(presentedHash, session.tokenHash)) {
-      // Only the token this one replaced proves a leak; any other value is a bad guess at a
-      // session id (visible in access tokens) and must not let its holder sign the user out.
-      if (session.previousTokenHash && constantTimeEqual(presentedHash, session.previousTokenHash)) {
-        await this.revokeForReuse(session.id, session.userId, actor, now);
-      }
-      throw invalidRefresh();
-    }
+    const { session, presentedHash } = await this.liveSession(refreshToken, actor, now);
     const user = await this.users.findById(session.userId);
     if (!user || user.disabled) throw invalidRefresh();
     const nextSecret = randomBase62(43);
@@ -108,23 +95,11 @@ export class AuthService {
 
   /**
    * Ends the session behind a live refresh token. Anything else answers 401, so a client knows
-   * it did not sign out: the token a refresh replaced proves a leak and ends the session, as on
-   * refresh; any other value is a guess and ends nothing.
+   * it did not sign out (and, as on refresh, the token a refresh replaced ends the session).
    */
   async logout(refreshToken: string, actor: AuditActor): Promise<void> {
-    const parsed = REFRESH_PATTERN.exec(refreshToken);
-    if (!parsed) throw invalidRefresh();
-    const [, sessionId, secret] = parsed;
-    const session = await this.sessions.findWithHash(sessionId);
     const now = new Date();
-    if (!session || session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
-    const presentedHash = sha256Hex(secret);
-    if (!constantTimeEqual(presentedHash, session.tokenHash)) {
-      if (session.previousTokenHash && constantTimeEqual(presentedHash, session.previousTokenHash)) {
-        await this.revokeForReuse(session.id, session.userId, actor, now);
-      }
-      throw invalidRefresh();
-    }
+    const { session, presentedHash } = await this.liveSession(refreshToken, actor, now);
     if (!(await this.sessions.revokeIfCurrent(session.id, presentedHash, 'logout', now))) {
       // A refresh rotated it (or another logout ended it) meanwhile: the token was used twice.
       await this.revokeForReuse(session.id, session.userId, actor, now);
@@ -136,6 +111,32 @@ export class AuthService {
       action: 'auth.logout',
       target: { type: 'session', id: session.id },
     });
+  }
+
+  /**
+   * The live session `refreshToken` is the current token of, with the hash presented; anything
+   * else is refused (401). Only the token the current one replaced proves a leak and ends the
+   * session; any other value is a bad guess at a session id (visible in access tokens) and must
+   * not let its holder sign the user out.
+   */
+  private async liveSession(
+    refreshToken: string,
+    actor: AuditActor,
+    now: Date,
+  ): Promise<{ session: SessionWithHash; presentedHash: string }> {
+    const parsed = REFRESH_PATTERN.exec(refreshToken);
+    if (!parsed) throw invalidRefresh();
+    const [, sessionId, secret] = parsed;
+    const session = await this.sessions.findWithHash(sessionId);
+    if (!session || session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
+    const presentedHash = sha256Hex(secret);
+    if (!constantTimeEqual(presentedHash, session.tokenHash)) {
+      if (session.previousTokenHash && constantTimeEqual(presentedHash, session.previousTokenHash)) {
+        await this.revokeForReuse(session.id, session.userId, actor, now);
+      }
+      throw invalidRefresh();
+    }
+    return { session, presentedHash };
   }
 
   private async revokeForReuse(sessionId: string, userId: string, actor: AuditActor, now: Date): Promise<void> {

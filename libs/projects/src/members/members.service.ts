@@ -6,7 +6,11 @@ import type { ProjectAccess } from '../access/project-access';
 import { ProjectAccessService } from '../access/project-access.service';
 import { holdsRole, type Role, ROLE_SCOPES } from '../roles/roles';
 import { MemberDto, toMemberDto } from './member.dto';
+import type { MembershipEntity } from './membership.entity';
 import { MembershipsRepository } from './memberships.repository';
+
+/** A change that lost a race is decided again once on what won, then refused (409). */
+const CHANGE_ATTEMPTS = 2;
 
 @Injectable()
 export class MembersService {
@@ -26,37 +30,55 @@ export class MembersService {
   async put(actor: AuditActor, access: ProjectAccess, userId: string, role: Role): Promise<MemberDto> {
     const user = await this.users.findById(userId);
     if (!user) throw notFound('User');
-    const current = await this.memberships.find(access.project.id, userId);
-    this.assertMayChange(actor, access, userId, current?.role, role);
-    if (current?.role === 'owner' && role !== 'owner') await this.assertNotLastOwner(access);
     const now = new Date();
-    await this.memberships.upsert(access.project.id, userId, role, now);
-    await this.projectAccess.changed({ kind: 'membership', projectId: access.project.id, userId });
-    const saved = (await this.memberships.find(access.project.id, userId))!;
+    const previous = await this.change(actor, access, userId, role, now);
     await this.audit.record({
       actor,
       projectId: access.project.id,
       action: 'member.put',
       target: { type: 'user', id: userId, name: user.email },
-      details: { role, previousRole: current?.role ?? null },
+      details: { role, previousRole: previous?.role ?? null },
     });
-    return toMemberDto({ userId, email: user.email, name: user.name, role, createdAt: saved.createdAt, updatedAt: saved.updatedAt });
+    const createdAt = previous?.createdAt ?? now;
+    return toMemberDto({ userId, email: user.email, name: user.name, role, createdAt, updatedAt: now });
   }
 
   async remove(actor: AuditActor, access: ProjectAccess, userId: string): Promise<void> {
-    const current = await this.memberships.find(access.project.id, userId);
-    if (!current) throw notFound('Member');
-    this.assertMayChange(actor, access, userId, current.role);
-    if (current.role === 'owner') await this.assertNotLastOwner(access);
-    await this.memberships.delete(access.project.id, userId);
-    await this.projectAccess.changed({ kind: 'membership', projectId: access.project.id, userId });
+    const previous = (await this.change(actor, access, userId, null, new Date()))!;
     await this.audit.record({
       actor,
       projectId: access.project.id,
       action: 'member.remove',
       target: { type: 'user', id: userId },
-      details: { previousRole: current.role },
+      details: { previousRole: previous.role },
     });
+  }
+
+  /**
+   * Decides on the membership as read, then writes only if it still is (see
+   * MembershipsRepository.change). A change that lost a race to another is decided again on
+   * what won, once; then it is refused. Returns the membership it replaced.
+   */
+  private async change(
+    actor: AuditActor,
+    access: ProjectAccess,
+    userId: string,
+    to: Role | null,
+    now: Date,
+  ): Promise<MembershipEntity | null> {
+    const projectId = access.project.id;
+    for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+      const current = await this.memberships.find(projectId, userId);
+      if (!current && !to) throw notFound('Member');
+      this.assertMayChange(actor, access, userId, current?.role, to ?? undefined);
+      const outcome = await this.memberships.change(projectId, userId, current?.role ?? null, to, now);
+      if (outcome === 'lastOwner') throw conflict('A project keeps at least one owner; make someone else owner first.');
+      if (outcome === 'applied') {
+        await this.projectAccess.changed({ kind: 'membership', projectId, userId });
+        return current;
+      }
+    }
+    throw conflict('The membership was changed by someone else at the same time; read it again and retry.');
   }
 
   /**
@@ -74,12 +96,6 @@ export class MembersService {
       if (!role || holdsRole(access.scopes, role)) continue;
       const missing = ROLE_SCOPES[role].filter((scope) => !access.scopes.includes(scope));
       throw forbidden(`Granting or taking away the role "${role}" needs all of its scopes; you lack ${missing.join(', ')}.`);
-    }
-  }
-
-  private async assertNotLastOwner(access: ProjectAccess): Promise<void> {
-    if ((await this.memberships.countOwners(access.project.id)) <= 1) {
-      throw conflict('A project keeps at least one owner; make someone else owner first.');
     }
   }
 }
