@@ -3,9 +3,9 @@ import type { ParseResult, ScanResult } from 'libpg-query';
 
 /**
  * PostgreSQL's own scanner and grammar: libpg_query (the server's source, PostgreSQL 18) compiled
- * to WebAssembly, loaded once per process (started with the connector, about 20 ms, off the
- * event loop but for reading the files) and then parsing synchronously (about 10 µs for a short
- * statement).
+ * to WebAssembly, loaded once per process (started with the connector: about 10 ms on the
+ * event loop to read it, the compilation runs in the background) and then parsing synchronously
+ * (10 to 20 µs for a short statement).
  *
  * libpg-query keeps one WebAssembly instance per loaded copy of its module. A trap inside it (the
  * native stack runs out on a statement nested a couple of thousand levels deep) unwinds through

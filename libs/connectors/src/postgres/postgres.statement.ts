@@ -10,12 +10,13 @@ import { parsePostgres, scanPostgres, StatementSyntaxError, StatementTooComplex 
  * what is not a read at all, and what a read-only transaction does not stop.
  *
  * The parser is PostgreSQL 18's; the target may be older. Where a string, comment or identifier
- * ends is decided the same way since 9.x (the pools pin standard_conforming_strings=on, and
- * every server encoding leaves ASCII bytes alone, which is all these rules look at), and the
- * grammar only grew: a statement that only a newer grammar accepts fails on an older server
- * with a syntax error. Numeric literals are the exception that proves it: 15 refuses `0x1F`,
- * 14 read it as `0 AS x1F`, 18 as 31; neither turns it into a name. What the grammar dropped
- * (postfix operators, 14) is refused here as a syntax error.
+ * ends is decided the same way (the pools pin standard_conforming_strings=on, and every server
+ * encoding leaves ASCII bytes alone, which is all these rules look at), and the grammar only
+ * grew: a statement only a newer grammar accepts fails on an older server with a syntax error
+ * (`0x1F`: 31 here, refused by 15). Where 18 is stricter, the statement is refused here as a
+ * syntax error: postfix operators (dropped in 14), and a comment inside the line break that
+ * continues a string ('a' -- c, newline, 'b' is one string to 15), which
+ * test/attack/read-only-differential.spec.ts found.
  */
 
 /**
@@ -149,7 +150,9 @@ const names = (list: unknown): string[] =>
 /**
  * The functions `tree` calls, in the order they are written: `f(...)` and `schema.f(...)` (the
  * parser has already folded unquoted names and decoded U&"..." escapes), and `(expr).f`, which
- * PostgreSQL reads as `f(expr)` when expr has no field f.
+ * PostgreSQL reads as `f(expr)` when expr has no field f (a field named like a listed function
+ * is taken for a call too). `alias.f` is a column, or f of the whole row, which no listed
+ * function takes.
  */
 function callsIn(tree: unknown): string[] {
   const calls: { name: string; at: number }[] = [];
@@ -164,7 +167,12 @@ function callsIn(tree: unknown): string[] {
   return calls.sort((a, b) => a.at - b.at).map((call) => call.name);
 }
 
-/** Why a SELECT is not a read: SELECT INTO, a row lock or a data-modifying WITH query, anywhere in it. */
+/**
+ * Why a SELECT is not a read: SELECT INTO, a row lock or a data-modifying WITH query, anywhere in
+ * it. A read-only transaction refuses all three before anything runs; they are refused here too,
+ * so that what this check lets through is a read on any target (a row lock is a write: it marks
+ * the row and takes a transaction ID).
+ */
 function writeIn(select: Node): string | undefined {
   for (const [key, value] of fieldsOf(select)) {
     if (key === 'intoClause') return 'SELECT ... INTO creates a table and is refused.';
@@ -220,14 +228,15 @@ export async function analyseStatement(sql: string): Promise<StatementAnalysis> 
   const { stmts = [] } = await parsePostgres(sql);
   const statement = stmts[0]?.stmt;
   if (stmts.length !== 1 || !statement) return { statements: stmts.length, outsideEffects: [] };
-  const [tag] = entryOf(statement);
-  const keyword = ['SelectStmt', 'VariableShowStmt', 'ExplainStmt'].includes(tag)
-    ? ''
-    : Object.hasOwn(MODIFYING, tag)
-      ? MODIFYING[tag]
-      : await firstKeyword(sql);
   const outsideEffects = callsIn(statement).filter((name) => OUTSIDE_EFFECT_FUNCTIONS.has(name));
-  return { statements: 1, notRead: notReadOf(statement, keyword), outsideEffects };
+  return { statements: 1, notRead: notReadOf(statement, await nameOf(statement, sql)), outsideEffects };
+}
+
+/** How to name `statement` if it is refused for its kind: as written, but WITH ... DELETE is a DELETE. */
+async function nameOf(statement: Node, sql: string): Promise<string> {
+  const [tag] = entryOf(statement);
+  if (['SelectStmt', 'VariableShowStmt', 'ExplainStmt'].includes(tag)) return '';
+  return Object.hasOwn(MODIFYING, tag) ? MODIFYING[tag] : firstKeyword(sql);
 }
 
 /**
