@@ -195,8 +195,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       const stopped = new Promise((resolve) => child.once('exit', resolve));
       const postmaster = postmasterPid();
       // The backends first (children of the postmaster), so none lingers holding the shared memory.
-      for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGKILL');
-      process.kill(postmaster, 'SIGKILL');
+      for (const pid of childrenOf(postmaster)) killIfAlive(pid);
+      killIfAlive(postmaster);
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     },
     async restart() {
@@ -214,6 +214,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** SIGKILL, unless the process ended since it was listed (a backend that was finishing anyway). */
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 /** The process ids whose parent is `pid`, from /proc. */

@@ -16,12 +16,18 @@ import type {
 import { reachTarget } from '../testing/reach';
 import { secretScrubber, TestRun } from '../testing/test-run';
 import * as introspection from './postgres.introspection';
+import { preloadPostgresParser } from './postgres.parser';
 import { classifyPostgresError, clientConfig, targetOf } from './postgres.session';
 
 export { postgresTls } from './postgres.session';
 
 export class PostgresConnector implements Connector {
   readonly type = 'postgres' as const;
+
+  constructor() {
+    // Queries are checked by PostgreSQL's parser (WebAssembly): loaded with the service, not on the first query.
+    preloadPostgresParser();
+  }
 
   async test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult> {
     const { host, port, where } = targetOf(connection);

@@ -11,6 +11,7 @@ import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
 import type { Cell, IntrospectionContext, QueryResult } from '../introspection/types';
 import { SessionCache, type Session } from '../sessions/session-cache';
+import { type Layer, writeAttacks } from '../../../../test/attack/read-only-corpus';
 import { startPostgres } from '../../../../test/support/postgres';
 import { PostgresConnector } from './postgres.connector';
 
@@ -549,75 +550,16 @@ describe('PostgreSQL introspection against a real server', () => {
     const WROTE = /transaction ID/;
     const ONE_STATEMENT = /one statement at a time/;
 
-    const corpus = (): [string, ErrorCode, RegExp][] => [
-      [`INSERT INTO victim VALUES (500, 'x')`, READ_ONLY, REFUSED],
-      [`UPDATE victim SET v = 'changed'`, READ_ONLY, REFUSED],
-      [`DELETE FROM victim`, READ_ONLY, REFUSED],
-      [`WITH d AS (DELETE FROM victim RETURNING *) SELECT * FROM d`, READ_ONLY, SERVER],
-      [`WITH u AS (UPDATE victim SET v = 'changed' RETURNING *) SELECT count(*) FROM u`, READ_ONLY, SERVER],
-      [`CREATE TABLE intruder (a int)`, READ_ONLY, REFUSED],
-      [`DROP TABLE victim`, READ_ONLY, REFUSED],
-      [`ALTER TABLE victim ADD COLUMN intruder int`, READ_ONLY, REFUSED],
-      [`TRUNCATE victim`, READ_ONLY, REFUSED],
-      [`CREATE TEMP TABLE intruder (a int)`, READ_ONLY, REFUSED],
-      [`SELECT * INTO intruder FROM victim`, READ_ONLY, SERVER],
-      [`COPY (SELECT 1) TO PROGRAM 'cat > ${PROGRAM_CANARY}'`, READ_ONLY, REFUSED],
-      [`COPY victim TO '${FILE_CANARY}'`, READ_ONLY, REFUSED],
-      [`/* x */ copy (SELECT 1) TO PROGRAM 'cat > ${PROGRAM_CANARY}'`, READ_ONLY, REFUSED],
-      [`  CoPy victim TO '${FILE_CANARY}'`, READ_ONLY, REFUSED],
-      [`-- comment\n\tCOPY victim TO '${FILE_CANARY}'`, READ_ONLY, REFUSED],
-      [`/* /* nested */ */ DELETE FROM victim`, READ_ONLY, REFUSED],
-      [`DO $$ BEGIN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''cat > ${PROGRAM_CANARY}'''; END $$`, READ_ONLY, REFUSED],
-      [`DO $$ BEGIN DELETE FROM victim; END $$`, READ_ONLY, REFUSED],
-      [`SELECT 1; DELETE FROM victim`, ErrorCode.UNPROCESSABLE, ONE_STATEMENT],
-      [`SELECT 1; COPY (SELECT 1) TO PROGRAM 'cat > ${PROGRAM_CANARY}'`, ErrorCode.UNPROCESSABLE, ONE_STATEMENT],
-      [`SELECT sneaky_insert()`, READ_ONLY, SERVER],
-      [`WITH x AS (SELECT sneaky_insert()) SELECT * FROM x`, READ_ONLY, SERVER],
-      [`CALL sneaky_proc()`, READ_ONLY, REFUSED],
-      [`SELECT nextval('victim_seq')`, READ_ONLY, SERVER],
-      [`SELECT setval('victim_seq', 99)`, READ_ONLY, SERVER],
-      [`SELECT * FROM victim FOR UPDATE`, READ_ONLY, SERVER],
-      [`SET TRANSACTION READ WRITE`, READ_ONLY, REFUSED],
-      [`SELECT set_config('transaction_read_only', 'off', false)`, READ_ONLY, SERVER],
-      [`SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE`, READ_ONLY, REFUSED],
-      [`EXPLAIN ANALYZE DELETE FROM victim`, READ_ONLY, SERVER],
-      // A read-only transaction lets lo_import and lo_from_bytea write (then rolls back) and lo_export write a server file.
-      [`SELECT lo_import('/etc/hostname')`, READ_ONLY, REFUSED],
-      [`SELECT sneaky_lo_import()`, READ_ONLY, WROTE],
-      [`SELECT lo_from_bytea(0, 'x')`, READ_ONLY, WROTE],
-      [`EXPLAIN ANALYZE SELECT lo_from_bytea(0, 'x')`, READ_ONLY, WROTE],
-      [`SELECT txid_current()`, READ_ONLY, WROTE],
-      [`SELECT lo_export(${largeObject}, '${LO_CANARY}')`, READ_ONLY, REFUSED],
-      [`SELECT pg_catalog."lo_export"(${largeObject}, '${LO_CANARY}')`, READ_ONLY, REFUSED],
-      [`SELECT U&"\\006C\\006F_export"(${largeObject}, '${LO_CANARY}')`, READ_ONLY, REFUSED],
-      [`SELECT E'\\'', lo_export(${largeObject}, '${LO_CANARY}')`, READ_ONLY, REFUSED],
-      [`SELECT query_to_xml('select lo_export(${largeObject}, ''${LO_CANARY}'')', true, false, '')`, READ_ONLY, REFUSED],
-      [`SELECT * FROM ts_stat($$SELECT to_tsvector(lo_export(${largeObject}, '${LO_CANARY}')::text)$$)`, READ_ONLY, REFUSED],
-      [
-        `SELECT ts_rewrite('a'::tsquery, $$SELECT 'a'::tsquery, to_tsquery(lo_export(${largeObject}, '${LO_CANARY}')::text)$$)`,
-        READ_ONLY,
-        REFUSED,
-      ],
-      [`SELECT pg_backup_start('switchboard', true)`, READ_ONLY, REFUSED],
-      [`SELECT pg_stat_reset_subscription_stats(NULL)`, READ_ONLY, REFUSED],
-      [`NOTIFY intruders`, READ_ONLY, REFUSED],
-      [`LISTEN intruders`, READ_ONLY, REFUSED],
-      [`COMMIT`, READ_ONLY, REFUSED],
-      [`BEGIN`, READ_ONLY, REFUSED],
-      [`ROLLBACK`, READ_ONLY, REFUSED],
-      [`SAVEPOINT s`, READ_ONLY, REFUSED],
-      [`END`, READ_ONLY, REFUSED],
-      [`VACUUM victim`, READ_ONLY, REFUSED],
-      [`ANALYZE victim`, READ_ONLY, REFUSED],
-      [`LOCK victim`, READ_ONLY, REFUSED],
-      [`REFRESH MATERIALIZED VIEW kinds.mv`, READ_ONLY, REFUSED],
-      [`PREPARE TRANSACTION 'x'`, READ_ONLY, REFUSED],
-      [`SET search_path = kinds`, READ_ONLY, REFUSED],
-      [`RESET ALL`, READ_ONLY, REFUSED],
-      [`LOAD 'plpgsql'`, READ_ONLY, REFUSED],
-      [`CHECKPOINT`, READ_ONLY, REFUSED],
-      [`SELECT pg_terminate_backend(pg_backend_pid())`, READ_ONLY, REFUSED],
-    ];
+    const LAYERS: Record<Layer, [ErrorCode, RegExp]> = {
+      refused: [READ_ONLY, REFUSED],
+      server: [READ_ONLY, SERVER],
+      wrote: [READ_ONLY, WROTE],
+      'one-statement': [ErrorCode.UNPROCESSABLE, ONE_STATEMENT],
+    };
+    const corpus = (): [string, ErrorCode, RegExp][] =>
+      writeAttacks({ programFile: PROGRAM_CANARY, copyFile: FILE_CANARY, largeObjectFile: LO_CANARY, largeObject }).map(
+        ({ sql, layer }) => [sql, ...LAYERS[layer]],
+      );
 
     it('refuses every write form with the right 422 and leaves the target unchanged', async () => {
       const initial = await targetState();

@@ -19,7 +19,7 @@ import type {
 import { messageOf, secretScrubber } from '../testing/test-run';
 import { runReadOnly } from './postgres.read-only';
 import { configuredDatabase, onDatabase, targetOf } from './postgres.session';
-import { refusalOf, startOf } from './postgres.statement';
+import { checkReadOnlyStatement } from './postgres.statement';
 
 /** listDatabases opens this many databases at once to list their schemas, and at most MAX_DATABASES_WITH_SCHEMAS of them. */
 const SCHEMA_LISTING_CONCURRENCY = 4;
@@ -281,10 +281,7 @@ export async function preview(connection: ResolvedConnection, context: Introspec
 }
 
 export async function query(connection: ResolvedConnection, context: IntrospectionContext, request: QueryRequest): Promise<QueryResult> {
-  if (startOf(request.sql) >= request.sql.length) throw invalidInput('sql', 'must contain a statement');
-  if (request.sql.includes('\0')) throw invalidInput('sql', 'must not contain NUL characters');
-  const refusal = refusalOf(request.sql);
-  if (refusal) throw readOnlyViolation(refusal);
+  await checkReadOnlyStatement(request.sql, scrubberOf(connection));
   // Taken once connected: connecting spent part of the deadline.
   return onDatabase(connection, context, undefined, (borrowed) =>
     runReadOnly(

@@ -30,7 +30,7 @@ const STARTUP_OPTIONS = [
   'DateStyle=ISO',
   'IntervalStyle=iso_8601',
   'bytea_output=hex',
-  // The statement checks lex strings this way (backslashes are plain characters outside E'...').
+  // The statement checks parse strings this way (backslashes are plain characters outside E'...').
   'standard_conforming_strings=on',
   'extra_float_digits=3',
   'statement_timeout=60000',
