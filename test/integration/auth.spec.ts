@@ -871,5 +871,49 @@ for (const driver of DRIVERS) {
       const login = await t.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } });
       expectProblem(login, 401, 'INVALID_CREDENTIALS');
     });
+
+    it("refuses to delete a project's last owner (409 naming the projects) but lets them be disabled", async () => {
+      const owner = await createUser(t, adminToken, `users-last-owner-${driver}`);
+      const coOwner = await createUser(t, adminToken, `users-co-owner-${driver}`);
+      const members = (slug: string) => t.call('GET', `/api/v1/projects/${slug}/members`, { token: adminToken });
+      const setRole = async (slug: string, userId: string, role: string) => {
+        const reply = await t.call('PUT', `/api/v1/projects/${slug}/members/${userId}`, { token: adminToken, body: { role } });
+        assert.equal(reply.status, 200, reply.text);
+      };
+      for (const slug of ['owned-alone', 'owned-alone-too', 'owned-together']) {
+        const created = await t.call('POST', '/api/v1/projects', { token: owner.token, body: { slug, name: slug } });
+        assert.equal(created.status, 201, created.text);
+      }
+      await setRole('owned-together', coOwner.id, 'owner');
+
+      const refused = await t.call('DELETE', `/api/v1/users/${owner.id}`, { token: adminToken });
+      expectProblem(refused, 409, 'CONFLICT');
+      assert.match(refused.body.detail, /last owner/);
+      assert.match(refused.body.detail, /"owned-alone", "owned-alone-too"/);
+      assert.ok(!refused.body.detail.includes('owned-together'), refused.body.detail);
+      assert.equal((await t.call('GET', `/api/v1/users/${owner.id}`, { token: adminToken })).status, 200);
+      for (const slug of ['owned-alone', 'owned-alone-too', 'owned-together']) {
+        const roles = (await members(slug)).body.data.map((member: { userId: string; role: string }) => [member.userId, member.role]);
+        assert.deepEqual(Object.fromEntries(roles)[owner.id], 'owner', `${slug} keeps its owner`);
+      }
+
+      // Disabling is allowed: the owner stops working at once, and an instance admin can enable them again.
+      const disabled = await patchUser(owner.id, { disabled: true });
+      assert.equal(disabled.status, 200, disabled.text);
+      expectUnauthorized(await me(owner.token));
+
+      await setRole('owned-alone', coOwner.id, 'owner');
+      const stillRefused = await t.call('DELETE', `/api/v1/users/${owner.id}`, { token: adminToken });
+      expectProblem(stillRefused, 409, 'CONFLICT');
+      assert.match(stillRefused.body.detail, /"owned-alone-too"/);
+      assert.ok(!stillRefused.body.detail.includes('"owned-alone"'), stillRefused.body.detail);
+
+      await setRole('owned-alone-too', coOwner.id, 'owner');
+      assert.equal((await t.call('DELETE', `/api/v1/users/${owner.id}`, { token: adminToken })).status, 204);
+      for (const slug of ['owned-alone', 'owned-alone-too', 'owned-together']) {
+        const left = (await members(slug)).body.data.map((member: { userId: string; role: string }) => [member.userId, member.role]);
+        assert.deepEqual(left, [[coOwner.id, 'owner']], slug);
+      }
+    });
   });
 }

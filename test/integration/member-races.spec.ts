@@ -39,6 +39,47 @@ for (const driver of DRIVERS) {
       assert.equal(reply.status, 200, reply.text);
     }
 
+    const deleteUser = (userId: string) => t.call('DELETE', `${API}/users/${userId}`, { token: admin });
+
+    /**
+     * PostgreSQL: another session holds the rows `lock` selects ($1: the project's id, then
+     * `parameters`) while `start` sends requests, waiting after each with `blocked(count, reply)`
+     * until `count` statements wait on a lock (or `reply` is answered: it did not wait). Then it
+     * lets go, and the replies are awaited.
+     */
+    async function holding(
+      lock: string,
+      parameters: string[],
+      start: (blocked: (count: number, reply?: Promise<Reply>) => Promise<void>) => Promise<Promise<Reply>[]>,
+    ): Promise<Reply[]> {
+      const { database } = t.config;
+      assert.equal(database.driver, 'postgres');
+      const project = (await t.call('GET', `${API}/projects/race`, { token: admin })).body.id as string;
+      const blocker = new Client({ connectionString: database.url });
+      await blocker.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query(lock, [project, ...parameters]);
+        const waiting = async () =>
+          (
+            await blocker.query(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+          ).rows[0].n as number;
+        const blocked = async (count: number, reply?: Promise<Reply>) => {
+          let answered = false;
+          const done = () => (answered = true);
+          reply?.then(done, done);
+          for (let poll = 0; poll < 250 && !answered && (await waiting()) < count; poll++) await sleep(20);
+        };
+        const replies = await start(blocked);
+        await blocker.query('COMMIT');
+        return await Promise.all(replies);
+      } finally {
+        await blocker.end();
+      }
+    }
+
     /**
      * A lost race: 409 CONFLICT; or, when the winner had already demoted or removed the caller
      * before its request was authorised, 403 FORBIDDEN or 404 NOT_FOUND (no longer a member).
@@ -98,41 +139,23 @@ for (const driver of DRIVERS) {
         // on its own would see the other still owner, and both would pass.
         await setRole(alice.id, 'owner');
         await setRole(bob.id, 'owner');
-        const { database } = t.config;
-        assert.equal(database.driver, 'postgres');
-        const blocker = new Client({ connectionString: database.url });
-        await blocker.connect();
-        try {
-          const project = (await t.call('GET', `${API}/projects/race`, { token: admin })).body.id as string;
-          await blocker.query('BEGIN');
-          await blocker.query('SELECT 1 FROM memberships WHERE project_id = $1 AND user_id = $2 FOR UPDATE', [project, bob.id]);
-          const waiting = async () =>
-            (
-              await blocker.query(
-                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-              )
-            ).rows[0].n as number;
-          const waitUntil = async (done: () => Promise<boolean>) => {
-            for (let poll = 0; poll < 250 && !(await done()); poll++) await sleep(20);
-          };
-
-          const byAlice = put(alice.token, bob.id, 'admin');
-          await waitUntil(async () => (await waiting()) >= 1);
-          let bobAnswered = false;
-          const byBob = put(bob.token, alice.id, 'admin').finally(() => (bobAnswered = true));
-          await waitUntil(async () => bobAnswered || (await waiting()) >= 2);
-          await blocker.query('COMMIT');
-
-          const replies = await Promise.all([byAlice, byBob]);
-          const context = `alice ${replies[0].status}, bob ${replies[1].status} ${replies[1].text}`;
-          const after = await members();
-          assert.ok([after[alice.id], after[bob.id]].includes('owner'), `${context}: no owner left ${JSON.stringify(after)}`);
-          assert.equal(replies[0].status, 200, context);
-          expectLost(replies[1], context);
-          assert.deepEqual([after[alice.id], after[bob.id]], ['owner', 'admin'], context);
-        } finally {
-          await blocker.end();
-        }
+        const replies = await holding(
+          'SELECT 1 FROM memberships WHERE project_id = $1 AND user_id = $2 FOR UPDATE',
+          [bob.id],
+          async (blocked) => {
+            const byAlice = put(alice.token, bob.id, 'admin');
+            await blocked(1);
+            const byBob = put(bob.token, alice.id, 'admin');
+            await blocked(2, byBob);
+            return [byAlice, byBob];
+          },
+        );
+        const context = `alice ${replies[0]!.status}, bob ${replies[1]!.status} ${replies[1]!.text}`;
+        const after = await members();
+        assert.ok([after[alice.id], after[bob.id]].includes('owner'), `${context}: no owner left ${JSON.stringify(after)}`);
+        assert.equal(replies[0]!.status, 200, context);
+        expectLost(replies[1]!, context);
+        assert.deepEqual([after[alice.id], after[bob.id]], ['owner', 'admin'], context);
       });
     }
 
@@ -180,5 +203,98 @@ for (const driver of DRIVERS) {
         if (stored === undefined) await setRole(bob.id, 'viewer');
       }
     });
+
+    it('deleting a co-owner while the other owner steps down never leaves the project without an owner', async () => {
+      const stepDown = [
+        { name: 'demotes herself', alice: () => put(alice.token, alice.id, 'admin') },
+        { name: 'removes herself', alice: () => remove(alice.token, alice.id) },
+      ];
+      await setRole(bob.id, 'viewer');
+      for (let round = 0; round < ROUNDS; round++) {
+        const move = stepDown[round % stepDown.length]!;
+        await setRole(alice.id, 'owner');
+        const carol = await createUser(t, admin, `carol-${round}`);
+        await setRole(carol.id, 'owner');
+        // The deletion starts 0-3 ms after Alice's move, so each gets to go first in some rounds.
+        const [byAlice, deleted] = await Promise.all([move.alice(), sleep(round % 4).then(() => deleteUser(carol.id))]);
+        const context = `round ${round} (alice ${move.name}): delete ${deleted.status} ${deleted.text}, alice ${byAlice.status} ${byAlice.text}`;
+
+        const after = await members();
+        const owners = Object.keys(after).filter((id) => after[id] === 'owner');
+        assert.equal(owners.length, 1, `${context}: owners left ${JSON.stringify(after)}`);
+        // One of them won; the other was refused for the owner it would have taken away.
+        if (deleted.status === 204) {
+          expectLost(byAlice, context);
+          assert.deepEqual(owners, [alice.id], context);
+        } else {
+          expectProblem(deleted, 409, 'CONFLICT');
+          assert.match(deleted.body.detail, /last owner of "race"/, context);
+          assert.ok(byAlice.status < 300, context);
+          assert.deepEqual(owners, [carol.id], context);
+          await setRole(alice.id, 'owner');
+          assert.equal((await deleteUser(carol.id)).status, 204, context);
+        }
+      }
+    });
+
+    it('a PUT adding a user racing the deletion of that user: 200 or 404, never a 500', async () => {
+      await setRole(alice.id, 'owner');
+      for (let round = 0; round < ROUNDS; round++) {
+        const dave = await createUser(t, admin, `dave-${round}`);
+        const [added, deleted] = await Promise.all([put(alice.token, dave.id, 'editor'), sleep(round % 4).then(() => deleteUser(dave.id))]);
+        const context = `round ${round}: put ${added.status} ${added.text}, delete ${deleted.status} ${deleted.text}`;
+        assert.equal(deleted.status, 204, context);
+        if (added.status !== 200) expectProblem(added, 404, 'NOT_FOUND');
+        assert.equal((await members())[dave.id], undefined, context);
+      }
+    });
+
+    if (driver === 'postgres') {
+      it('deleting a co-owner while the other demotes herself, statements overlapping exactly, still leaves an owner', async () => {
+        // Another session holds Alice's membership row, so her demotion waits in the middle of its
+        // write while the admin deletes Carol: a deletion checking "another owner stays" on its own
+        // would see Alice still owner, and both would pass.
+        await setRole(alice.id, 'owner');
+        const carol = await createUser(t, admin, 'carol-overlapping');
+        await setRole(carol.id, 'owner');
+        const replies = await holding(
+          'SELECT 1 FROM memberships WHERE project_id = $1 AND user_id = $2 FOR UPDATE',
+          [alice.id],
+          async (blocked) => {
+            const byAlice = put(alice.token, alice.id, 'admin');
+            await blocked(1);
+            const deleted = deleteUser(carol.id);
+            await blocked(2, deleted);
+            return [byAlice, deleted];
+          },
+        );
+        const context = `alice ${replies[0]!.status}, delete ${replies[1]!.status} ${replies[1]!.text}`;
+        const after = await members();
+        assert.deepEqual([after[alice.id], after[carol.id]], ['admin', 'owner'], context);
+        assert.equal(replies[0]!.status, 200, context);
+        expectProblem(replies[1]!, 409, 'CONFLICT');
+        await setRole(alice.id, 'owner');
+        assert.equal((await deleteUser(carol.id)).status, 204);
+      });
+
+      it('a PUT adding a user whose deletion overtakes it answers 200 or 404, never a 500', async () => {
+        // Another session holds the project row, so the PUT waits after it found the user while the
+        // admin deletes them: an insert after the deletion meets a foreign key to a deleted user.
+        await setRole(alice.id, 'owner');
+        const erin = await createUser(t, admin, 'erin-overlapping');
+        const replies = await holding('SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE', [], async (blocked) => {
+          const added = put(alice.token, erin.id, 'editor');
+          await blocked(1);
+          const deleted = deleteUser(erin.id);
+          await blocked(2, deleted);
+          return [added, deleted];
+        });
+        const context = `put ${replies[0]!.status} ${replies[0]!.text}, delete ${replies[1]!.status} ${replies[1]!.text}`;
+        assert.equal(replies[1]!.status, 204, context);
+        if (replies[0]!.status !== 200) expectProblem(replies[0]!, 404, 'NOT_FOUND');
+        assert.equal((await members())[erin.id], undefined, context);
+        expectProblem(await t.call('GET', `${API}/users/${erin.id}`, { token: admin }), 404, 'NOT_FOUND');
+      });
+    }
   });
 }

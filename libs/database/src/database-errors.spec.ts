@@ -8,7 +8,7 @@ import { AppError, ErrorCode } from '@switchboard/common';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { isStoreUnavailable, isUniqueViolation, storeUnavailableProblem } from './database-errors';
+import { isForeignKeyViolation, isStoreUnavailable, isUniqueViolation, storeUnavailableProblem } from './database-errors';
 
 /** What `work` throws (it must throw). */
 function thrownBy(work: () => unknown): unknown {
@@ -27,6 +27,35 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe('isUniqueViolation and isForeignKeyViolation', () => {
+  it("tell SQLite's constraint errors apart, raw or wrapped", () => {
+    const db = new Database(':memory:');
+    try {
+      db.exec('PRAGMA foreign_keys = ON');
+      db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (parent_id INTEGER REFERENCES parent (id))');
+      db.exec('INSERT INTO parent VALUES (1)');
+      const orphan = thrownBy(() => db.exec('INSERT INTO child VALUES (2)'));
+      assert.equal(isForeignKeyViolation(orphan), true, String(orphan));
+      assert.equal(isForeignKeyViolation(new QueryFailedError('INSERT', [], orphan as Error)), true);
+      assert.equal(isUniqueViolation(orphan), false);
+      const duplicate = thrownBy(() => db.exec('INSERT INTO parent VALUES (1)'));
+      assert.equal(isUniqueViolation(duplicate), true);
+      assert.equal(isForeignKeyViolation(duplicate), false);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("know PostgreSQL's SQLSTATEs (23503 foreign key, 23505 unique)", () => {
+    const sqlState = (code: string) => new QueryFailedError('INSERT', [], Object.assign(new Error('violation'), { code }));
+    assert.equal(isForeignKeyViolation(sqlState('23503')), true);
+    assert.equal(isUniqueViolation(sqlState('23503')), false);
+    assert.equal(isUniqueViolation(sqlState('23505')), true);
+    assert.equal(isForeignKeyViolation(sqlState('23505')), false);
+    assert.equal(isForeignKeyViolation(undefined), false);
+  });
+});
 
 /** The drivers' own errors, as TypeORM hands them on (raw or wrapped in a QueryFailedError). */
 describe('isStoreUnavailable', () => {

@@ -1,10 +1,21 @@
 import { AppError, serviceUnavailable } from '@switchboard/common';
 
+/** The driver's error code, raw or inside TypeORM's QueryFailedError. */
+function driverCode(error: unknown): string | undefined {
+  const driverError = (error as { driverError?: { code?: string } } | null)?.driverError ?? error;
+  return (driverError as { code?: string } | null)?.code;
+}
+
 /** True for a unique-constraint violation on either driver. */
 export function isUniqueViolation(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string } } | null)?.driverError ?? error;
-  const code = (driverError as { code?: string } | null)?.code;
+  const code = driverCode(error);
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** True for a foreign-key violation on either driver: a row referring to one that is not there (any more). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = driverCode(error);
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
 /** What a client is told to wait before trying again while the metadata database is away. */

@@ -16,12 +16,21 @@ import { ProjectEntity } from './projects/project.entity';
 import { ProjectsController } from './projects/projects.controller';
 import { ProjectsRepository } from './projects/projects.repository';
 import { ProjectsService } from './projects/projects.service';
+import { UserDeletionController } from './users/user-deletion.controller';
+import { UserDeletionService } from './users/user-deletion.service';
 
 export const PROJECT_ENTITIES = [ProjectEntity, MembershipEntity];
 
 @Module({
   imports: [AuthModule, TypeOrmModule.forFeature(PROJECT_ENTITIES)],
-  controllers: [ProjectsController, MembersController, ProjectApiKeysController, MeController, AuditEventsController],
+  controllers: [
+    ProjectsController,
+    MembersController,
+    ProjectApiKeysController,
+    MeController,
+    AuditEventsController,
+    UserDeletionController,
+  ],
   providers: [
     ProjectsRepository,
     MembershipsRepository,
@@ -31,6 +40,7 @@ export const PROJECT_ENTITIES = [ProjectEntity, MembershipEntity];
     MembersService,
     MeService,
     FirstRunService,
+    UserDeletionService,
   ],
   exports: [ProjectsRepository, ProjectAccessService, ProjectAccessGuard],
 })

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
 import { InstanceAdminOnly } from '../guards/instance-admin.guard';
 import type { AuditActor } from '@switchboard/audit';
@@ -7,6 +7,7 @@ import { CurrentActor } from '../actor';
 import { CreateUserDto, UpdateUserDto, UserDto, UserPageDto } from './user.dto';
 import { UsersService } from './users.service';
 
+// DELETE /users/{id} lives in projects (UserDeletionController): a project's last owner stays.
 @ApiTags('users')
 @Controller('users')
 @InstanceAdminOnly()
@@ -39,7 +40,12 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change a user: name, password, admin flag, disabled' })
+  @ApiOperation({
+    summary: 'Change a user: name, password, admin flag, disabled',
+    description:
+      'A disabled user stops working at once (sessions ended, API keys refused), even as the last owner of a ' +
+      'project: an instance admin can still manage that project, or enable the user again.',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404, 409)
   update(
@@ -48,14 +54,5 @@ export class UsersController {
     @Body() dto: UpdateUserDto,
   ): Promise<UserDto> {
     return this.users.update(actor, id, dto);
-  }
-
-  @Delete(':id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a user, with their memberships, sessions and API keys' })
-  @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblems(404, 409)
-  delete(@CurrentActor() actor: AuditActor, @Param('id', new ParseIdPipe('User')) id: string): Promise<void> {
-    return this.users.delete(actor, id);
   }
 }

@@ -48,8 +48,4 @@ export class UsersRepository {
   async update(id: string, changes: Partial<UserWithPassword>): Promise<void> {
     await this.users.update({ id }, changes);
   }
-
-  async delete(id: string): Promise<void> {
-    await this.users.delete({ id });
-  }
 }

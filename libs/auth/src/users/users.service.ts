@@ -81,14 +81,6 @@ export class UsersService {
     return this.get(id);
   }
 
-  async delete(actor: AuditActor, id: string): Promise<void> {
-    const user = await this.require(id);
-    if (id === actor.userId) throw conflict('You cannot delete your own account; ask another admin.');
-    await this.users.delete(id);
-    await this.cache.changed({ kind: 'user', id });
-    await this.audit.record({ actor, action: 'user.delete', target: { type: 'user', id, name: user.email } });
-  }
-
   hasAnyUser(): Promise<boolean> {
     return this.users.count().then((count) => count > 0);
   }

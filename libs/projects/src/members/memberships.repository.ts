@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { UserEntity } from '@switchboard/auth';
 import { notFound, PageWindow } from '@switchboard/common';
-import { isUniqueViolation } from '@switchboard/database';
+import { isForeignKeyViolation, isUniqueViolation } from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { ProjectEntity } from '../projects/project.entity';
 import type { Role } from '../roles/roles';
 import { MembershipEntity } from './membership.entity';
 
@@ -17,6 +19,16 @@ export interface MemberRow {
 
 /** How a guarded change ended: applied, refused as the role changed meanwhile, or refused to keep an owner. */
 export type MembershipChange = 'applied' | 'changed' | 'lastOwner';
+
+/** How a user deletion ended: deleted, not found, or refused with the slugs of the projects they are the last owner of. */
+export type UserDeletion = 'deleted' | 'notFound' | { lastOwnerOf: string[] };
+
+/** SQL: the project `project` (a column or a parameter) has an owner other than the user :userId. */
+const anotherOwnerIn = (project: string) =>
+  `EXISTS (SELECT 1 FROM memberships other WHERE other.project_id = ${project} AND other.role = 'owner' AND other.user_id <> :userId)`;
+
+/** SQL: the membership `m` makes the user :userId the one owner of its project. */
+const SOLE_OWNERSHIP = `m.user_id = :userId AND m.role = 'owner' AND NOT ${anotherOwnerIn('m.project_id')}`;
 
 export interface UserMembershipRow {
   projectId: string;
@@ -67,7 +79,12 @@ export class MembershipsRepository {
    * not applied) and, when it takes an owner away, another owner stays.
    */
   change(projectId: string, userId: string, from: Role | null, to: Role | null, now: Date): Promise<MembershipChange> {
-    return this.exclusively(projectId, async (manager) => {
+    const hold = async (manager: EntityManager) => {
+      // The user before the project, in the order deleteUser takes them, so the two never wait on each other.
+      if (from === null && !(await this.holdUser(manager, userId, 'FOR KEY SHARE'))) throw notFound('User');
+      if (!(await this.holdProjects(manager, 'id = $1', [projectId]))) throw notFound('Project'); // deleted meanwhile
+    };
+    return this.exclusively(hold, async (manager) => {
       if (from === null) {
         const added = await this.insertNew(manager, { projectId, userId, role: to!, createdAt: now, updatedAt: now });
         return added ? 'applied' : 'changed';
@@ -79,20 +96,66 @@ export class MembershipsRepository {
   }
 
   /**
-   * Runs `work` with the project's other membership changes held off. PostgreSQL: in a
-   * transaction holding the project row, so the owners counted are still the owners when
-   * written (each statement there sees what committed before it). SQLite runs one writer at a
-   * time and each statement of `work` is atomic on its own; no transaction either, because
-   * TypeORM runs every SQLite query of the process on one connection, where transactions of
-   * concurrent requests would mix.
+   * Deletes the user, with their memberships (and sessions and keys: foreign keys cascade), unless
+   * they are the last owner of a project: a member rule as much as `change`, held off against
+   * membership changes the same way.
    */
-  private exclusively<T>(projectId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  deleteUser(userId: string): Promise<UserDeletion> {
+    const hold = async (manager: EntityManager) => {
+      // Held first, the user row keeps new memberships of theirs out (an insert's foreign key
+      // check shares it), so the projects held next are all of theirs.
+      await this.holdUser(manager, userId, 'FOR UPDATE');
+      await this.holdProjects(manager, 'id IN (SELECT project_id FROM memberships WHERE user_id = $1)', [userId]);
+    };
+    return this.exclusively(hold, async (manager) => {
+      // One statement with its check, like `replace`: on SQLite nothing is held.
+      const deleted = await manager
+        .createQueryBuilder()
+        .delete()
+        .from(UserEntity)
+        .where(`id = :userId AND NOT EXISTS (SELECT 1 FROM memberships m WHERE ${SOLE_OWNERSHIP})`, { userId })
+        .execute();
+      if (deleted.affected === 1) return 'deleted';
+      if (!(await manager.existsBy(UserEntity, { id: userId }))) return 'notFound';
+      const rows = await manager
+        .createQueryBuilder()
+        .select('p.slug', 'slug')
+        .from(MembershipEntity, 'm')
+        .innerJoin(ProjectEntity, 'p', 'p.id = m.project_id')
+        .where(SOLE_OWNERSHIP, { userId })
+        .orderBy('p.slug')
+        .getRawMany<{ slug: string }>();
+      // Empty only on SQLite, when the ownership that stopped the deletion changed again since.
+      return { lastOwnerOf: rows.map((row) => row.slug) };
+    });
+  }
+
+  /**
+   * Runs `work` with the membership changes of the projects `hold` holds kept off. PostgreSQL: in
+   * a transaction that first holds the project rows (`holdProjects`), so the owners counted are
+   * still the owners when written (each statement there sees what committed before it). SQLite
+   * runs one writer at a time and each statement of `work` is atomic on its own; no transaction
+   * either, because TypeORM runs every SQLite query of the process on one connection, where
+   * transactions of concurrent requests would mix.
+   */
+  private exclusively<T>(hold: (manager: EntityManager) => Promise<void>, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.dataSource.options.type !== 'postgres') return work(this.dataSource.manager);
     return this.dataSource.transaction(async (manager) => {
-      const locked: unknown[] = await manager.query('SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
-      if (!locked.length) throw notFound('Project'); // deleted meanwhile
+      await hold(manager);
       return work(manager);
     });
+  }
+
+  /** PostgreSQL: locks the rows of the projects `where` selects, in id order so that two holders never wait on each other in a circle; how many. */
+  private async holdProjects(manager: EntityManager, where: string, parameters: unknown[]): Promise<number> {
+    const locked: unknown[] = await manager.query(`SELECT 1 FROM projects WHERE ${where} ORDER BY id FOR NO KEY UPDATE`, parameters);
+    return locked.length;
+  }
+
+  /** PostgreSQL: locks the user's row; false when there is none. */
+  private async holdUser(manager: EntityManager, userId: string, strength: 'FOR KEY SHARE' | 'FOR UPDATE'): Promise<boolean> {
+    const locked: unknown[] = await manager.query(`SELECT 1 FROM users WHERE id = $1 ${strength}`, [userId]);
+    return locked.length > 0;
   }
 
   /**
@@ -108,10 +171,7 @@ export class MembershipsRepository {
     now: Date,
   ): Promise<boolean> {
     let where = 'project_id = :projectId AND user_id = :userId AND role = :from';
-    if (from === 'owner' && to !== 'owner') {
-      where +=
-        " AND EXISTS (SELECT 1 FROM memberships other WHERE other.project_id = :projectId AND other.role = 'owner' AND other.user_id <> :userId)";
-    }
+    if (from === 'owner' && to !== 'owner') where += ` AND ${anotherOwnerIn(':projectId')}`;
     const parameters = { projectId, userId, from };
     const query = manager.createQueryBuilder();
     const result =
@@ -130,6 +190,9 @@ export class MembershipsRepository {
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
+      // The user was deleted since the service found them (SQLite: on PostgreSQL their row is
+      // held). A project deleted meanwhile lands here too, and is gone as well: 404 either way.
+      if (isForeignKeyViolation(error)) throw notFound('User');
       throw error;
     }
   }
