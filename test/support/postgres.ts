@@ -192,10 +192,22 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     },
     async kill() {
       if (exited) return;
+      // With synchronous_commit off, the last commits may still sit in shared memory and die with
+      // it: write them out first, so the crash loses only what a production server would.
+      const client = new Client({ connectionString: url() });
+      await client.connect();
+      await client.query('CHECKPOINT').finally(() => client.end());
       const stopped = new Promise((resolve) => child.once('exit', resolve));
       const postmaster = postmasterPid();
-      // The backends first (children of the postmaster), so none lingers holding the shared memory.
-      for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGKILL');
+      // The backends first (children of the postmaster), so none lingers holding the shared memory;
+      // one may have ended since it was listed.
+      for (const pid of childrenOf(postmaster)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+      }
       process.kill(postmaster, 'SIGKILL');
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     },
