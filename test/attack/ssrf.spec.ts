@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { once } from 'node:events';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../support/postgres';
 import { expectProblem, type Reply, startTestApp, type TestApp } from '../support/test-app';
@@ -33,7 +35,7 @@ interface CountingListener {
   close(): Promise<void>;
 }
 
-/** A TCP listener on each of `hosts` at `port` that counts connections and drops them. */
+/** A TCP listener on each of `hosts` at `port` that counts connections and drops them (`::` beside `0.0.0.0`: IPv6 only). */
 async function countingListener(hosts: string[], port: number): Promise<CountingListener> {
   let connections = 0;
   const servers = await Promise.all(
@@ -45,7 +47,7 @@ async function countingListener(hosts: string[], port: number): Promise<Counting
             socket.destroy();
           });
           server.once('error', reject);
-          server.listen(port, host, () => resolve(server));
+          server.listen({ port, host, ipv6Only: host === '::' }, () => resolve(server));
         }),
     ),
   );
@@ -63,6 +65,18 @@ async function dualStackListener(): Promise<CountingListener & { port: number }>
     const port = await freePort();
     try {
       return Object.assign(await countingListener(['127.0.0.1', '::1'], port), { port });
+    } catch (error) {
+      if (attempt >= 10) throw error;
+    }
+  }
+}
+
+/** A counting listener on every address of this host (0.0.0.0 and ::), as a service bound to `*`. */
+async function wildcardListener(): Promise<CountingListener & { port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    try {
+      return Object.assign(await countingListener(['0.0.0.0', '::'], port), { port });
     } catch (error) {
       if (attempt >= 10) throw error;
     }
@@ -262,19 +276,37 @@ describe('attack: SSRF spellings against the service over HTTP', () => {
     let t: TestApp;
     let draft: (body: Record<string, unknown>) => Promise<Reply>;
     let loopback: CountingListener & { port: number };
+    let wildcard: CountingListener & { port: number };
 
     before(async () => {
       t = await startTestApp('sqlite', { egress: { deny: 'loopback' } });
       draft = drafter(t, (await t.login()).accessToken, 'lo');
       loopback = await dualStackListener();
+      wildcard = await wildcardListener();
     });
     after(async () => {
+      await wildcard?.close();
       await loopback?.close();
       await t?.close();
     });
 
     it('never reaches a loopback listener, in any spelling', async () => {
       await sweep(draft, loopbackSpellings('127.0.0.1'), loopback.port, loopback);
+    });
+
+    it("never reaches a service bound to every address through this host's interface addresses", async () => {
+      const spellings = interfaceSpellings();
+      assert.ok(spellings.length > 0, 'this host has no interface address besides loopback');
+      // Control: the listener does answer on them (link-local ones need a zone id, and are always denied anyway).
+      for (const { host } of spellings.filter((spelling) => !spelling.host.startsWith('fe80:'))) {
+        const before = wildcard.connections;
+        const socket = net.connect({ host, port: wildcard.port });
+        await once(socket, 'connect');
+        socket.destroy();
+        for (let wait = 0; wait < 50 && wildcard.connections === before; wait++) await sleep(10);
+        assert.equal(wildcard.connections, before + 1, `${host}:${wildcard.port} does not reach the listener`);
+      }
+      await sweep(draft, spellings, wildcard.port, wildcard);
     });
 
     it('hides no loopback host in URI userinfo', async () => {

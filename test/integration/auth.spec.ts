@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
+import { ApiKeyEntity, ApiKeysService } from '@switchboard/auth';
+import { ApiKeysRepository } from '../../libs/auth/src/api-keys/api-keys.repository';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
 
 const VIEWER_SCOPES = ['projects:read', 'connections:read', 'credentials:read'];
@@ -511,6 +513,53 @@ for (const driver of DRIVERS) {
       const unknown = `sbk_${'x'.repeat(40)}`;
       expectUnauthorized(await getDefault(unknown));
       expectUnauthorized(await t.call('GET', '/api/v1/projects/default', { apiKey: unknown }));
+    });
+
+    it('looks a presented key up once per request, whether it is valid, unknown, revoked or expired', async () => {
+      // Counting spies on the service's lookup (through the cache) and on the store query behind it.
+      const service = t.app.get(ApiKeysService);
+      const repository = t.app.get(ApiKeysRepository);
+      const counts = { lookups: 0, queries: 0 };
+      const { authenticate } = service;
+      const { findForAuthentication } = repository;
+      service.authenticate = (...args) => (counts.lookups++, authenticate.apply(service, args));
+      repository.findForAuthentication = (...args) => (counts.queries++, findForAuthentication.apply(repository, args));
+      try {
+        const fresh = async () =>
+          (await createKey(adminToken, 'default', { scopes: ['projects:read'] })).body as { id: string; key: string };
+        const valid = await fresh();
+        const revoked = await fresh();
+        assert.equal((await t.call('DELETE', `${keysUrl('default')}/${revoked.id}`, { token: adminToken })).status, 204);
+        const expired = await fresh();
+        await t.app
+          .get(DataSource)
+          .getRepository(ApiKeyEntity)
+          .update({ id: expired.id }, { expiresAt: new Date(Date.now() - 1000) });
+        const cases = [
+          { name: 'valid', key: valid.key, status: 200 },
+          { name: 'unknown', key: `sbk_${'u'.repeat(40)}`, status: 401 },
+          { name: 'revoked', key: revoked.key, status: 401 },
+          { name: 'expired', key: expired.key, status: 401 },
+        ];
+        for (const { name, key, status } of cases) {
+          for (const [how, options] of [
+            ['as Bearer', { token: key }],
+            ['as X-API-Key', { apiKey: key }],
+          ] as const) {
+            counts.lookups = counts.queries = 0;
+            const reply = await t.call('GET', '/api/v1/projects/default', options);
+            if (status === 401) expectUnauthorized(reply);
+            else assert.equal(reply.status, status, reply.text);
+            assert.equal(counts.lookups, 1, `${name} key ${how}: looked up ${counts.lookups} times`);
+            // Unknown keys are never cached; the others may be served from memory after their first use.
+            assert.ok(counts.queries <= 1, `${name} key ${how}: ${counts.queries} store queries`);
+            if (name === 'unknown' || how === 'as Bearer') assert.equal(counts.queries, 1, `${name} key ${how}: not read from the store`);
+          }
+        }
+      } finally {
+        service.authenticate = authenticate;
+        repository.findForAuthentication = findForAuthentication;
+      }
     });
 
     it('never grants more than the creator holds', async () => {

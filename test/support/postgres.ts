@@ -192,11 +192,23 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     },
     async kill() {
       if (exited) return;
+      // With synchronous_commit off, the last commits may still sit in shared memory and die with
+      // it: write them out first, so the crash loses only what a production server would.
+      const client = new Client({ connectionString: url() });
+      await client.connect();
+      await client.query('CHECKPOINT').finally(() => client.end());
       const stopped = new Promise((resolve) => child.once('exit', resolve));
       const postmaster = postmasterPid();
-      // The backends first (children of the postmaster), so none lingers holding the shared memory.
-      for (const pid of childrenOf(postmaster)) killIfAlive(pid);
-      killIfAlive(postmaster);
+      // The backends first (children of the postmaster), so none lingers holding the shared memory;
+      // one may have ended since it was listed.
+      for (const pid of childrenOf(postmaster)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+      }
+      process.kill(postmaster, 'SIGKILL');
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     },
     async restart() {
@@ -214,15 +226,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** SIGKILL, unless the process ended since it was listed (a backend that was finishing anyway). */
-function killIfAlive(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
 }
 
 /** The process ids whose parent is `pid`, from /proc. */

@@ -6,6 +6,7 @@ import { ErrorCode } from './errors/error-code';
 import { toProblem } from './errors/problem';
 import { isSlug } from './ids/slug';
 import { isUuid, uuidv7 } from './ids/uuid';
+import { HIDDEN_PARAMETER } from './logging/loggable-error';
 import { REDACTED, scrub } from './logging/logger';
 import { inputFlawAt, MAX_INPUT_DEPTH } from './http/request-hooks';
 import { parseIfMatch } from './http/versioning';
@@ -187,6 +188,31 @@ describe('scrub', () => {
       password: REDACTED,
       nested: { headers: { authorization: REDACTED, 'x-api-key': REDACTED }, list: [{ refreshToken: REDACTED }] },
     });
+  });
+});
+
+describe('scrub: errors', () => {
+  it("keeps an error's type, message, codes, statement and causes, at any depth, and nothing that may carry a value", () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', config: { password: 'p' } });
+    const failed = Object.assign(new Error('invalid input syntax for type uuid: "secret-hash-value"', { cause: refused }), {
+      query: 'SELECT $1::uuid',
+      parameters: ['secret-hash-value', 'short'],
+      code: '22P02',
+      detail: 'Failing row contains (secret-hash-value).',
+      where: "unnamed portal parameter $1 = '...'",
+      driverError: new Error('raw'),
+    });
+    const scrubbed = scrub({ list: [{ err: failed }] }) as { list: { err: Record<string, any> }[] };
+    const { stack, cause, ...fields } = scrubbed.list[0].err;
+    assert.deepEqual(fields, {
+      type: 'Error',
+      message: `invalid input syntax for type uuid: "${HIDDEN_PARAMETER}"`,
+      code: '22P02',
+      query: 'SELECT $1::uuid',
+    });
+    assert.ok(stack.includes(HIDDEN_PARAMETER) && !stack.includes('secret-hash-value'));
+    assert.equal(cause.code, 'ECONNREFUSED');
+    assert.equal(cause.config, undefined);
   });
 });
 

@@ -7,9 +7,12 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../principal';
 import { ApiKeyStrategy } from '../strategies/api-key.strategy';
 
-/** Global guard: every route needs a JWT or an API key unless marked @Public(). */
+/**
+ * Global guard: every route needs a JWT or an API key unless marked @Public(). An API key is
+ * looked up here, once; passport runs the JWT strategy only.
+ */
 @Injectable()
-export class AuthenticationGuard extends AuthGuard(['api-key', 'jwt']) {
+export class AuthenticationGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyStrategy,
@@ -20,8 +23,8 @@ export class AuthenticationGuard extends AuthGuard(['api-key', 'jwt']) {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    // A valid API key (every pipeline call) is taken without passport's per-request set-up;
-    // anything else, a refused key included, goes through passport exactly as before.
+    // A valid API key (every pipeline call) is taken without passport's per-request set-up. A
+    // refused one is not looked up again: the request is then judged by its JWT, if any (401 without).
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const principal = await this.apiKeys.validate(request);
     if (principal) {

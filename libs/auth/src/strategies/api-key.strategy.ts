@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { Strategy } from 'passport-custom';
 import { ApiKeysService, looksLikeApiKey } from '../api-keys/api-keys.service';
 import type { Principal } from '../principal';
 
@@ -14,11 +12,13 @@ export function extractApiKey(request: Pick<FastifyRequest, 'headers'>): string 
   return match && looksLikeApiKey(match[1]) ? match[1] : undefined;
 }
 
+/**
+ * The principal behind a request's API key, or false. Not a passport strategy: the
+ * authentication guard calls it itself, so a key is looked up once per request.
+ */
 @Injectable()
-export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
-  constructor(private readonly apiKeys: ApiKeysService) {
-    super();
-  }
+export class ApiKeyStrategy {
+  constructor(private readonly apiKeys: ApiKeysService) {}
 
   async validate(request: FastifyRequest): Promise<Principal | false> {
     const token = extractApiKey(request);

@@ -204,10 +204,12 @@ describe('EgressGuard: a protected target on this host', () => {
     assert.equal(reads, 10, 'once per check');
   });
 
-  it("reads this host's addresses only when something is protected", async () => {
+  it("reads this host's addresses only when something is protected or DENY says loopback", async () => {
     let reads = 0;
-    const guard = new EgressGuard(EgressPolicy.parse(), fakeResolver(ZONE), () => (reads++, []));
-    assert.equal((await guard.resolve('::1', 5432)).address, '::1');
+    for (const deny of [undefined, 'private, 203.0.113.0/24']) {
+      const guard = new EgressGuard(EgressPolicy.parse({ deny }), fakeResolver(ZONE), () => (reads++, []));
+      assert.equal((await guard.resolve('::1', 5432)).address, '::1');
+    }
     assert.equal(reads, 0);
   });
 
@@ -219,6 +221,39 @@ describe('EgressGuard: a protected target on this host', () => {
     assert.ok(own.length > 0);
     const guard = new EgressGuard(EgressPolicy.parse({ protectedTargets: [{ host: '127.0.0.1', port: 5432 }] }));
     for (const address of own) await egressError(guard.resolve(address, 5432), 'EGRESS_DENIED', 'protected');
+  });
+});
+
+describe('EgressGuard: DENY=loopback', () => {
+  it('denies every address of this host, its interface addresses read again on every check', async () => {
+    let interfaces = ['127.0.0.1', '::1', '192.0.2.2', 'fd00::2'];
+    let reads = 0;
+    const guard = new EgressGuard(
+      EgressPolicy.parse({ deny: 'loopback' }),
+      fakeResolver({ 'me.test': ['192.0.2.2'] }),
+      () => (reads++, interfaces),
+    );
+    for (const host of ['127.0.0.1', '::1', '192.0.2.2', '[fd00::2]', '::ffff:192.0.2.2', '64:ff9b::c000:202', 'me.test']) {
+      await egressError(guard.resolve(host, 8080), 'EGRESS_DENIED', 'deny-list');
+    }
+    assert.equal((await guard.resolve('192.0.2.3', 8080)).address, '192.0.2.3');
+    interfaces = ['127.0.0.1', '::1', '192.0.2.7'];
+    await egressError(guard.resolve('192.0.2.7', 8080), 'EGRESS_DENIED', 'deny-list');
+    assert.equal((await guard.resolve('192.0.2.2', 8080)).address, '192.0.2.2');
+    assert.equal(reads, 10, 'once per check');
+  });
+
+  it("denies this host's real interface addresses by default", async () => {
+    const own = Object.values(os.networkInterfaces())
+      .flatMap((entries) => entries ?? [])
+      .map((entry) => entry.address)
+      .filter((address) => !address.startsWith('fe80:'));
+    assert.ok(
+      own.some((address) => !address.startsWith('127.') && address !== '::1'),
+      `no interface address but loopback: ${own.join(', ')}`,
+    );
+    const guard = new EgressGuard(EgressPolicy.parse({ deny: 'loopback' }));
+    for (const address of own) await egressError(guard.resolve(address, 8080), 'EGRESS_DENIED', 'deny-list');
   });
 });
 

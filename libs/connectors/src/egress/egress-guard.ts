@@ -116,9 +116,9 @@ export class EgressGuard {
     }
   }
 
-  /** With protected targets, this host's addresses are read on every check: one may be on this host. */
+  /** When they matter (`loopback`, protected targets), this host's addresses are read on every check. */
   private async currentPolicy(target: string): Promise<EgressPolicy> {
-    if (!this.policy.hasProtectedTargets) return this.policy;
+    if (!this.policy.needsLocalAddresses) return this.policy;
     return (await this.resolvedPolicy(target)).withLocalAddresses(this.localAddresses());
   }
 

@@ -175,6 +175,34 @@ describe('EgressPolicy: DENY', () => {
     assertAllowed(policy, ['10.0.0.1', '::2', '128.0.0.1', '2001:db8::1']);
   });
 
+  it('loopback is this host: every interface address too, in every form, as the guard last read them', () => {
+    const localAddresses = ['192.0.2.2', 'fd00::2', '10.1.2.3'];
+    const policy = EgressPolicy.parse({ deny: 'loopback', localAddresses });
+    const interfaceForms = [
+      '192.0.2.2',
+      '::ffff:192.0.2.2',
+      '64:ff9b::c000:202',
+      '2002:c000:202::',
+      'fd00::2',
+      '10.1.2.3',
+      '::ffff:a01:203',
+    ];
+    assertDenied(policy, ['127.0.0.1', '::1', ...interfaceForms], 'deny-list');
+    assertDenied(policy, ['0.0.0.0', '::', '::ffff:0.0.0.0'], 'always-denied');
+    assertAllowed(policy, ['192.0.2.3', 'fd00::3', '10.1.2.4', '8.8.8.8']);
+    // Interfaces change (DHCP, VPNs, containers): the guard hands in the current ones on every check.
+    const moved = policy.withLocalAddresses(['192.0.2.9']);
+    assertDenied(moved, ['192.0.2.9', '::ffff:192.0.2.9', '127.0.0.1'], 'deny-list');
+    assertAllowed(moved, ['192.0.2.2', 'fd00::2']);
+    assert.equal(policy.needsLocalAddresses, true);
+    assert.equal(EgressPolicy.parse({ deny: 'private, 203.0.113.0/24' }).needsLocalAddresses, false);
+    assert.equal(EgressPolicy.parse({ allow: 'LOOPBACK' }).needsLocalAddresses, true);
+    // In ALLOW the same: this host, whichever of its addresses.
+    const allowed = EgressPolicy.parse({ allow: 'loopback', localAddresses });
+    assertAllowed(allowed, ['127.0.0.1', '::1', '192.0.2.2', 'fd00::2', '::ffff:10.1.2.3']);
+    assertDenied(allowed, ['192.0.2.3', '64:ff9b::c000:202', '8.8.8.8'], 'not-in-allow-list');
+  });
+
   it('takes CIDRs and single IPs of both families, keywords in any case, spaces and empty items', () => {
     const policy = EgressPolicy.parse({ deny: ' 203.0.113.0/24 , 2001:db8::/32,,198.51.100.7, LOOPBACK ,::ffff:192.0.2.0/120' });
     assertDenied(policy, ['203.0.113.9', '2001:db8:1::1', '198.51.100.7', '::1', '192.0.2.200'], 'deny-list');

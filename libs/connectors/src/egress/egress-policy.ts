@@ -30,12 +30,16 @@ export interface ProtectedTarget {
 }
 
 export interface EgressPolicyOptions {
-  /** SWITCHBOARD_EGRESS_DENY: comma list of CIDRs, IPs, `private`, `loopback`. */
+  /**
+   * SWITCHBOARD_EGRESS_DENY: comma list of CIDRs, IPs, `private`, `loopback`. `loopback` is this
+   * host: 127.0.0.0/8, ::1, unspecified and every interface address (`localAddresses`), since a
+   * service bound to 0.0.0.0 answers on all of them.
+   */
   deny?: string;
   /** SWITCHBOARD_EGRESS_ALLOW: same syntax; when set, only these ranges pass. */
   allow?: string;
   protectedTargets?: readonly ProtectedTarget[];
-  /** This host's interface addresses (os.networkInterfaces()), for protected targets on this host. */
+  /** This host's interface addresses (os.networkInterfaces()), for `loopback` and protected targets on this host. */
   localAddresses?: readonly string[];
 }
 
@@ -46,6 +50,12 @@ export type EgressVerdict =
   /** `address` is what to connect to: IPv4-mapped IPv6 comes back as plain IPv4. */
   { allowed: true; address: string; family: 4 | 6 } | { allowed: false; reason: EgressDenyReason };
 
+/** A parsed DENY or ALLOW: its ranges, and whether it names this host (`loopback`), whose addresses are known only at check time. */
+interface AddressList {
+  ranges: readonly IpRange[];
+  thisHost: boolean;
+}
+
 interface ProtectedRange {
   range: IpRange;
   port?: number;
@@ -53,10 +63,7 @@ interface ProtectedRange {
 
 const ranges = (...entries: string[]): IpRange[] => entries.map((entry) => parseRange(entry) as IpRange);
 
-const KEYWORDS: Record<string, IpRange[]> = {
-  private: ranges('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'),
-  loopback: ranges('127.0.0.0/8', '::1/128'),
-};
+const PRIVATE = ranges('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7');
 
 /**
  * Never reachable, whatever ALLOW says: link-local and the cloud metadata endpoints outside
@@ -98,9 +105,9 @@ const MAX_SHOWN = 64;
 /** Which addresses connectors may reach. Immutable; build once at boot with `parse`. */
 export class EgressPolicy {
   private constructor(
-    private readonly deny: readonly IpRange[],
+    private readonly deny: AddressList,
     /** Undefined: default mode, everything not denied passes. */
-    private readonly allow: readonly IpRange[] | undefined,
+    private readonly allow: AddressList | undefined,
     private readonly protectedRanges: readonly ProtectedRange[],
     /** Protected targets given by name; the guard resolves them and calls `withProtected`. */
     readonly protectedHosts: readonly ProtectedTarget[],
@@ -111,7 +118,8 @@ export class EgressPolicy {
   /** Throws EgressPolicyError naming the first bad entry. Blank strings count as unset. */
   static parse(options: EgressPolicyOptions = {}): EgressPolicy {
     const allow = options.allow?.trim() ? parseList('allow', options.allow) : undefined;
-    if (allow?.length === 0) throw new EgressPolicyError('allow', 'lists no entries; leave it unset to allow everything not denied');
+    if (allow && allow.ranges.length === 0 && !allow.thisHost)
+      throw new EgressPolicyError('allow', 'lists no entries; leave it unset to allow everything not denied');
     const protectedRanges: ProtectedRange[] = [];
     const protectedHosts: ProtectedTarget[] = [];
     for (const target of options.protectedTargets ?? []) {
@@ -134,9 +142,14 @@ export class EgressPolicy {
     );
   }
 
-  /** Whether anything is protected, so the guard knows if `withLocalAddresses` matters. */
+  /** Whether anything is protected. */
   get hasProtectedTargets(): boolean {
     return this.protectedRanges.length > 0 || this.protectedHosts.length > 0;
+  }
+
+  /** Whether this host's addresses matter (`loopback` or a protected target), so the guard knows if `withLocalAddresses` does. */
+  get needsLocalAddresses(): boolean {
+    return this.hasProtectedTargets || this.deny.thisHost || this.allow?.thisHost === true;
   }
 
   /** This policy with `addresses` (the current answers for `protectedHosts`) protected as well. */
@@ -160,16 +173,18 @@ export class EgressPolicy {
     // A NAT64, 6to4, Teredo... address reaches its embedded IPv4 address: judge that one too.
     const forms: IpAddress[] = [ip, ...embeddedIpv4(ip)];
     const matches = (list: readonly IpRange[]): boolean => forms.some((form) => list.some((candidate) => inRange(form, candidate)));
+    const inList = (list: AddressList, form: IpAddress): boolean =>
+      list.ranges.some((candidate) => inRange(form, candidate)) || (list.thisHost && this.thisHost.some((local) => inRange(form, local)));
     if (matches(ALWAYS_DENIED)) return { allowed: false, reason: 'always-denied' };
     const guarded = this.protectedRanges.filter((entry) => entry.port === undefined || entry.port === port).map((entry) => entry.range);
     if (matches(guarded)) return { allowed: false, reason: 'protected' };
     // A protected target on this host is reachable through every address of this host.
     const onThisHost = guarded.some((range) => this.thisHost.some((local) => overlaps(range, local)));
     if (onThisHost && matches(this.thisHost)) return { allowed: false, reason: 'protected' };
-    if (matches(this.deny)) return { allowed: false, reason: 'deny-list' };
+    if (forms.some((form) => inList(this.deny, form))) return { allowed: false, reason: 'deny-list' };
     // Every address the connection may reach must be allowed, the embedded IPv4 ones too.
     const { allow } = this;
-    if (allow && !forms.every((form) => allow.some((candidate) => inRange(form, candidate)))) {
+    if (allow && !forms.every((form) => inList(allow, form))) {
       return { allowed: false, reason: 'not-in-allow-list' };
     }
     return { allowed: true, address: ip === parsed ? address : formatIpv4(ip.value), family: ip.family };
@@ -185,15 +200,16 @@ function thisHost(addresses: readonly string[] = []): IpRange[] {
   return [...THIS_HOST, ...local];
 }
 
-function parseList(setting: EgressPolicySetting, text: string): IpRange[] {
-  return text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .flatMap((entry) => {
-      const word = entry.toLowerCase();
-      return Object.hasOwn(KEYWORDS, word) ? KEYWORDS[word] : [parseEntry(setting, entry, true)];
-    });
+function parseList(setting: EgressPolicySetting, text: string): AddressList {
+  const list = { ranges: [] as IpRange[], thisHost: false };
+  for (const entry of text.split(',').map((item) => item.trim())) {
+    const word = entry.toLowerCase();
+    if (word === '') continue;
+    else if (word === 'loopback') list.thisHost = true;
+    else if (word === 'private') list.ranges.push(...PRIVATE);
+    else list.ranges.push(parseEntry(setting, entry, true));
+  }
+  return list;
 }
 
 function parseEntry(setting: EgressPolicySetting, entry: string, keywords: boolean): IpRange {
