@@ -272,6 +272,7 @@ export class ConnectionsService {
   async resolveDraft(actor: AuditActor, access: ProjectAccess, dto: Omit<CreateConnectionDto, 'name'>): Promise<ResolvedConnection> {
     const projectId = access.project.id;
     const body = this.parseBody(dto as CreateConnectionDto, false);
+    assertLabels(dto.labels ?? {}); // not used by a test, but refused as a create would refuse them
     const definition = this.registry.require(body.type);
     const user = { actor, access, action: 'connection.test' };
     const { config, secrets } = await this.resolve(user, definition, body.config, dto.credentialId ?? null, body.secrets);
