@@ -116,8 +116,14 @@ for (const driver of DRIVERS) {
       assert.equal(closed.body.error.code, 'CONNECTION_REFUSED', closed.text);
       assert.equal(closed.body.stages.at(-1).name, 'tcp');
 
-      const tls = await draft({ type: 'postgres', config: pgConfig({ sslMode: 'require' }), secrets: { password: READER_PASSWORD } });
-      assert.equal(tls.body.error.code, 'TLS_ERROR', tls.text);
+      // A server without TLS, with sslMode require or left at its default (require): the message says what to change.
+      for (const sslMode of ['require', undefined]) {
+        const tls = await draft({ type: 'postgres', config: pgConfig({ sslMode }), secrets: { password: READER_PASSWORD } });
+        assert.equal(tls.body.error.code, 'TLS_ERROR', tls.text);
+        assert.match(tls.body.error.message, new RegExp(`^${pg.host}:${pg.port} does not accept TLS connections`), tls.text);
+        assert.match(tls.body.error.message, /set sslMode to disable .*or enable TLS on the server/, tls.text);
+        assert.equal(tls.body.message, tls.body.error.message);
+      }
 
       const dns = await draft({
         type: 'postgres',
