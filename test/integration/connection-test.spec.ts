@@ -116,8 +116,14 @@ for (const driver of DRIVERS) {
       assert.equal(closed.body.error.code, 'CONNECTION_REFUSED', closed.text);
       assert.equal(closed.body.stages.at(-1).name, 'tcp');
 
-      const tls = await draft({ type: 'postgres', config: pgConfig({ sslMode: 'require' }), secrets: { password: READER_PASSWORD } });
-      assert.equal(tls.body.error.code, 'TLS_ERROR', tls.text);
+      // A server without TLS, with sslMode require or left at its default (require): the message says what to change.
+      for (const sslMode of ['require', undefined]) {
+        const tls = await draft({ type: 'postgres', config: pgConfig({ sslMode }), secrets: { password: READER_PASSWORD } });
+        assert.equal(tls.body.error.code, 'TLS_ERROR', tls.text);
+        assert.match(tls.body.error.message, new RegExp(`^${pg.host}:${pg.port} does not accept TLS connections`), tls.text);
+        assert.match(tls.body.error.message, /set sslMode to disable .*or enable TLS on the server/, tls.text);
+        assert.equal(tls.body.message, tls.body.error.message);
+      }
 
       const dns = await draft({
         type: 'postgres',
@@ -202,7 +208,44 @@ for (const driver of DRIVERS) {
       assert.equal(reply.body.success, true, reply.text);
       assert.equal((await t.call('GET', base, { token })).body.meta.total, before);
       expectProblem(await draft({ type: 'postgres', config: { hots: 'x' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await draft({ type: 'postgres', name: 'x', config: pgConfig() }), 400, 'VALIDATION_FAILED');
+      expectProblem(await draft({ type: 'postgres', nmae: 'pg-form', config: pgConfig() }), 400, 'VALIDATION_FAILED');
+    });
+
+    it('tests the form a console would save: the whole create body, checked as on create, nothing stored', async () => {
+      const before = (await t.call('GET', base, { token })).body.meta.total;
+      const form = {
+        name: 'Warehouse-Form',
+        type: 'postgres',
+        description: 'Checked from the form',
+        enabled: false,
+        labels: { team: 'data' },
+        config: pgConfig(),
+        secrets: { password: READER_PASSWORD },
+      };
+      const reply = await draft(form);
+      assert.equal(reply.status, 200, reply.text);
+      assert.equal(reply.body.success, true, reply.text);
+      assert.equal((await t.call('GET', base, { token })).body.meta.total, before);
+      expectProblem(await t.call('GET', `${base}/warehouse-form`, { token }), 404, 'NOT_FOUND');
+      // What a save would refuse, a test refuses the same way (400 on the field)...
+      const fieldOf = (reply: { body: { errors?: { field: string }[] } }) => (reply.body.errors ?? []).map((error) => error.field);
+      for (const [field, value] of [
+        ['name', 'not a slug'],
+        ['name', null],
+        ['description', 42],
+        ['enabled', 'yes'],
+        ['labels', 'team=data'],
+        ['labels.bad key', 'x'],
+      ] as const) {
+        const body = field === 'labels.bad key' ? { ...form, labels: { 'bad key': value } } : { ...form, [field]: value };
+        const refused = await draft(body);
+        expectProblem(refused, 400, 'VALIDATION_FAILED');
+        assert.ok(fieldOf(refused).includes(field), `${field}: ${refused.text}`);
+      }
+      // ...and the rules on what a test does use still hold.
+      const both = await draft({ ...form, uri: `postgresql://sb_reader@${pg.host}:${pg.port}/postgres?sslmode=disable` });
+      assert.ok(fieldOf(both).includes('uri'), both.text);
+      expectProblem(await draft({ ...form, timeoutMs: 60_000 }), 400, 'VALIDATION_FAILED');
     });
 
     it('tests an http API with its auth through the API, token never echoed', async () => {

@@ -1158,6 +1158,41 @@ for (const driver of DRIVERS) {
         expectProblem(await call('PUT', `${base}/nope-nope/usages/x`, {}), 404, 'NOT_FOUND');
       });
 
+      it('delete with If-Match: a stale ETag is 412 and deletes nothing (before the 409 of consumers); racing a PATCH, one wins', async () => {
+        const created = await create({ name: 'cas-del', type: 'generic', config: { host: 'h', port: 1 }, secrets: { password: 'p' } });
+        expectOk(await call('PATCH', `${base}/cas-del`, { description: 'v2' }));
+        expectOk(await call('PUT', `${base}/cas-del/usages/job-x`, {}));
+        const del = (query: string, ifMatch: string) =>
+          call('DELETE', `${base}/cas-del${query}`, undefined, owner.token, { 'if-match': ifMatch });
+        expectProblem(await del('', '"1"'), 412, 'PRECONDITION_FAILED');
+        expectProblem(await del('?force=true', '"1"'), 412, 'PRECONDITION_FAILED');
+        expectProblem(await del('?force=true', 'garbage'), 412, 'PRECONDITION_FAILED');
+        expectProblem(await del('', '"2"'), 409, 'CONFLICT');
+        const [owned] = await ownedRows(created.id);
+        assert.equal((await get('cas-del')).version, 2);
+        assert.equal((await del('?force=true', '"2"')).status, 204);
+        expectProblem(await call('GET', `${base}/cas-del`), 404, 'NOT_FOUND');
+        assert.equal(await credentialRowExists(owned.id), false);
+
+        for (let round = 0; round < 3; round++) {
+          const name = `cas-race-${round}`;
+          await create({ name, type: 'generic', config: { host: 'h', port: 1 }, secrets: { password: 'p' } });
+          const headers = { 'if-match': '"1"' };
+          const replies = await Promise.all([
+            call('PATCH', `${base}/${name}`, { description: 'patched' }, owner.token, headers),
+            call('DELETE', `${base}/${name}`, undefined, owner.token, headers),
+          ]);
+          const statuses = replies.map((reply) => reply.status);
+          // Never both: the PATCH wins (the DELETE is 412) or the DELETE does (the PATCH is 412, or 404 once it is gone).
+          const [patched, deleted] = statuses;
+          assert.ok(
+            (patched === 200 && deleted === 412) || ([412, 404].includes(patched) && deleted === 204),
+            replies.map((reply) => `${reply.status} ${reply.text}`).join('\n'),
+          );
+          assert.equal((await call('GET', `${base}/${name}`)).status, statuses[0] === 200 ? 200 : 404);
+        }
+      });
+
       it('delete: 409 naming the consumers while in use, ?force=true deletes it with its inline credential', async () => {
         const created = await create({
           name: 'doomed',

@@ -97,8 +97,8 @@ for (const driver of DRIVERS) {
       t.call('PATCH', `${credentialsOf(project)}/${encodeURIComponent(ref)}`, { token, body, headers });
     const put = (token: string, project: string, ref: string, body: unknown, headers: Record<string, string> = {}) =>
       t.call('PUT', `${credentialsOf(project)}/${encodeURIComponent(ref)}`, { token, body, headers });
-    const remove = (token: string, project: string, ref: string) =>
-      t.call('DELETE', `${credentialsOf(project)}/${encodeURIComponent(ref)}`, { token });
+    const remove = (token: string, project: string, ref: string, headers: Record<string, string> = {}) =>
+      t.call('DELETE', `${credentialsOf(project)}/${encodeURIComponent(ref)}`, { token, headers });
 
     async function createOk(project: string, body: Record<string, unknown>, token = owner.token) {
       const reply = await create(token, project, body);
@@ -783,6 +783,35 @@ for (const driver of DRIVERS) {
         assert.deepEqual(await sql(t, 'SELECT id FROM credentials WHERE id = $1', [created.id]), []);
         // The name is free again.
         await createOk('vault', { name: 'doomed', type: 'basic', secrets: { password: 'reborn' } });
+      });
+
+      it('If-Match: a stale ETag is 412 and deletes nothing; the current one deletes; racing a PATCH, one of them wins', async () => {
+        await createOk('vault', { name: 'cas-delete', type: 'token', secrets: { token: 'cas-token' } });
+        assert.equal((await patch(owner.token, 'vault', 'cas-delete', { description: 'v2' })).status, 200);
+        expectProblem(await remove(owner.token, 'vault', 'cas-delete', { 'if-match': '"1"' }), 412, 'PRECONDITION_FAILED');
+        expectProblem(await remove(owner.token, 'vault', 'cas-delete', { 'if-match': 'W/"2"' }), 412, 'PRECONDITION_FAILED');
+        assert.equal((await get(owner.token, 'vault', 'cas-delete')).body.version, 2);
+        assert.equal((await remove(owner.token, 'vault', 'cas-delete', { 'if-match': '"1", "2"' })).status, 204);
+        expectProblem(await get(owner.token, 'vault', 'cas-delete'), 404, 'NOT_FOUND');
+
+        for (let round = 0; round < 3; round++) {
+          const name = `cas-race-${round}`;
+          await createOk('vault', { name, type: 'token', secrets: { token: 'race-token' } });
+          const headers = { 'if-match': '"1"' };
+          const replies = await Promise.all([
+            patch(owner.token, 'vault', name, { description: 'patched' }, headers),
+            remove(owner.token, 'vault', name, headers),
+          ]);
+          const statuses = replies.map((reply) => reply.status);
+          // Never both: the PATCH wins (the DELETE is 412) or the DELETE does (the PATCH is 412, or 404 once it is gone).
+          const [patched, deleted] = statuses;
+          assert.ok(
+            (patched === 200 && deleted === 412) || ([412, 404].includes(patched) && deleted === 204),
+            replies.map((reply) => `${reply.status} ${reply.text}`).join('\n'),
+          );
+          const after = await get(owner.token, 'vault', name);
+          assert.equal(after.status, statuses[0] === 200 ? 200 : 404, after.text);
+        }
       });
 
       it('refuses (409, naming the connection) while a connection uses it; deletes once the connection is gone', async () => {

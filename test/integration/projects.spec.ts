@@ -269,6 +269,33 @@ for (const driver of DRIVERS) {
       expectProblem(await t.call('POST', `${API}/projects`, { apiKey: key, body: { slug: 'by-key', name: 'By key' } }), 403, 'FORBIDDEN');
       expectProblem(await t.call('GET', `${API}/projects/by-key`, { token: admin }), 404, 'NOT_FOUND');
     });
+
+    it("reports the caller's own rights: a user's role and scopes; for a key no role, its effective scopes", async () => {
+      const asUser = await t.call('GET', `${API}/projects/alpha-one`, { token: alice.token });
+      assert.equal(asUser.status, 200, asUser.text);
+      assert.equal(asUser.body.role, 'owner');
+      assert.ok(asUser.body.scopes.includes('projects:delete'), asUser.text);
+      const { key } = await createApiKey(t, alice.token, 'alpha-one', ['projects:read', 'connections:read']);
+      const asKey = await t.call('GET', `${API}/projects/alpha-one`, { apiKey: key });
+      assert.equal(asKey.status, 200, asKey.text);
+      assert.equal(asKey.body.role, null, 'a read-only key must not read as its owner');
+      assert.deepEqual([...asKey.body.scopes].sort(), ['connections:read', 'projects:read']);
+      const listed = await t.call('GET', `${API}/projects`, { apiKey: key });
+      assert.equal(listed.status, 200, listed.text);
+      assert.deepEqual(
+        listed.body.data.map((project: { slug: string; role: string | null; scopes: string[] }) => [
+          project.slug,
+          project.role,
+          [...project.scopes].sort(),
+        ]),
+        [['alpha-one', null, ['connections:read', 'projects:read']]],
+      );
+      const writer = await createApiKey(t, alice.token, 'alpha-one', ['projects:read', 'projects:write']);
+      const patched = await t.call('PATCH', `${API}/projects/alpha-one`, { apiKey: writer.key, body: { description: 'by a key' } });
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal(patched.body.role, null);
+      assert.deepEqual([...patched.body.scopes].sort(), ['projects:read', 'projects:write']);
+    });
   });
 
   describe(`projects: roles and scopes (${driver})`, () => {

@@ -118,16 +118,21 @@ export class ConnectionsController {
   @HttpCode(204)
   @ProjectScoped('connections:write')
   @CONNECTION_PARAM
-  @ApiOperation({ summary: 'Delete a connection; refused (409, naming them) while consumers use it, unless ?force=true' })
+  @IF_MATCH
+  @ApiOperation({
+    summary: 'Delete a connection; refused (409, naming them) while consumers use it, unless ?force=true',
+    description: 'With If-Match, only the version read is deleted: a stale ETag answers 412 and deletes nothing.',
+  })
   @ApiNoContentResponse({ description: 'Deleted, with its inline secrets.' })
-  @ApiProblems(409)
+  @ApiProblems(409, 412)
   delete(
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Query() query: DeleteConnectionQueryDto,
+    @Headers('if-match') ifMatch?: string,
   ): Promise<void> {
-    return this.connections.delete(actor, access, ref, query.force === 'true');
+    return this.connections.delete(actor, access, ref, query.force === 'true', parseIfMatch(ifMatch));
   }
 
   @Post(':connection/clone')

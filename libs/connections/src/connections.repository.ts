@@ -183,13 +183,24 @@ export class ConnectionsRepository {
     }
   }
 
-  async delete(manager: EntityManager, projectId: string, id: string): Promise<void> {
-    const where = `project_id = ${this.placeholder(1)}`;
-    await preparedQuery(manager, `DELETE FROM connection_usages WHERE ${where} AND connection_id = ${this.placeholder(2)}`, [
-      projectId,
-      id,
-    ]);
-    await preparedQuery(manager, `DELETE FROM connections WHERE ${where} AND id = ${this.placeholder(2)}`, [projectId, id]);
+  /**
+   * Deletes the connection and its usages. With `version`, a compare-and-set: only while the
+   * connection is still at that version (false: it changed or is gone, and nothing is deleted).
+   */
+  async delete(manager: EntityManager, projectId: string, id: string, version?: number): Promise<boolean> {
+    const query = manager
+      .createQueryBuilder()
+      .delete()
+      .from(ConnectionEntity)
+      .where('project_id = :projectId AND id = :id', { projectId, id });
+    if (version !== undefined) query.andWhere('version = :version', { version });
+    if ((await query.execute()).affected !== 1) return false;
+    await preparedQuery(
+      manager,
+      `DELETE FROM connection_usages WHERE project_id = ${this.placeholder(1)} AND connection_id = ${this.placeholder(2)}`,
+      [projectId, id],
+    );
+    return true;
   }
 
   async namesUsingCredential(projectId: string, credentialId: string): Promise<string[]> {

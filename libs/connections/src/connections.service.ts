@@ -164,18 +164,25 @@ export class ConnectionsService {
     });
   }
 
-  /** Refused (409, naming them) while consumers are registered, unless forced. */
-  async delete(actor: AuditActor, access: ProjectAccess, ref: string, force: boolean): Promise<void> {
+  /**
+   * Refused (409, naming them) while consumers are registered, unless forced. With `ifMatch`,
+   * only the version read is deleted: 412 otherwise, checked again atomically by the delete.
+   */
+  async delete(actor: AuditActor, access: ProjectAccess, ref: string, force: boolean, ifMatch?: readonly number[]): Promise<void> {
     const projectId = access.project.id;
     const connection = await this.require(projectId, ref);
+    if (ifMatch && !ifMatch.includes(connection.version)) throw preconditionFailed();
     const consumers = await this.connections.consumersOf(projectId, connection.id);
     if (consumers.length && !force) {
       throw conflict(`The connection is in use by ${consumers.join(', ')}; unregister them or delete with ?force=true.`);
     }
-    await this.connections.transaction(async (manager) => {
-      await this.connections.delete(manager, projectId, connection.id);
+    const expected = ifMatch ? connection.version : undefined;
+    const deleted = await this.connections.transaction(async (manager) => {
+      if (!(await this.connections.delete(manager, projectId, connection.id, expected))) return false;
       if (connection.ownsCredential && connection.credentialId) await this.owned.delete(manager, projectId, connection.credentialId);
+      return true;
     });
+    if (!deleted) throw ifMatch ? preconditionFailed() : notFound('Connection'); // lost to a concurrent write or delete
     this.sessions.evictConnection(connection.id);
     await this.audit.record({
       actor,
@@ -265,6 +272,7 @@ export class ConnectionsService {
   async resolveDraft(actor: AuditActor, access: ProjectAccess, dto: Omit<CreateConnectionDto, 'name'>): Promise<ResolvedConnection> {
     const projectId = access.project.id;
     const body = this.parseBody(dto as CreateConnectionDto, false);
+    assertLabels(dto.labels ?? {}); // not used by a test, but refused as a create would refuse them
     const definition = this.registry.require(body.type);
     const user = { actor, access, action: 'connection.test' };
     const { config, secrets } = await this.resolve(user, definition, body.config, dto.credentialId ?? null, body.secrets);

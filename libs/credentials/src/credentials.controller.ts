@@ -102,10 +102,19 @@ export class CredentialsController {
   @HttpCode(204)
   @ProjectScoped('credentials:write')
   @CREDENTIAL_PARAM
-  @ApiOperation({ summary: 'Delete a credential; refused (409, naming them) while connections use it' })
+  @IF_MATCH
+  @ApiOperation({
+    summary: 'Delete a credential; refused (409, naming them) while connections use it',
+    description: 'With If-Match, only the version read is deleted: a stale ETag answers 412 and deletes nothing.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblems(409)
-  delete(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess, @Param('credential') ref: string): Promise<void> {
-    return this.credentials.delete(actor, access.project.id, ref);
+  @ApiProblems(409, 412)
+  delete(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('credential') ref: string,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<void> {
+    return this.credentials.delete(actor, access.project.id, ref, parseIfMatch(ifMatch));
   }
 }

@@ -84,6 +84,17 @@ export class CredentialsRepository {
     );
   }
 
+  /** Compare-and-set delete: false when the credential is no longer at `version` (or gone), and nothing is deleted. */
+  async deleteIfVersion(projectId: string, id: string, version: number): Promise<boolean> {
+    const result = await this.credentials.manager
+      .createQueryBuilder()
+      .delete()
+      .from(CredentialEntity)
+      .where('project_id = :projectId AND id = :id AND version = :version', { projectId, id, version })
+      .execute();
+    return result.affected === 1;
+  }
+
   // --- key rotation: instance-wide by design, and never returns plaintext ---
 
   countByKey(): Promise<{ keyId: string | null; count: number }[]> {

@@ -128,11 +128,14 @@ export class CredentialsService {
     }));
   }
 
-  async delete(actor: AuditActor, projectId: string, ref: string): Promise<void> {
+  /** With `ifMatch`, deletes only the version read (412 otherwise, checked again atomically by the delete). */
+  async delete(actor: AuditActor, projectId: string, ref: string, ifMatch?: readonly number[]): Promise<void> {
     const credential = await this.requireShared(projectId, ref);
+    if (ifMatch && !ifMatch.includes(credential.version)) throw preconditionFailed();
     const users = await this.references().connectionsUsing(projectId, credential.id);
     if (users.length) throw conflict(`The credential is used by connection(s) ${users.join(', ')}; point them elsewhere first.`);
-    await this.credentials.delete(projectId, credential.id);
+    if (!ifMatch) await this.credentials.delete(projectId, credential.id);
+    else if (!(await this.credentials.deleteIfVersion(projectId, credential.id, credential.version))) throw preconditionFailed();
     await this.audit.record({
       actor,
       projectId,

@@ -20,7 +20,8 @@ export class ConnectionTestController {
   @ApiOperation({
     summary: 'Test a draft connection (nothing is stored)',
     description:
-      'The create body (no name needed) plus timeoutMs. 200 whether or not the target answered; see success, stages and error.code. ' +
+      'The create body plus timeoutMs: a form as it would be saved (name, description, enabled and labels are checked as on create, ' +
+      'then not used; name is optional). 200 whether or not the target answered; see success, stages and error.code. ' +
       'A shared credential at a location none of the project’s connections uses it at needs secrets:reveal (403).',
   })
   @ApiOkResponse({ type: TestResultDto })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
-import { IsOptionalNotNull } from '@switchboard/common';
+import { Transform } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsOptionalNotNull, SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
 import { CreateConnectionDto } from '@switchboard/connections';
 import { STAGE_NAMES, TEST_ERROR_CODES } from '@switchboard/connectors';
 
@@ -22,8 +23,21 @@ export class TestOptionsDto {
   timeoutMs?: number;
 }
 
-/** A connection that is not stored: the create body without a name, plus the deadline. */
+const lowercase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+/**
+ * A connection that is not stored: the create body, as a console's Test button sends the form it
+ * would save, plus the deadline. Name, description, enabled and labels are checked as on create
+ * (a form error shows on Test as on Save) and otherwise not used.
+ */
 export class TestDraftDto extends OmitType(CreateConnectionDto, ['name'] as const) {
+  @ApiPropertyOptional({ example: 'warehouse', description: 'Optional here; checked as on create, not used (nothing is stored).' })
+  @IsOptionalNotNull()
+  @Transform(lowercase)
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `name ${SLUG_MESSAGE}` })
+  name?: string;
+
   @ApiPropertyOptional({ example: 5000, minimum: 100, maximum: MAX_TEST_TIMEOUT_MS, default: DEFAULT_TEST_TIMEOUT_MS })
   @IsOptionalNotNull()
   @IsInt()

@@ -26,7 +26,7 @@ export class ConnectionTestService {
   }
 
   async testDraft(actor: AuditActor, access: ProjectAccess, dto: TestDraftDto): Promise<TestResult> {
-    const { timeoutMs, ...body } = dto;
+    const { timeoutMs, name: _name, ...body } = dto;
     const resolved = await this.connections.resolveDraft(actor, access, body);
     const result = await this.run(access.project.id, resolved, timeoutMs);
     await this.record(actor, access, result, { type: 'connection_draft', name: resolved.type });

@@ -91,13 +91,21 @@ export function mysqlConnectionOptions(
 export function classifyMysqlError(error: unknown, where: string): TestError {
   const { errno, code } = (error ?? {}) as { errno?: unknown; code?: unknown };
   const message = messageOf(error);
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return {
+      code: 'TLS_ERROR',
+      message: `${where} does not support TLS, and ssl is true: set ssl to false to connect without encryption, or enable TLS on the server.`,
+    };
+  }
+  if (errno === 3159 || /insecure transport|secure transport/i.test(message)) {
+    // MariaDB's number for "insecure transport prohibited" differs from MySQL's; its text does not.
+    return { code: 'TLS_ERROR', message: `${message} The server accepts only TLS connections: set ssl to true.` };
+  }
   if (typeof errno === 'number' && SERVER_ERRNOS[errno]) return { code: SERVER_ERRNOS[errno], message };
   if (typeof code === 'string' && CLIENT_CODES[code] === 'TLS_ERROR')
     return { code: 'TLS_ERROR', message: `TLS with ${where} failed: ${message}` };
   if (typeof code === 'string' && CLIENT_CODES[code] === 'TIMEOUT')
     return { code: 'TIMEOUT', message: `No answer from ${where} before the deadline.` };
-  // MariaDB's number for "insecure transport prohibited" differs from MySQL's; its text does not.
-  if (/insecure transport|secure transport/i.test(message)) return { code: 'TLS_ERROR', message };
   // ETIMEDOUT (mysql2's connect timeout), aborts, resets and the like.
   return classifyNetworkError(error, where);
 }

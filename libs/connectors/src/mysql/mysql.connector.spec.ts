@@ -39,6 +39,22 @@ function assertNoSecrets(result: TestResult, ...secrets: string[]): void {
   for (const secret of secrets) assert.ok(!json.includes(secret), `a secret leaked into the result: ${json}`);
 }
 
+/** A protocol-10 greeting whose capabilities lack CLIENT_SSL (0x800): the server cannot do TLS. */
+function handshakeWithoutTls(): Buffer {
+  const capabilities = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000; // long password, with db, 4.1 protocol, secure auth, plugin auth
+  const payload = Buffer.concat([
+    Buffer.from([10]),
+    Buffer.from('5.7.0-no-tls\0'),
+    Buffer.from([1, 0, 0, 0]), // connection id
+    Buffer.from('abcdefgh\0'), // scramble, part 1
+    Buffer.from([capabilities & 0xff, (capabilities >> 8) & 0xff, 33, 2, 0, (capabilities >> 16) & 0xff, (capabilities >> 24) & 0xff, 21]),
+    Buffer.alloc(10),
+    Buffer.from('ijklmnopqrst\0'), // scramble, part 2
+    Buffer.from('mysql_native_password\0'),
+  ]);
+  return Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, 0, 0]), payload]);
+}
+
 describe('MysqlConnector against a real MariaDB', () => {
   let servers: Pick<Servers, 'mariadb'> | undefined;
   let silent: net.Server | undefined;
@@ -179,6 +195,21 @@ describe('MysqlConnector against a real MariaDB', () => {
     assert.equal(other.error?.code, 'TLS_ERROR', JSON.stringify(other));
     assert.match(other.message, /mariadb\.test/);
     assertNoSecrets(other, db().password);
+  });
+
+  it('says what to change when ssl is true and the server does not offer TLS', async () => {
+    // A server that greets without the CLIENT_SSL capability, as a MySQL built or started without TLS does.
+    const server = net.createServer((socket) => socket.end(handshakeWithoutTls()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const result = await runTest({ ...base(), port, ssl: true }, { password: db().password });
+      assert.equal(result.error?.code, 'TLS_ERROR', JSON.stringify(result));
+      assert.match(result.message, new RegExp(`^127\\.0\\.0\\.1:${port} does not support TLS`));
+      assert.match(result.message, /set ssl to false .*or enable TLS on the server/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('answers TIMEOUT from a listener that never answers, within the deadline', async () => {

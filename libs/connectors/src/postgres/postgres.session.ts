@@ -68,8 +68,20 @@ export function classifyPostgresError(error: unknown, where: string): TestError 
   if (/^timeout expired$|connection timeout|Query read timeout/i.test(messageOf(error))) {
     return { code: 'TIMEOUT', message: `No answer from ${where} before the deadline.` };
   }
-  if (/does not support SSL|SSL off|no pg_hba.conf entry .* no encryption/i.test(messageOf(error))) {
-    return { code: 'TLS_ERROR', message: messageOf(error) };
+  // Both ways TLS settings disagree say what to change, not only what the server said.
+  if (/does not support SSL/i.test(messageOf(error))) {
+    return {
+      code: 'TLS_ERROR',
+      message:
+        `${where} does not accept TLS connections, and sslMode (require by default) asks for TLS: ` +
+        'set sslMode to disable to connect without encryption, or enable TLS on the server (ssl = on).',
+    };
+  }
+  if (/SSL off|no pg_hba.conf entry .* no encryption/i.test(messageOf(error))) {
+    return {
+      code: 'TLS_ERROR',
+      message: `${messageOf(error)}. If the server accepts only TLS connections, set sslMode to require, verify-ca or verify-full.`,
+    };
   }
   return classifyNetworkError(error, where);
 }

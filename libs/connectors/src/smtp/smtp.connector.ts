@@ -259,6 +259,7 @@ interface NodemailerErrorFields {
   response?: unknown;
   timeoutType?: unknown;
   name?: unknown;
+  command?: unknown;
 }
 
 /** The first line of the server's reply carried by a nodemailer error, if any. */
@@ -291,6 +292,14 @@ export function classifySmtpError(error: unknown, where: string): TestError {
     case 'ENOAUTH':
       return { code: 'AUTH_FAILED', message: `No credentials to sign in to ${where} with.` };
     case 'ETLS':
+      if (fields.command === 'STARTTLS' && reply) {
+        return {
+          code: 'TLS_ERROR',
+          message:
+            `${where} does not offer STARTTLS, which security starttls (the default) needs: set security to tls if the server takes TLS ` +
+            `from the start (port 465), or to none to send without encryption, or enable STARTTLS on the server. It said: ${reply}`,
+        };
+      }
       return { code: 'TLS_ERROR', message: `TLS with ${where} failed: ${message}` };
     case 'EENVELOPE':
     case 'EMESSAGE':

@@ -2,8 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsOptionalNotNull, SLUG_MESSAGE, SLUG_PATTERN, PageDtoOf } from '@switchboard/common';
+import { type Scope, SCOPES } from '@switchboard/auth';
 import { type Role, ROLES } from '../roles/roles';
-import type { ProjectWithRole } from './projects.repository';
+import type { ProjectEntity } from './project.entity';
 
 const lowercase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
@@ -54,7 +55,22 @@ export class ProjectDto {
   @ApiProperty({ example: 'analytics' }) slug: string;
   @ApiProperty({ example: 'Analytics' }) name: string;
   @ApiProperty({ example: 'Warehouse and BI connections', nullable: true, type: String }) description: string | null;
-  @ApiProperty({ enum: ROLES, example: 'owner', nullable: true, description: "The caller's role here." }) role: Role | null;
+  @ApiProperty({
+    enum: ROLES,
+    example: 'owner',
+    nullable: true,
+    description:
+      "The calling user's role here (an instance admin's is owner). null when the caller is an API key: a key has no role, " +
+      "only scopes, which its creator's role caps.",
+  })
+  role: Role | null;
+  @ApiProperty({
+    enum: SCOPES,
+    isArray: true,
+    example: ['projects:read', 'connections:read'],
+    description: 'What the caller may do here: the role’s scopes, or for an API key its own scopes within its creator’s role.',
+  })
+  scopes: Scope[];
   @ApiProperty({ example: '0193a5b2-0000-7000-8000-000000000002', nullable: true, type: String }) createdBy: string | null;
   @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) createdAt: string;
   @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) updatedAt: string;
@@ -62,12 +78,19 @@ export class ProjectDto {
 
 export class ProjectPageDto extends PageDtoOf(ProjectDto) {}
 
-export const toProjectDto = (project: ProjectWithRole): ProjectDto => ({
+/** What the caller holds in the project: a role (none for an API key) and the scopes it may use. */
+export interface CallerAccess {
+  role: Role | null;
+  scopes: readonly Scope[];
+}
+
+export const toProjectDto = (project: ProjectEntity, caller: CallerAccess): ProjectDto => ({
   id: project.id,
   slug: project.slug,
   name: project.name,
   description: project.description,
-  role: project.role,
+  role: caller.role,
+  scopes: [...caller.scopes],
   createdBy: project.createdBy,
   createdAt: project.createdAt.toISOString(),
   updatedAt: project.updatedAt.toISOString(),

@@ -33,8 +33,8 @@ export class ProjectsController {
   @ProjectScoped('projects:read')
   @ApiOperation({ summary: 'Get a project by slug or id' })
   @ApiOkResponse({ type: ProjectDto })
-  get(@CurrentProject() access: ProjectAccess): ProjectDto {
-    return this.projects.get(access);
+  get(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess): ProjectDto {
+    return this.projects.get(actor, access);
   }
 
   @Patch(':project')

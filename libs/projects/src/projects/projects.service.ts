@@ -4,7 +4,8 @@ import { AuthCache, type Principal } from '@switchboard/auth';
 import { forbidden, Page, PageQueryDto, pageWindow, toPage, uuidv7 } from '@switchboard/common';
 import type { ProjectAccess } from '../access/project-access';
 import { ProjectAccessService } from '../access/project-access.service';
-import { CreateProjectDto, ProjectDto, toProjectDto, UpdateProjectDto } from './project.dto';
+import { ROLE_SCOPES } from '../roles/roles';
+import { CallerAccess, CreateProjectDto, ProjectDto, toProjectDto, UpdateProjectDto } from './project.dto';
 import { ProjectsRepository } from './projects.repository';
 
 @Injectable()
@@ -21,11 +22,14 @@ export class ProjectsService {
       // A key sees its own project, as long as its creator still may.
       const project = await this.projects.findById(principal.projectId);
       const access = project ? await this.projectAccess.resolve(principal, project) : null;
-      const rows = access && query.page === 1 ? [{ ...access.project, role: access.role }] : [];
-      return toPage(rows, access ? 1 : 0, query, toProjectDto);
+      const rows = access && query.page === 1 ? [access] : [];
+      return toPage(rows, access ? 1 : 0, query, (row) => toProjectDto(row.project, callerOf(true, row)));
     }
     const [rows, total] = await this.projects.listVisibleTo(principal.userId, principal.isAdmin, pageWindow(query));
-    return toPage(rows, total, query, (row) => toProjectDto({ ...row, role: row.role ?? (principal.isAdmin ? 'owner' : null) }));
+    return toPage(rows, total, query, (row) => {
+      const role = row.role ?? (principal.isAdmin ? 'owner' : null);
+      return toProjectDto(row, { role, scopes: role ? ROLE_SCOPES[role] : [] });
+    });
   }
 
   async create(actor: AuditActor, dto: CreateProjectDto): Promise<ProjectDto> {
@@ -49,11 +53,11 @@ export class ProjectsService {
       action: 'project.create',
       target: { type: 'project', id: project.id, name: project.slug },
     });
-    return toProjectDto({ ...project, role: 'owner' });
+    return toProjectDto(project, { role: 'owner', scopes: ROLE_SCOPES.owner });
   }
 
-  get(access: ProjectAccess): ProjectDto {
-    return toProjectDto({ ...access.project, role: access.role });
+  get(actor: AuditActor, access: ProjectAccess): ProjectDto {
+    return toProjectDto(access.project, callerOf(actor.type === 'apiKey', access));
   }
 
   async update(actor: AuditActor, access: ProjectAccess, dto: UpdateProjectDto): Promise<ProjectDto> {
@@ -72,7 +76,7 @@ export class ProjectsService {
       target: { type: 'project', id: access.project.id, name: dto.slug ?? access.project.slug },
       details: { fields: Object.keys(changes).filter((field) => field !== 'updatedAt') },
     });
-    return toProjectDto({ ...(await this.projects.findById(access.project.id))!, role: access.role });
+    return toProjectDto((await this.projects.findById(access.project.id))!, callerOf(actor.type === 'apiKey', access));
   }
 
   /** The project's own audit trail goes with it; the deletion itself is kept as an instance event. */
@@ -87,3 +91,9 @@ export class ProjectsService {
     });
   }
 }
+
+/** A user acts with its role; a key has none, only its scopes (its creator's role caps them). */
+const callerOf = (isApiKey: boolean, access: ProjectAccess): CallerAccess => ({
+  role: isApiKey ? null : access.role,
+  scopes: access.scopes,
+});
