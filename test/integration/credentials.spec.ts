@@ -814,6 +814,39 @@ for (const driver of DRIVERS) {
         }
       });
 
+      it('a delete racing a connection that starts using the credential: one of them wins, never a 500', async () => {
+        for (let round = 0; round < 20; round++) {
+          const credential = await createOk('vault', {
+            name: `race-use-${round}`,
+            type: 'basic',
+            fields: { username: 'app' },
+            secrets: { password: 'race-pw' },
+          });
+          const [created, deleted] = await Promise.all([
+            t.call('POST', connectionsOf('vault'), {
+              token: owner.token,
+              body: {
+                name: `race-user-${round}`,
+                type: 'postgres',
+                config: { host: 'db.example.com', database: 'app' },
+                credentialId: credential.id,
+              },
+            }),
+            remove(owner.token, 'vault', credential.id),
+          ]);
+          const outcome = `${created.status} ${created.text}\n${deleted.status} ${deleted.text}`;
+          // The connection took it first (the delete is 409), or the delete did (the create finds no credential).
+          assert.ok(
+            (created.status === 201 && deleted.status === 409) || (created.status >= 400 && created.status < 500 && deleted.status === 204),
+            outcome,
+          );
+          if (created.status === 201) {
+            assert.equal((await get(owner.token, 'vault', credential.id)).status, 200, outcome);
+            assert.equal((await t.call('DELETE', `${connectionsOf('vault')}/race-user-${round}`, { token: owner.token })).status, 204);
+          }
+        }
+      });
+
       it('refuses (409, naming the connection) while a connection uses it; deletes once the connection is gone', async () => {
         const credential = await createOk('vault', {
           name: 'in-use',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { isUniqueViolation, jsonRow, placeholder, PreparedInsert, preparedQuery } from '@switchboard/database';
+import { conflict, isUuid, PageWindow, validationFailed } from '@switchboard/common';
+import { isForeignKeyViolation, isUniqueViolation, jsonRow, placeholder, PreparedInsert, preparedQuery } from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConnectionEntity } from './connection.entity';
 import { ConnectionUsageEntity } from './usages/connection-usage.entity';
@@ -157,6 +157,7 @@ export class ConnectionsRepository {
       await this.inserts.run(connection, manager);
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`A connection named "${connection.name}" already exists in this project.`);
+      if (isForeignKeyViolation(error)) throw credentialGone();
       throw error;
     }
   }
@@ -179,6 +180,7 @@ export class ConnectionsRepository {
       return result.affected === 1;
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`A connection named "${changes.name}" already exists in this project.`);
+      if (isForeignKeyViolation(error)) throw credentialGone();
       throw error;
     }
   }
@@ -261,3 +263,6 @@ function parseFields(value: unknown): string[] {
   if (Array.isArray(value)) return value as string[];
   return typeof value === 'string' && value ? (JSON.parse(value) as string[]) : [];
 }
+
+/** The shared credential named was deleted between its check and this write (its foreign key refused the row). */
+const credentialGone = () => validationFailed([{ field: 'credentialId', message: 'no such credential in this project' }]);

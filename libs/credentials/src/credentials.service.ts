@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import type { Scope } from '@switchboard/auth';
+import { isForeignKeyViolation } from '@switchboard/database';
 import {
   conflict,
   forbidden,
@@ -134,8 +135,14 @@ export class CredentialsService {
     if (ifMatch && !ifMatch.includes(credential.version)) throw preconditionFailed();
     const users = await this.references().connectionsUsing(projectId, credential.id);
     if (users.length) throw conflict(`The credential is used by connection(s) ${users.join(', ')}; point them elsewhere first.`);
-    if (!ifMatch) await this.credentials.delete(projectId, credential.id);
-    else if (!(await this.credentials.deleteIfVersion(projectId, credential.id, credential.version))) throw preconditionFailed();
+    try {
+      if (!ifMatch) await this.credentials.delete(projectId, credential.id);
+      else if (!(await this.credentials.deleteIfVersion(projectId, credential.id, credential.version))) throw preconditionFailed();
+    } catch (error) {
+      // A connection took it up since the check above: its foreign key keeps the row.
+      if (isForeignKeyViolation(error)) throw conflict('A connection started using the credential meanwhile; point it elsewhere first.');
+      throw error;
+    }
     await this.audit.record({
       actor,
       projectId,
