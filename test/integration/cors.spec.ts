@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseEnvironment } from '../../apps/api/src/config/environment';
 import { CORS_PREFLIGHT_MAX_AGE_SECONDS } from '../../apps/api/src/cors';
+import { freePort } from '../support/postgres';
 import { expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
 
 const API = '/api/v1';
@@ -37,21 +38,26 @@ function expectGrant(reply: Reply, origin: string): void {
   for (const header of EXPOSED) assert.ok(exposed.includes(header), `${header} not exposed on ${reply.status}`);
 }
 
-/** Boots the real entry point with `env` and returns how it ended; bounded by the test timeout. */
-function bootWith(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+const BOOT_TIMEOUT_MS = 30_000;
+
+/** Boots the real entry point with `env` and returns how it ended; one still running after BOOT_TIMEOUT_MS is killed (code null). */
+async function bootWith(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-cors-'));
+  const port = String(await freePort());
   const child = spawn(
     process.execPath,
     ['--require', path.join(BUILD, 'test', 'support', 'paths.js'), path.join(BUILD, 'apps', 'api', 'src', 'main.js')],
     {
-      env: { PATH: process.env.PATH, PORT: '1', HOST: '127.0.0.1', SWITCHBOARD_DATA_DIR: dataDir, ...env },
+      env: { PATH: process.env.PATH, PORT: port, HOST: '127.0.0.1', SWITCHBOARD_DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
+  const timer = setTimeout(() => child.kill('SIGKILL'), BOOT_TIMEOUT_MS);
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   return new Promise((resolve) =>
     child.on('close', (code) => {
+      clearTimeout(timer);
       fs.rmSync(dataDir, { recursive: true, force: true });
       resolve({ code, stderr: Buffer.concat(stderr).toString('utf8') });
     }),

@@ -1,5 +1,4 @@
 import type { FastifyCorsOptions } from '@fastify/cors';
-import { REQUEST_ID_HEADER } from '@switchboard/common';
 
 /** How long a browser may reuse a preflight's answer: long enough to spare a round trip, short enough for a config change to land. */
 export const CORS_PREFLIGHT_MAX_AGE_SECONDS = 600;
