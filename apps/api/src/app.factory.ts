@@ -16,6 +16,7 @@ import { storeUnavailableProblem } from '@switchboard/database';
 import { LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { corsOptions } from './cors';
 import { setupSwagger } from './swagger';
 
 export const API_PREFIX = 'api/v1';
@@ -48,6 +49,9 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   // A request the metadata database could not serve answers 503 with Retry-After, whatever route it took.
   app.useGlobalFilters(new ProblemFilter(storeUnavailableProblem));
   app.enableShutdownHooks();
+  // Nest runs @fastify/cors first on every request: preflights are answered before authentication
+  // and rate limits, and error replies carry the grant too, so a console can read them.
+  if (config.corsOrigins?.length) app.enableCors(corsOptions(config.corsOrigins));
   registerRequestHooks(app.getHttpAdapter().getInstance());
   registerResourceHeaders(app.getHttpAdapter().getInstance());
   setupSwagger(app);

@@ -41,10 +41,24 @@ describe('parseEnvironment', () => {
     configError({ SWITCHBOARD_ADMIN_EMAIL: 'nope' }, 'SWITCHBOARD_ADMIN_EMAIL');
     configError({ SWITCHBOARD_ADMIN_PASSWORD: 'short' }, 'SWITCHBOARD_ADMIN_PASSWORD');
     configError({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
+    const badOrigins = ['ftp://x', 'https://a.com/path', 'https://a.com,,https://b.com', 'https://a.com,', '*', 'https://a.com,*'];
+    badOrigins.push('https://*.example.com', 'https://u:p@a.com', 'https://a.com?x', 'https://a.com#x', 'null', 'console.example.com');
+    for (const origins of badOrigins) {
+      configError({ SWITCHBOARD_CORS_ORIGINS: origins }, 'SWITCHBOARD_CORS_ORIGINS');
+    }
     assert.throws(
       () => parseEnvironment({ DATABASE_URL: 'mysql://u:hunter2@h/db' }),
       (error: Error) => !error.message.includes('hunter2'),
     );
+  });
+
+  it('reads CORS origins as browsers send them, none when unset', () => {
+    assert.deepEqual(parseEnvironment({}, '/srv').corsOrigins, []);
+    const { corsOrigins } = parseEnvironment({
+      SWITCHBOARD_CORS_ORIGINS: 'https://Console.Example.com:443/, http://localhost:5173,https://console.example.com',
+    });
+    assert.deepEqual(corsOrigins, ['https://console.example.com', 'http://localhost:5173']);
+    assert.deepEqual(parseEnvironment({ SWITCHBOARD_CORS_ORIGINS: 'http://[::1]:8081' }).corsOrigins, ['http://[::1]:8081']);
   });
 });
 

@@ -42,6 +42,7 @@ export function parseEnvironment(env: Env, cwd = process.cwd()): Environment {
     },
     sqliteRoot: path.resolve(cwd, value(env, 'SWITCHBOARD_SQLITE_ROOT') ?? path.join(dataDir, 'sqlite')),
     egress: egress(value(env, 'SWITCHBOARD_EGRESS_DENY'), value(env, 'SWITCHBOARD_EGRESS_ALLOW')),
+    corsOrigins: corsOrigins(value(env, 'SWITCHBOARD_CORS_ORIGINS')),
     logLevel: logLevel(value(env, 'LOG_LEVEL')),
   };
 }
@@ -107,6 +108,34 @@ function egress(deny: string | undefined, allow: string | undefined): AppConfig[
     throw error;
   }
   return { deny, allow };
+}
+
+const CORS_ORIGIN_SHAPE = 'an http:// or https:// origin (scheme://host[:port], no path, query or wildcard)';
+
+/**
+ * Exact browser origins, serialized as browsers send them in `Origin` (lower-case host, no
+ * default port), so that matching is plain string equality. `*` is refused: it would let any
+ * page its visitors open read what this service answers them, an intranet instance included.
+ */
+function corsOrigins(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const origins = raw.split(',').map((entry, index) => corsOrigin(entry.trim(), index + 1));
+  return [...new Set(origins)];
+}
+
+function corsOrigin(entry: string, position: number): string {
+  const bad = (why: string) => new ConfigError(`SWITCHBOARD_CORS_ORIGINS: entry ${position} ${why}`);
+  if (entry === '') throw bad('is empty (remove the extra comma)');
+  if (entry === '*') throw bad(`is *: list each console's exact origin instead`);
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw bad(`must be ${CORS_ORIGIN_SHAPE}`);
+  }
+  const exact = url.pathname === '/' && !/[?#]/.test(entry) && !url.username && !url.password && !url.hostname.includes('*');
+  if (!['http:', 'https:'].includes(url.protocol) || !exact) throw bad(`must be ${CORS_ORIGIN_SHAPE}`);
+  return url.origin;
 }
 
 function logLevel(raw: string | undefined): LogLevel {

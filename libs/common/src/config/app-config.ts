@@ -18,6 +18,8 @@ export interface AppConfig {
   sqliteRoot: string;
   /** Outbound policy: comma lists of CIDRs or the words `private` / `loopback`. */
   egress: { deny?: string; allow?: string };
+  /** Browser origins (`scheme://host[:port]`) allowed to call the API; none or unset = no CORS. */
+  corsOrigins?: readonly string[];
   logLevel: LogLevel;
 }
 
