@@ -14,6 +14,7 @@ export function setupSwagger(app: NestFastifyApplication): void {
         'API keys may also be sent as `X-API-Key`. Errors are RFC 9457 `application/problem+json` with a stable `code`.',
     )
     .setVersion('1')
+    .setOpenAPIVersion('3.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Access token (JWT) or API key (sbk_…)' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (sbk_…)' }, 'apiKey')
     .addSecurityRequirements('bearer')
