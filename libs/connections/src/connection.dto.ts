@@ -139,7 +139,7 @@ export class ConnectionListQueryDto extends PageQueryDto {
   @MaxLength(200)
   search?: string;
 
-  @ApiPropertyOptional({ enum: ['true', 'false'], example: 'true' })
+  @ApiPropertyOptional({ type: Boolean, example: true })
   @IsOptional()
   @IsIn(['true', 'false'])
   enabled?: 'true' | 'false';
@@ -159,7 +159,7 @@ export class CloneConnectionDto {
 }
 
 export class DeleteConnectionQueryDto {
-  @ApiPropertyOptional({ enum: ['true', 'false'], example: 'false', description: 'Delete even while consumers use it.' })
+  @ApiPropertyOptional({ type: Boolean, example: false, description: 'Delete even while consumers use it.' })
   @IsOptional()
   @IsIn(['true', 'false'])
   force?: 'true' | 'false';

@@ -91,7 +91,7 @@ export class PatchCredentialDto {
 }
 
 export class RevealQueryDto {
-  @ApiPropertyOptional({ example: false, description: 'Return secret values (needs secrets:reveal; audited).' })
+  @ApiPropertyOptional({ type: Boolean, example: false, description: 'Return secret values (needs secrets:reveal; audited).' })
   @IsOptional()
   @IsIn(['true', 'false'])
   reveal?: 'true' | 'false';
