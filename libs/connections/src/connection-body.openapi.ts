@@ -14,11 +14,12 @@ function selectConfigByType(schema: SchemaObject): void {
   const config = schema.properties!.config as SchemaObject;
   delete config.oneOf;
   config.type = 'object';
+  // `false`: the property must not be there. @nestjs/swagger's SchemaObject type predates 3.1
+  // (no boolean schemas, no if/then), hence the casts.
   schema.oneOf = [
     { title: 'By type and config', required: ['type', 'config'], properties: { uri: false } },
     { title: 'By URI', required: ['uri'], properties: { config: false } },
-  ];
-  // @nestjs/swagger's SchemaObject type predates 3.1 and has no if/then.
+  ] as unknown as SchemaObject[];
   schema.allOf = CONNECTION_TYPE_DEFINITIONS.map(({ type }) => ({
     if: { properties: { type: { const: type } }, required: ['type'] },
     then: { properties: { config: { $ref: `#/components/schemas/${configSchemaName(type)}` } } },
