@@ -146,9 +146,16 @@ describe('openapi document: lint-clean and its examples valid (sqlite)', () => {
         }
       }
     }
-    // Request and response examples, against their media type's schema.
+    // Parameter examples, then request and response examples against their media type's schema.
     for (const [route, item] of Object.entries<Json>(doc.paths)) {
       for (const [method, operation] of Object.entries<Json>(item)) {
+        for (const parameter of operation.parameters ?? []) {
+          if (parameter.schema?.example === undefined) continue;
+          const validate = ajv.compile(parameter.schema);
+          if (!validate(parameter.schema.example))
+            invalid.push(`${method.toUpperCase()} ${route} ${parameter.name}: ${ajv.errorsText(validate.errors)}`);
+          checked++;
+        }
         const media = [
           ...Object.entries<Json>(operation.requestBody?.content ?? {}).map(([type, content]) => [`request ${type}`, content] as const),
           ...Object.entries<Json>(operation.responses).flatMap(([status, response]) =>
