@@ -16,6 +16,7 @@ export * from './rate-limit/memory-rate-limits';
 export * from './swagger/api-problems.decorator';
 export * from './swagger/api-merge-patch.decorator';
 export * from './swagger/common-responses';
+export * from './swagger/map-schemas';
 export * from './ids/parse-id.pipe';
 export * from './http/public.decorator';
 export * from './validation/optional';

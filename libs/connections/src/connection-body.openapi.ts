@@ -14,6 +14,7 @@ function selectConfigByType(schema: SchemaObject): void {
   const config = schema.properties!.config as SchemaObject;
   delete config.oneOf;
   config.type = 'object';
+  config.additionalProperties = true;
   // `false`: the property must not be there. @nestjs/swagger's SchemaObject type predates 3.1
   // (no boolean schemas, no if/then), hence the casts.
   schema.oneOf = [
