@@ -1,7 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { IsOptionalNotNull, PageDtoOf, PageQueryDto, SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
+import {
+  IsOptionalNotNull,
+  NULLABLE_STRING_MAP,
+  OBJECT_MAP,
+  PageDtoOf,
+  PageQueryDto,
+  SLUG_MESSAGE,
+  SLUG_PATTERN,
+  STRING_MAP,
+} from '@switchboard/common';
 import { CONNECTION_TYPES, configSchemaName, type ConnectionConfig, type ConnectionType } from '@switchboard/connectors';
 import type { SecretsUpdate } from '@switchboard/credentials';
 
@@ -44,6 +53,7 @@ export class CreateConnectionDto {
   config?: ConnectionConfig;
 
   @ApiPropertyOptional({
+    ...NULLABLE_STRING_MAP,
     example: { password: 's3cret' },
     description: 'Inline secrets, stored encrypted. On updates "********" or omission keeps one, null clears it.',
   })
@@ -72,7 +82,7 @@ export class CreateConnectionDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ example: { team: 'data', env: 'prod' } })
+  @ApiPropertyOptional({ ...STRING_MAP, example: { team: 'data', env: 'prod' } })
   @IsOptionalNotNull()
   @IsObject()
   labels?: Record<string, string>;
@@ -87,12 +97,12 @@ export class PatchConnectionDto {
   @Matches(SLUG_PATTERN, { message: `name ${SLUG_MESSAGE}` })
   name?: string;
 
-  @ApiPropertyOptional({ example: { host: 'db2.internal' } })
+  @ApiPropertyOptional({ ...OBJECT_MAP, example: { host: 'db2.internal' } })
   @IsOptionalNotNull()
   @IsObject()
   config?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ example: { password: 'n3w-s3cret' } })
+  @ApiPropertyOptional({ ...NULLABLE_STRING_MAP, example: { password: 'n3w-s3cret' } })
   @IsOptionalNotNull()
   @IsObject()
   secrets?: SecretsUpdate;
@@ -118,7 +128,7 @@ export class PatchConnectionDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ example: { env: 'staging', team: null } })
+  @ApiPropertyOptional({ ...NULLABLE_STRING_MAP, example: { env: 'staging', team: null } })
   @IsOptionalNotNull()
   @IsObject()
   labels?: Record<string, string | null>;
@@ -139,7 +149,7 @@ export class ConnectionListQueryDto extends PageQueryDto {
   @MaxLength(200)
   search?: string;
 
-  @ApiPropertyOptional({ enum: ['true', 'false'], example: 'true' })
+  @ApiPropertyOptional({ type: Boolean, example: true })
   @IsOptional()
   @IsIn(['true', 'false'])
   enabled?: 'true' | 'false';
@@ -159,7 +169,7 @@ export class CloneConnectionDto {
 }
 
 export class DeleteConnectionQueryDto {
-  @ApiPropertyOptional({ enum: ['true', 'false'], example: 'false', description: 'Delete even while consumers use it.' })
+  @ApiPropertyOptional({ type: Boolean, example: false, description: 'Delete even while consumers use it.' })
   @IsOptional()
   @IsIn(['true', 'false'])
   force?: 'true' | 'false';
@@ -171,14 +181,18 @@ export class ConnectionDto {
   @ApiProperty({ example: 'warehouse' }) name: string;
   @ApiProperty({ enum: CONNECTION_TYPES, example: 'postgres' }) type: ConnectionType;
   @ApiProperty({ example: 'Analytics warehouse, read-only', nullable: true, type: String }) description: string | null;
-  @ApiProperty({ example: EXAMPLE_CONFIG }) config: ConnectionConfig;
+  @ApiProperty({ ...OBJECT_MAP, example: EXAMPLE_CONFIG }) config: ConnectionConfig;
   @ApiProperty({ example: null, nullable: true, type: String, description: 'The shared credential used, if any.' }) credentialId:
     string | null;
   @ApiProperty({ example: ['password'], description: 'Names of the secrets that are set.' }) secretFields: string[];
-  @ApiPropertyOptional({ example: { password: '********' }, description: 'Single reads only: masked, or values with ?reveal=true.' })
+  @ApiPropertyOptional({
+    ...STRING_MAP,
+    example: { password: '********' },
+    description: 'Single reads only: masked, or values with ?reveal=true.',
+  })
   secrets?: Record<string, string>;
   @ApiProperty({ example: true }) enabled: boolean;
-  @ApiProperty({ example: { team: 'data' } }) labels: Record<string, string>;
+  @ApiProperty({ ...STRING_MAP, example: { team: 'data' } }) labels: Record<string, string>;
   @ApiProperty({ example: 'postgresql://reader:********@db.internal:5432/analytics?sslmode=require', nullable: true, type: String })
   uri: string | null;
   @ApiProperty({ example: 1 }) version: number;

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiMergePatch, ApiProblems, Page, parseIfMatch } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, Page, parseIfMatch, RequestHeader } from '@switchboard/common';
 import { RevealQueryDto } from '@switchboard/credentials';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
@@ -87,7 +87,7 @@ export class ConnectionsController {
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Body() dto: CreateConnectionDto,
-    @Headers('if-match') ifMatch?: string,
+    @RequestHeader('if-match') ifMatch?: string,
   ): Promise<ConnectionDto> {
     return this.connections.replace(actor, access, ref, dto, parseIfMatch(ifMatch));
   }
@@ -109,7 +109,7 @@ export class ConnectionsController {
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Body() dto: PatchConnectionDto,
-    @Headers('if-match') ifMatch?: string,
+    @RequestHeader('if-match') ifMatch?: string,
   ): Promise<ConnectionDto> {
     return this.connections.patch(actor, access, ref, dto, parseIfMatch(ifMatch));
   }

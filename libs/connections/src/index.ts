@@ -3,3 +3,4 @@ export * from './connection.dto';
 export * from './connections.service';
 export * from './usages/connection-usage.entity';
 export * from './connections.module';
+export * from './connection-body.openapi';

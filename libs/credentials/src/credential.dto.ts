@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { IsOptionalNotNull, PageDtoOf, SLUG_MESSAGE, SLUG_PATTERN } from '@switchboard/common';
+import { IsOptionalNotNull, NULLABLE_STRING_MAP, PageDtoOf, SLUG_MESSAGE, SLUG_PATTERN, STRING_MAP } from '@switchboard/common';
 import { CREDENTIAL_TYPES, type CredentialType } from '@switchboard/connectors';
 import type { SecretsUpdate } from './secrets-merge';
 
@@ -24,12 +24,12 @@ export class CreateCredentialDto {
   @MaxLength(2000)
   description?: string | null;
 
-  @ApiPropertyOptional({ example: { username: 'reader' }, description: 'Non-secret values (e.g. username).' })
+  @ApiPropertyOptional({ ...STRING_MAP, example: { username: 'reader' }, description: 'Non-secret values (e.g. username).' })
   @IsOptionalNotNull()
   @IsObject()
   fields?: Record<string, string>;
 
-  @ApiProperty({ example: { password: 's3cret' }, description: 'Secret values; never returned.' })
+  @ApiProperty({ ...STRING_MAP, example: { password: 's3cret' }, description: 'Secret values; never returned.' })
   @IsObject()
   secrets: Record<string, string>;
 }
@@ -53,12 +53,16 @@ export class ReplaceCredentialDto {
   @MaxLength(2000)
   description?: string | null;
 
-  @ApiPropertyOptional({ example: { username: 'reader' } })
+  @ApiPropertyOptional({ ...STRING_MAP, example: { username: 'reader' } })
   @IsOptionalNotNull()
   @IsObject()
   fields?: Record<string, string>;
 
-  @ApiPropertyOptional({ example: { password: '********' }, description: 'Omitted or "********" keeps a secret; null clears it.' })
+  @ApiPropertyOptional({
+    ...NULLABLE_STRING_MAP,
+    example: { password: '********' },
+    description: 'Omitted or "********" keeps a secret; null clears it.',
+  })
   @IsOptionalNotNull()
   @IsObject()
   secrets?: SecretsUpdate;
@@ -79,19 +83,19 @@ export class PatchCredentialDto {
   @MaxLength(2000)
   description?: string | null;
 
-  @ApiPropertyOptional({ example: { username: 'reader2' } })
+  @ApiPropertyOptional({ ...NULLABLE_STRING_MAP, example: { username: 'reader2' } })
   @IsOptionalNotNull()
   @IsObject()
   fields?: Record<string, string | null>;
 
-  @ApiPropertyOptional({ example: { password: 'n3w-s3cret' } })
+  @ApiPropertyOptional({ ...NULLABLE_STRING_MAP, example: { password: 'n3w-s3cret' } })
   @IsOptionalNotNull()
   @IsObject()
   secrets?: SecretsUpdate;
 }
 
 export class RevealQueryDto {
-  @ApiPropertyOptional({ example: false, description: 'Return secret values (needs secrets:reveal; audited).' })
+  @ApiPropertyOptional({ type: Boolean, example: false, description: 'Return secret values (needs secrets:reveal; audited).' })
   @IsOptional()
   @IsIn(['true', 'false'])
   reveal?: 'true' | 'false';
@@ -102,11 +106,15 @@ export class CredentialDto {
   @ApiProperty({ example: 'warehouse-reader' }) name: string;
   @ApiProperty({ enum: CREDENTIAL_TYPES, example: 'basic' }) type: CredentialType;
   @ApiProperty({ example: 'Read-only warehouse login', nullable: true, type: String }) description: string | null;
-  @ApiProperty({ example: { username: 'reader' } }) fields: Record<string, string>;
+  @ApiProperty({ ...STRING_MAP, example: { username: 'reader' } }) fields: Record<string, string>;
   @ApiProperty({ example: ['password'] }) secretFields: string[];
   @ApiProperty({ example: 'k1:6f1d0c…', nullable: true, type: String, description: 'Changes exactly when the secrets do.' })
   secretFingerprint: string | null;
-  @ApiPropertyOptional({ example: { password: '********' }, description: 'Single reads only: masked, or values with ?reveal=true.' })
+  @ApiPropertyOptional({
+    ...STRING_MAP,
+    example: { password: '********' },
+    description: 'Single reads only: masked, or values with ?reveal=true.',
+  })
   secrets?: Record<string, string>;
   @ApiProperty({ example: 3 }) version: number;
   @ApiProperty({ example: '2026-11-22T09:00:00.000Z' }) createdAt: string;

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiMergePatch, ApiProblems, Page, PageQueryDto, parseIfMatch } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, Page, PageQueryDto, parseIfMatch, RequestHeader } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
   CreateCredentialDto,
@@ -75,7 +75,7 @@ export class CredentialsController {
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
     @Body() dto: ReplaceCredentialDto,
-    @Headers('if-match') ifMatch?: string,
+    @RequestHeader('if-match') ifMatch?: string,
   ): Promise<CredentialDto> {
     return this.credentials.replace(actor, access.project.id, ref, dto, parseIfMatch(ifMatch));
   }
@@ -93,7 +93,7 @@ export class CredentialsController {
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
     @Body() dto: PatchCredentialDto,
-    @Headers('if-match') ifMatch?: string,
+    @RequestHeader('if-match') ifMatch?: string,
   ): Promise<CredentialDto> {
     return this.credentials.patch(actor, access.project.id, ref, dto, parseIfMatch(ifMatch));
   }

@@ -1,8 +1,8 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '../actor';
 import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, Public } from '@switchboard/common';
+import { ApiProblems, Public, RequestHeader } from '@switchboard/common';
 
 import { AuthService } from './auth.service';
 import { LoginDto, RefreshTokenDto, TokenPairDto } from './token.dto';
@@ -20,7 +20,7 @@ export class AuthController {
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 429)
-  login(@Body() dto: LoginDto, @CurrentActor() actor: AuditActor, @Headers('user-agent') userAgent?: string): Promise<TokenPairDto> {
+  login(@Body() dto: LoginDto, @CurrentActor() actor: AuditActor, @RequestHeader('user-agent') userAgent?: string): Promise<TokenPairDto> {
     return this.auth.login(dto, { actor, userAgent });
   }
 

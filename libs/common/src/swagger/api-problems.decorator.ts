@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse, type HeadersObject, type OpenAPIObject, type ResponseObject } from '@nestjs/swagger';
+import { ApiResponse, type HeadersObject, type ResponseObject } from '@nestjs/swagger';
 import { ERROR_TITLE, ErrorCode } from '../errors/error-code';
 import { PROBLEM_CONTENT_TYPE, ProblemDto } from '../errors/problem';
 
@@ -10,8 +10,12 @@ const STATUS_CODE: Record<number, ErrorCode> = {
   404: ErrorCode.NOT_FOUND,
   409: ErrorCode.CONFLICT,
   412: ErrorCode.PRECONDITION_FAILED,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  414: ErrorCode.URI_TOO_LONG,
+  415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
   422: ErrorCode.UNPROCESSABLE,
   429: ErrorCode.RATE_LIMITED,
+  431: ErrorCode.HEADERS_TOO_LARGE,
   502: ErrorCode.TARGET_UNAVAILABLE,
   503: ErrorCode.SERVICE_UNAVAILABLE,
   504: ErrorCode.TARGET_TIMEOUT,
@@ -24,7 +28,7 @@ const RETRY_AFTER: Record<number, HeadersObject> = {
 };
 
 /** The problem+json response for `status`, with an example body (and Retry-After where it is sent). */
-function problemResponse(status: number, description?: string): ResponseObject {
+export function problemResponse(status: number, description?: string): ResponseObject {
   const code = STATUS_CODE[status] ?? ErrorCode.INTERNAL_ERROR;
   return {
     description: description ?? ERROR_TITLE[code],
@@ -48,22 +52,6 @@ function problemResponse(status: number, description?: string): ResponseObject {
 /** Documents the problem+json responses a route can give, each with an example body. */
 export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })));
-}
-
-const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-
-/**
- * Every route can answer 503 with Retry-After while the metadata database is unreachable (a
- * valid token included: it cannot be checked then). Documented once, on every operation.
- */
-export function documentServiceUnavailable(document: OpenAPIObject): void {
-  const response = problemResponse(503, 'Service unavailable: the metadata database is not answering; retry after Retry-After seconds.');
-  for (const item of Object.values(document.paths)) {
-    for (const method of OPERATION_METHODS) {
-      const operation = item[method];
-      if (operation) operation.responses['503'] ??= response;
-    }
-  }
 }
 
 export const PROBLEM_SCHEMA_MODELS = [ProblemDto];

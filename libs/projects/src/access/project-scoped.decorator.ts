@@ -9,6 +9,6 @@ export const ProjectScoped = (...scopes: Scope[]): MethodDecorator =>
   applyDecorators(
     SetMetadata(REQUIRED_SCOPES, scopes),
     UseGuards(ProjectAccessGuard),
-    ApiParam({ name: 'project', description: 'Project slug or id', example: 'default' }),
+    ApiParam({ name: 'project', type: String, description: 'Project slug or id', example: 'default' }),
     ApiProblems(401, 403, 404),
   );
