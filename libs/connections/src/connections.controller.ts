@@ -130,7 +130,7 @@ export class ConnectionsController {
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Query() query: DeleteConnectionQueryDto,
-    @Headers('if-match') ifMatch?: string,
+    @RequestHeader('if-match') ifMatch?: string,
   ): Promise<void> {
     return this.connections.delete(actor, access, ref, query.force === 'true', parseIfMatch(ifMatch));
   }

@@ -113,7 +113,7 @@ export class CredentialsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
-    @Headers('if-match') ifMatch?: string,
+    @RequestHeader('if-match') ifMatch?: string,
   ): Promise<void> {
     return this.credentials.delete(actor, access.project.id, ref, parseIfMatch(ifMatch));
   }
