@@ -74,6 +74,7 @@ export async function startTestApp(driver: Driver, overrides: Partial<AppConfig>
     admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
     logLevel: 'info',
     sqliteRoot: path.join(dataDir, 'sqlite'),
+    sample: false,
     egress: {},
     ...overrides,
   };

@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectorsModule } from '@switchboard/connectors';
 import { CredentialReferences, CredentialsModule } from '@switchboard/credentials';
+import { FirstRunSample } from '@switchboard/projects';
 import { ConnectionCredentialReferences } from './connection-credential-references';
 import { ConnectionEntity } from './connection.entity';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
+import { SampleConnection } from './sample/sample-connection';
 import { SharedCredentialLocations } from './shared-credential-locations';
 import { ConnectionTypesController } from './types/connection-types.controller';
 import { ConnectionTypesService } from './types/connection-types.service';
@@ -26,6 +28,7 @@ export const CONNECTION_ENTITIES = [ConnectionEntity, ConnectionUsageEntity];
     UsagesService,
     ConnectionTypesService,
     { provide: CredentialReferences, useClass: ConnectionCredentialReferences },
+    { provide: FirstRunSample, useClass: SampleConnection },
   ],
   exports: [ConnectionsService],
 })

@@ -6,4 +6,5 @@ export * from './access/project-access.service';
 export * from './access/project-access.guard';
 export * from './access/project-scoped.decorator';
 export * from './bootstrap/first-run.service';
+export * from './bootstrap/first-run-sample';
 export * from './projects.module';

@@ -25,6 +25,12 @@ describe('parseEnvironment', () => {
     assert.deepEqual(config.database, { driver: 'sqlite', path: '/srv/data/switchboard.sqlite' });
     assert.equal(config.logLevel, 'info');
     assert.equal(config.admin.password, undefined);
+    assert.equal(config.sample, true);
+  });
+
+  it('skips the sample with SWITCHBOARD_SAMPLE=false', () => {
+    assert.equal(parseEnvironment({ SWITCHBOARD_SAMPLE: 'false' }, '/srv').sample, false);
+    assert.equal(parseEnvironment({ SWITCHBOARD_SAMPLE: 'TRUE' }, '/srv').sample, true);
   });
 
   it('selects PostgreSQL from DATABASE_URL', () => {
@@ -46,6 +52,7 @@ describe('parseEnvironment', () => {
     for (const origins of badOrigins) {
       configError({ SWITCHBOARD_CORS_ORIGINS: origins }, 'SWITCHBOARD_CORS_ORIGINS');
     }
+    configError({ SWITCHBOARD_SAMPLE: 'no' }, 'SWITCHBOARD_SAMPLE');
     assert.throws(
       () => parseEnvironment({ DATABASE_URL: 'mysql://u:hunter2@h/db' }),
       (error: Error) => !error.message.includes('hunter2'),

@@ -41,6 +41,7 @@ export function parseEnvironment(env: Env, cwd = process.cwd()): Environment {
       password: adminPassword(env.SWITCHBOARD_ADMIN_PASSWORD),
     },
     sqliteRoot: path.resolve(cwd, value(env, 'SWITCHBOARD_SQLITE_ROOT') ?? path.join(dataDir, 'sqlite')),
+    sample: sample(value(env, 'SWITCHBOARD_SAMPLE')),
     egress: egress(value(env, 'SWITCHBOARD_EGRESS_DENY'), value(env, 'SWITCHBOARD_EGRESS_ALLOW')),
     corsOrigins: corsOrigins(value(env, 'SWITCHBOARD_CORS_ORIGINS')),
     logLevel: logLevel(value(env, 'LOG_LEVEL')),
@@ -98,6 +99,12 @@ function adminPassword(raw: string | undefined): string | undefined {
     throw new ConfigError(`SWITCHBOARD_ADMIN_PASSWORD must be ${ADMIN_PASSWORD_MIN} to 256 characters`);
   }
   return raw;
+}
+
+function sample(raw: string | undefined): boolean {
+  if (raw === undefined || raw.toLowerCase() === 'true') return true;
+  if (raw.toLowerCase() === 'false') return false;
+  throw new ConfigError('SWITCHBOARD_SAMPLE must be true or false');
 }
 
 function egress(deny: string | undefined, allow: string | undefined): AppConfig['egress'] {

@@ -16,6 +16,8 @@ export interface AppConfig {
   admin: { email: string; password?: string };
   /** SQLite connections may only open files under this directory (after realpath). */
   sqliteRoot: string;
+  /** On first start, a sample SQLite database under sqliteRoot and a `sample` connection to it. */
+  sample: boolean;
   /** Outbound policy: comma lists of CIDRs or the words `private` / `loopback`. */
   egress: { deny?: string; allow?: string };
   /** Browser origins (`scheme://host[:port]`) allowed to call the API; none or unset = no CORS. */
