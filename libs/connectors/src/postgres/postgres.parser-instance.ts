@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ParseResult, ScanResult } from 'libpg-query';
+import type { ParseResult } from 'libpg-query';
 
 /**
  * One WebAssembly instance of libpg_query, made from a module compiled once per process.
@@ -10,7 +10,7 @@ import type { ParseResult, ScanResult } from 'libpg-query';
  * so a fresh instance meant loading the package again: reading the 1.7 MB binary synchronously
  * and instantiating it from its bytes (measured: 15 to 20 ms, 9 to 13 of them blocking the event
  * loop). The factory accepts `instantiateWasm`, so instances are made here from the module
- * compiled once (4 to 7 ms, about 1 MiB of memory written each), and parse and scan call the
+ * compiled once (4 to 7 ms, about 1 MiB of memory written each), and parse calls the
  * exported C functions the way index.cjs does.
  */
 
@@ -20,7 +20,6 @@ interface PgQueryModule {
   _free(pointer: number): void;
   _wasm_parse_query_raw(query: number): number;
   _wasm_free_parse_result(result: number): void;
-  _wasm_scan(query: number): number;
   _wasm_free_string(result: number): void;
   getValue(pointer: number, type: 'i32'): number;
   lengthBytesUTF8(text: string): number;
@@ -101,21 +100,6 @@ export class ParserInstance {
         return JSON.parse(this.module.UTF8ToString(tree)) as ParseResult;
       } finally {
         this.module._wasm_free_parse_result(result);
-      }
-    });
-  }
-
-  /** The tokens of `sql`, comments included (it has been parsed: its strings and comments end). */
-  scan(sql: string): ScanResult {
-    return this.withString(sql, (query) => {
-      const result = this.module._wasm_scan(query);
-      try {
-        const answer = this.module.UTF8ToString(result);
-        // The tokens as JSON, or the scanner's error message.
-        if (!answer.startsWith('{')) throw new Error(answer);
-        return JSON.parse(answer) as ScanResult;
-      } finally {
-        this.module._wasm_free_string(result);
       }
     });
   }

@@ -1,4 +1,4 @@
-import type { ParseResult, ScanResult } from 'libpg-query';
+import type { ParseResult } from 'libpg-query';
 import { ParserInstance, StatementSyntaxError } from './postgres.parser-instance';
 
 export { StatementSyntaxError };
@@ -105,9 +105,4 @@ async function withParser<T>(sql: string, work: (parser: ParserInstance) => T): 
 /** The raw parse tree of `sql`. */
 export function parsePostgres(sql: string): Promise<ParseResult> {
   return withParser(sql, (parser) => parser.parse(sql));
-}
-
-/** The tokens of `sql`, comments included. */
-export function scanPostgres(sql: string): Promise<ScanResult> {
-  return withParser(sql, (parser) => parser.scan(sql));
 }

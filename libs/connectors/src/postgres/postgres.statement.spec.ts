@@ -84,6 +84,15 @@ describe('PostgreSQL statement analysis (PostgreSQL 18 parser)', () => {
     }
   });
 
+  it('names a refused statement by its first word past any comments, however long the text', async () => {
+    const only = (name: string) => new RegExp(`^Only SELECT, WITH, VALUES, TABLE, EXPLAIN and SHOW .*; ${name} is refused\\.$`);
+    await refused(`COPY t FROM stdin WITH (DELIMITER '${'x'.repeat(5_000)}')`, ErrorCode.READ_ONLY_VIOLATION, only('COPY'));
+    await refused(`/* ${'c'.repeat(5_000)} */ COPY t TO stdout`, ErrorCode.READ_ONLY_VIOLATION, only('COPY'));
+    // Multi-byte comments before it: the parser's offset counts UTF-8 bytes.
+    await refused(`${'-- é 🙂\n'.repeat(1_000)}SET x = 1`, ErrorCode.READ_ONLY_VIOLATION, only('SET'));
+    await refused('; ; lock t', ErrorCode.READ_ONLY_VIOLATION, only('LOCK'));
+  });
+
   it('refuses SELECTs that write: INTO, row locks and data-modifying WITH queries, wherever they are', async () => {
     const into = /SELECT \.\.\. INTO creates a table/;
     await refused('SELECT * INTO t2 FROM t', ErrorCode.READ_ONLY_VIOLATION, into);

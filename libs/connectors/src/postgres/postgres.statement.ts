@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from '@switchboard/common';
 import type { ExplainStmt, Node } from 'libpg-query';
 import { invalidInput, queryFailed, readOnlyViolation } from '../introspection/errors';
-import { parsePostgres, scanPostgres, StatementSyntaxError, StatementTooComplex } from './postgres.parser';
+import { parsePostgres, StatementSyntaxError, StatementTooComplex } from './postgres.parser';
 
 /**
  * Checks on a statement before it reaches the server, on the tree PostgreSQL's own parser makes
@@ -212,11 +212,16 @@ function notReadOf(statement: Node, keyword: string): string | undefined {
   return `${READS}; ${keyword} is refused.`;
 }
 
-/** The first word of `sql` past comments, upper-cased, as the statement's name. */
-async function firstKeyword(sql: string): Promise<string> {
-  const { tokens = [] } = await scanPostgres(sql);
-  const first = tokens.find((token) => token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT');
-  return first?.text.toUpperCase() ?? '';
+/**
+ * The first word of the statement, upper-cased, as its name: the parser gives where its first
+ * token starts (`stmt_location`, a UTF-8 byte offset, past any comments), so nothing is scanned
+ * again (scanning 100,000 characters into tokens took half a second).
+ */
+function firstKeyword(sql: string, byteOffset: number): string {
+  const start = Buffer.from(sql, 'utf8')
+    .subarray(byteOffset, byteOffset + 64)
+    .toString('latin1');
+  return /^[A-Za-z_]+/.exec(start)?.[0].toUpperCase() ?? 'this statement';
 }
 
 /**
@@ -226,17 +231,17 @@ async function firstKeyword(sql: string): Promise<string> {
 export async function analyseStatement(sql: string): Promise<StatementAnalysis> {
   if (sql === '') return { statements: 0, outsideEffects: [] };
   const { stmts = [] } = await parsePostgres(sql);
-  const statement = stmts[0]?.stmt;
+  const { stmt: statement, stmt_location: location = 0 } = stmts[0] ?? {};
   if (stmts.length !== 1 || !statement) return { statements: stmts.length, outsideEffects: [] };
   const outsideEffects = callsIn(statement).filter((name) => OUTSIDE_EFFECT_FUNCTIONS.has(name));
-  return { statements: 1, notRead: notReadOf(statement, await nameOf(statement, sql)), outsideEffects };
+  return { statements: 1, notRead: notReadOf(statement, nameOf(statement, sql, location)), outsideEffects };
 }
 
 /** How to name `statement` if it is refused for its kind: as written, but WITH ... DELETE is a DELETE. */
-async function nameOf(statement: Node, sql: string): Promise<string> {
+function nameOf(statement: Node, sql: string, byteOffset: number): string {
   const [tag] = entryOf(statement);
   if (['SelectStmt', 'VariableShowStmt', 'ExplainStmt'].includes(tag)) return '';
-  return Object.hasOwn(MODIFYING, tag) ? MODIFYING[tag] : firstKeyword(sql);
+  return Object.hasOwn(MODIFYING, tag) ? MODIFYING[tag] : firstKeyword(sql, byteOffset);
 }
 
 /**
