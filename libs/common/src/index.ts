@@ -22,3 +22,6 @@ export * from './http/request-hooks';
 export * from './http/client-errors';
 export * from './http/versioning';
 export * from './cache/ttl-cache';
+export * from './metrics/metrics';
+export * from './metrics/http-metrics';
+export * from './metrics/metrics.module';

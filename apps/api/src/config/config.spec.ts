@@ -41,6 +41,8 @@ describe('parseEnvironment', () => {
     configError({ SWITCHBOARD_ADMIN_EMAIL: 'nope' }, 'SWITCHBOARD_ADMIN_EMAIL');
     configError({ SWITCHBOARD_ADMIN_PASSWORD: 'short' }, 'SWITCHBOARD_ADMIN_PASSWORD');
     configError({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
+    configError({ SWITCHBOARD_METRICS_TOKEN: 'short' }, 'SWITCHBOARD_METRICS_TOKEN');
+    configError({ SWITCHBOARD_METRICS_TOKEN: `${'x'.repeat(40)} y` }, 'SWITCHBOARD_METRICS_TOKEN');
     assert.throws(
       () => parseEnvironment({ DATABASE_URL: 'mysql://u:hunter2@h/db' }),
       (error: Error) => !error.message.includes('hunter2'),

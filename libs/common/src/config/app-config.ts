@@ -19,6 +19,8 @@ export interface AppConfig {
   /** Outbound policy: comma lists of CIDRs or the words `private` / `loopback`. */
   egress: { deny?: string; allow?: string };
   logLevel: LogLevel;
+  /** A bearer token that may read GET /metrics (besides an instance admin); unset = admins only. */
+  metricsToken?: string;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
