@@ -111,10 +111,8 @@ describe('metrics over HTTP (sqlite)', () => {
     assert.equal(sample(before.text, 'switchboard_outbound_refusals_total{reason="concurrency"}'), 0);
     const silent = await startSilent();
     try {
-      const draft = {
-        type: 'postgres',
-        config: { host: '127.0.0.1', port: silent.port, database: 'x', username: 'x', sslMode: 'disable' },
-      };
+      // An HTTP target that never answers holds each test's slot until its deadline.
+      const draft = { type: 'http', config: { baseUrl: `http://127.0.0.1:${silent.port}` } };
       const replies = await Promise.all(
         Array.from({ length: 5 }, () => t.call('POST', `${base}/test`, { token: admin, body: { ...draft, timeoutMs: 1500 } })),
       );
@@ -127,6 +125,6 @@ describe('metrics over HTTP (sqlite)', () => {
     const { text } = await scrape({ authorization: `Bearer ${METRICS_TOKEN}` });
     assert.equal(sample(text, 'switchboard_outbound_refusals_total{reason="concurrency"}'), 1);
     assert.equal(sample(text, 'switchboard_outbound_refusals_total{reason="rate"}'), 0);
-    assert.equal(sample(text, 'switchboard_connector_operations_total{type="postgres",operation="test",outcome="rate_limited"}'), 1);
+    assert.equal(sample(text, 'switchboard_connector_operations_total{type="http",operation="test",outcome="rate_limited"}'), 1);
   });
 });
