@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { startSilent } from '../support/black-hole';
+import { startPostgres } from '../support/postgres';
 import { createUser, expectProblem, startTestApp, TestApp } from '../support/test-app';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
@@ -104,6 +105,31 @@ describe('metrics over HTTP (sqlite)', () => {
     assert.equal(operations('tables', 'ok'), 1);
     assert.equal(sample(text, 'switchboard_connector_operation_duration_seconds_count{type="sqlite",operation="tables",outcome="ok"}'), 1);
     assert.equal(sample(text, 'switchboard_session_cache_sessions'), 1);
+  });
+
+  it('reports the PostgreSQL pools of cached sessions: open, idle and waiting', async () => {
+    const pg = await startPostgres();
+    try {
+      await pg.createDatabase('shop');
+      const url = new URL(pg.url('shop'));
+      const config = {
+        host: '127.0.0.1',
+        port: Number(url.port),
+        database: 'shop',
+        username: decodeURIComponent(url.username),
+        sslMode: 'disable',
+      };
+      const body = { name: 'shop', type: 'postgres', config, secrets: { password: decodeURIComponent(url.password) } };
+      assert.equal((await t.call('POST', base, { token: admin, body })).status, 201);
+      assert.equal((await t.call('GET', `${base}/shop/tables`, { token: admin })).status, 200);
+      const { text } = await scrape({ authorization: `Bearer ${METRICS_TOKEN}` });
+      assert.equal(sample(text, 'switchboard_connector_pool_connections{type="postgres",state="total"}'), 1);
+      assert.equal(sample(text, 'switchboard_connector_pool_connections{type="postgres",state="idle"}'), 1);
+      assert.equal(sample(text, 'switchboard_connector_pool_connections{type="postgres",state="waiting"}'), 0);
+      assert.equal((await t.call('DELETE', `${base}/shop`, { token: admin })).status, 204);
+    } finally {
+      await pg.stop();
+    }
   });
 
   it("counts refusals by a project's concurrency cap", async () => {
