@@ -5,6 +5,7 @@ import {
   createLogger,
   createValidationPipe,
   generateRequestId,
+  HttpMetrics,
   PinoLoggerService,
   ProblemFilter,
   registerRequestHooks,
@@ -44,7 +45,8 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
     // Let the caller decide: main prints one line and exits, tests see the error.
     abortOnError: false,
   });
-  app.setGlobalPrefix(API_PREFIX);
+  // Scrapers look for /metrics at the root.
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
   app.useGlobalPipes(createValidationPipe());
   // A request the metadata database could not serve answers 503 with Retry-After, whatever route it took.
   app.useGlobalFilters(new ProblemFilter(storeUnavailableProblem));
@@ -52,7 +54,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   // Nest runs @fastify/cors first on every request: preflights are answered before authentication
   // and rate limits, and error replies carry the grant too, so a console can read them.
   if (config.corsOrigins?.length) app.enableCors(corsOptions(config.corsOrigins));
-  registerRequestHooks(app.getHttpAdapter().getInstance());
+  registerRequestHooks(app.getHttpAdapter().getInstance(), app.get(HttpMetrics));
   registerResourceHeaders(app.getHttpAdapter().getInstance());
   setupSwagger(app);
   try {

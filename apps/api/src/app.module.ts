@@ -1,12 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '@switchboard/audit';
 import { AuthModule } from '@switchboard/auth';
-import { AppConfig, ConfigModule } from '@switchboard/common';
+import { AppConfig, ConfigModule, MetricsModule } from '@switchboard/common';
 import { CryptoModule } from '@switchboard/crypto';
 import { DatabaseModule } from '@switchboard/database';
 import { ProjectsModule } from '@switchboard/projects';
 import { ConnectionsModule } from '@switchboard/connections';
 import { IntrospectionModule } from '@switchboard/introspection';
+import { MetricsApiModule } from './metrics/metrics-api.module';
 
 @Module({})
 export class AppModule {
@@ -15,6 +16,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        MetricsModule,
         CryptoModule,
         DatabaseModule,
         AuditModule,
@@ -22,6 +24,7 @@ export class AppModule {
         ProjectsModule,
         ConnectionsModule,
         IntrospectionModule,
+        MetricsApiModule,
       ],
     };
   }

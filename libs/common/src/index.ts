@@ -25,3 +25,6 @@ export * from './http/client-errors';
 export * from './http/versioning';
 export * from './http/request-header.decorator';
 export * from './cache/ttl-cache';
+export * from './metrics/metrics';
+export * from './metrics/http-metrics';
+export * from './metrics/metrics.module';

@@ -35,7 +35,8 @@ export class ConnectionTestService {
 
   private run(projectId: string, connection: ResolvedConnection, timeoutMs = DEFAULT_TEST_TIMEOUT_MS): Promise<TestResult> {
     const connector = this.connectors.require(connection.type);
-    return this.outbound.test(projectId, timeoutMs, (context) => connector.test(connection, context));
+    const labels = { type: connection.type, operation: 'test' };
+    return this.outbound.test(projectId, labels, timeoutMs, (context) => connector.test(connection, context));
   }
 
   /** Sends one message through an SMTP connection; 200 with success false when the server refuses. */
@@ -47,7 +48,8 @@ export class ConnectionTestService {
     if (!to) throw new AppError(ErrorCode.UNPROCESSABLE, 'Give a recipient ("to"), or set addressToTest on the connection.');
     let result: TestEmailResultDto;
     try {
-      const sent = await this.outbound.test(access.project.id, DEFAULT_TEST_TIMEOUT_MS, (context) =>
+      const labels = { type: resolved.type, operation: 'testEmail' };
+      const sent = await this.outbound.test(access.project.id, labels, DEFAULT_TEST_TIMEOUT_MS, (context) =>
         connector.sendTestEmail!(resolved, context, to),
       );
       result = { success: true, ...sent };

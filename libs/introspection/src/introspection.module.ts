@@ -8,10 +8,11 @@ import { IntrospectionController } from './introspection.controller';
 import { IntrospectionService } from './introspection.service';
 import { Outbound } from './outbound';
 import { OutboundLimits } from './outbound-limits';
+import { OutboundMetrics } from './outbound-metrics';
 
 @Module({
   imports: [ConnectionsModule, ConnectorsModule, CredentialsModule],
   controllers: [ConnectionTestController, IntrospectionController],
-  providers: [ConnectionTestService, IntrospectionService, Outbound, OutboundLimits],
+  providers: [ConnectionTestService, IntrospectionService, Outbound, OutboundLimits, OutboundMetrics],
 })
 export class IntrospectionModule {}

@@ -149,7 +149,8 @@ export class IntrospectionService {
     }
     const connector = this.connectors.require(resolved.type);
     const owner = { connectionId: resolved.connection.id, generation: resolved.generation ?? '' };
-    return this.outbound.introspect(access.project.id, owner, timeoutMs, (context) => work(connector, resolved, context));
+    const labels = { type: resolved.type, operation: capability };
+    return this.outbound.introspect(access.project.id, owner, labels, timeoutMs, (context) => work(connector, resolved, context));
   }
 
   /** Runs `work` and records the outcome, with the error code when it failed. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, RateLimits, rateLimited, Slots, WindowCounter } from '@switchboard/common';
+import { OutboundMetrics } from './outbound-metrics';
 
 /** At most this many outbound operations run at once per project (tests, introspection). */
 export const MAX_CONCURRENT_PER_PROJECT = 4;
@@ -20,7 +21,10 @@ export class OutboundLimits {
   private readonly running: Slots;
   private readonly tests: WindowCounter;
 
-  constructor(limits: RateLimits) {
+  constructor(
+    limits: RateLimits,
+    private readonly metrics: OutboundMetrics,
+  ) {
     this.running = limits.slots('outbound-running', MAX_CONCURRENT_PER_PROJECT);
     this.tests = limits.windows('connection-tests', TESTS_PER_MINUTE, 60_000);
   }
@@ -29,10 +33,14 @@ export class OutboundLimits {
   async run<T>(projectId: string, kind: 'test' | 'introspection', timeoutMs: number, work: () => Promise<T>): Promise<T> {
     if (kind === 'test') {
       const decision = await this.tests.hit(projectId);
-      if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
+      if (!decision.allowed) {
+        this.metrics.refused('rate');
+        throw rateLimited(decision.retryAfterSeconds);
+      }
     }
     const release = await this.running.acquire(projectId, timeoutMs + SLOT_GRACE_MS);
     if (!release) {
+      this.metrics.refused('concurrency');
       throw new AppError(
         ErrorCode.RATE_LIMITED,
         `At most ${MAX_CONCURRENT_PER_PROJECT} outbound operations run at once per project; retry shortly.`,

@@ -53,6 +53,8 @@ describe('parseEnvironment', () => {
       configError({ SWITCHBOARD_CORS_ORIGINS: origins }, 'SWITCHBOARD_CORS_ORIGINS');
     }
     configError({ SWITCHBOARD_SAMPLE: 'no' }, 'SWITCHBOARD_SAMPLE');
+    configError({ SWITCHBOARD_METRICS_TOKEN: 'short' }, 'SWITCHBOARD_METRICS_TOKEN');
+    configError({ SWITCHBOARD_METRICS_TOKEN: `${'x'.repeat(40)} y` }, 'SWITCHBOARD_METRICS_TOKEN');
     assert.throws(
       () => parseEnvironment({ DATABASE_URL: 'mysql://u:hunter2@h/db' }),
       (error: Error) => !error.message.includes('hunter2'),

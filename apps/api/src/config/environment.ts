@@ -12,6 +12,7 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trac
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const JWT_SECRET_MIN = 32;
 export const ADMIN_PASSWORD_MIN = 12;
+export const METRICS_TOKEN_MIN = 32;
 
 /** The environment as read, before missing secrets are filled in for embedded mode. */
 export type Environment = Omit<AppConfig, 'encryptionKeys' | 'jwtSecret'> & {
@@ -45,6 +46,7 @@ export function parseEnvironment(env: Env, cwd = process.cwd()): Environment {
     egress: egress(value(env, 'SWITCHBOARD_EGRESS_DENY'), value(env, 'SWITCHBOARD_EGRESS_ALLOW')),
     corsOrigins: corsOrigins(value(env, 'SWITCHBOARD_CORS_ORIGINS')),
     logLevel: logLevel(value(env, 'LOG_LEVEL')),
+    metricsToken: metricsToken(value(env, 'SWITCHBOARD_METRICS_TOKEN')),
   };
 }
 
@@ -150,4 +152,12 @@ function logLevel(raw: string | undefined): LogLevel {
   const level = raw.toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return level;
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  // A scraper's token is a password for the whole instance's figures: long, and one header line.
+  if (raw !== undefined && (raw.length < METRICS_TOKEN_MIN || raw.length > 512 || !/^[\x21-\x7e]+$/.test(raw))) {
+    throw new ConfigError(`SWITCHBOARD_METRICS_TOKEN must be ${METRICS_TOKEN_MIN} to 512 printable characters without spaces`);
+  }
+  return raw;
 }

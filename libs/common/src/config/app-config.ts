@@ -23,6 +23,8 @@ export interface AppConfig {
   /** Browser origins (`scheme://host[:port]`) allowed to call the API; none or unset = no CORS. */
   corsOrigins?: readonly string[];
   logLevel: LogLevel;
+  /** A bearer token that may read GET /metrics (besides an instance admin); unset = admins only. */
+  metricsToken?: string;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -4,6 +4,7 @@ import { levels } from 'pino';
 import { AppError, validationFailed } from '../errors/app-error';
 import { ErrorCode } from '../errors/error-code';
 import { sendProblem } from '../errors/problem.filter';
+import type { HttpMetrics } from '../metrics/http-metrics';
 import { REQUEST_ID_HEADER } from './request-id';
 
 export const MERGE_PATCH_CONTENT_TYPE = 'application/merge-patch+json';
@@ -61,8 +62,8 @@ export function sendFrameworkError(error: FastifyError, request: FastifyRequest,
   sendProblem(error, request, reply, frameworkErrorLogger);
 }
 
-/** Request id echo, input hygiene and one log line per request, for every route. */
-export function registerRequestHooks(fastify: FastifyInstance): void {
+/** Request id echo, input hygiene, and one log line and one duration sample per request, for every route. */
+export function registerRequestHooks(fastify: FastifyInstance, metrics?: HttpMetrics): void {
   // A JSON merge patch (RFC 7396, what PATCH takes) is JSON, parsed with the same guards.
   fastify.addContentTypeParser(MERGE_PATCH_CONTENT_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
   // Callback hooks, not async ones: these run on every request, and a promise each is measurable (bench/).
@@ -71,18 +72,23 @@ export function registerRequestHooks(fastify: FastifyInstance): void {
     done();
   });
   fastify.addHook('preValidation', (request, _reply, done) => done(inputProblem(request)));
-  // Below info the line would be dropped anyway: then the hook is not installed at all.
-  if ((levels.values[fastify.log.level] ?? Infinity) > levels.values.info) return;
+  // Below info the line would be dropped anyway: then it is not built at all.
+  const logs = (levels.values[fastify.log.level] ?? Infinity) <= levels.values.info;
+  if (!logs && !metrics) return;
   fastify.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? null,
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request completed',
-    );
+    const route = request.routeOptions.url;
+    metrics?.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    if (logs) {
+      request.log.info(
+        {
+          method: request.method,
+          route: route ?? null,
+          status: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request completed',
+      );
+    }
     done();
   });
 }

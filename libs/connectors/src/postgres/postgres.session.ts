@@ -169,7 +169,8 @@ export async function openPool(connection: ResolvedConnection, context: Connecto
     void close().catch(() => undefined);
     throw connectFailure(error, connection, context.signal);
   }
-  return { client: pool, close };
+  const poolStats = () => ({ type: 'postgres', total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+  return { client: pool, close, poolStats };
 }
 
 /**

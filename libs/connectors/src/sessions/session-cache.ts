@@ -5,12 +5,24 @@ import { targetTimeout } from '../introspection/errors';
 export interface Session<T> {
   client: T;
   close(): Promise<void>;
+  /** A pool's current sizes, for metrics: only sessions that hold a pool have it. */
+  poolStats?(): PoolStats;
+}
+
+/** A connection pool's sizes: connections open, of them idle, and requests waiting for one. */
+export interface PoolStats {
+  type: string;
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 interface Entry {
   connectionId: string;
   generation: string;
   session: Promise<Session<unknown>>;
+  /** The session once open (read by metrics, which cannot wait). */
+  opened?: Session<unknown>;
   lastUsed: number;
   users: number;
 }
@@ -61,7 +73,11 @@ export class SessionCache implements OnApplicationShutdown {
       entry = { connectionId, generation: String(generation), session: open(), lastUsed: this.now(), users: 0 };
       this.entries.set(key, entry);
       // A session that failed to open is not kept: the next call tries again.
-      entry.session.catch(() => this.entries.get(key) === entry && this.entries.delete(key));
+      const opening = entry;
+      entry.session.then(
+        (session) => (opening.opened = session),
+        () => this.entries.get(key) === opening && this.entries.delete(key),
+      );
     }
     entry.users += 1;
     entry.lastUsed = this.now();
@@ -88,6 +104,18 @@ export class SessionCache implements OnApplicationShutdown {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The open pools' sizes summed per connection type. */
+  poolStats(): Map<string, Omit<PoolStats, 'type'>> {
+    const sums = new Map<string, Omit<PoolStats, 'type'>>();
+    for (const entry of this.entries.values()) {
+      const stats = entry.opened?.poolStats?.();
+      if (!stats) continue;
+      const sum = sums.get(stats.type) ?? { total: 0, idle: 0, waiting: 0 };
+      sums.set(stats.type, { total: sum.total + stats.total, idle: sum.idle + stats.idle, waiting: sum.waiting + stats.waiting });
+    }
+    return sums;
   }
 
   async onApplicationShutdown(): Promise<void> {
