@@ -34,6 +34,7 @@ export function setupSwagger(app: NestFastifyApplication): void {
     .addTag('introspection', 'Looking inside a connection: databases, tables, previews, queries, files.')
     .addTag('credentials', 'Credentials shared by connections of a project.')
     .addTag('admin', 'Instance administration: encryption keys.')
+    .addTag('metrics', 'Prometheus metrics for an instance admin or the metrics token.')
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
   documentCommonResponses(document);
