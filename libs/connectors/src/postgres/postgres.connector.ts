@@ -17,7 +17,7 @@ import { reachTarget } from '../testing/reach';
 import { secretScrubber, TestRun } from '../testing/test-run';
 import * as introspection from './postgres.introspection';
 import { preloadPostgresParser } from './postgres.parser';
-import { classifyPostgresError, clientConfig, targetOf } from './postgres.session';
+import { classifyPostgresError, clientConfig, cutConnection, targetOf } from './postgres.session';
 
 export { postgresTls } from './postgres.session';
 
@@ -33,7 +33,8 @@ export class PostgresConnector implements Connector {
     const { host, port, where } = targetOf(connection);
     const run = new TestRun('pg', secretScrubber(connection.secrets));
     let client: Client | undefined;
-    const stop = () => void client?.end().catch(() => undefined);
+    // At the deadline the socket is cut, which fails the connect or query at once (see cutConnection).
+    const stop = () => client && cutConnection(client, new DOMException('aborted', 'AbortError'));
     context.signal.addEventListener('abort', stop, { once: true });
     try {
       const target = await reachTarget(run, context, host, port);

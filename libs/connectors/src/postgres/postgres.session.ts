@@ -194,9 +194,18 @@ function connectBoundedClient(connecting: Set<Client>): new (config: ClientConfi
 
 /** Fails a connect in flight at once, as pg's own connect timeout does: its socket closes and pg-pool drops the client. */
 function abandonConnect(client: Client): void {
+  cutConnection(client, new Error('connect abandoned'));
+}
+
+/**
+ * Closes the client's socket with `error`, which fails whatever pg waits for (connect, login,
+ * query) with it. `client.end()` cannot stop a connect: pg then drops the connect's callback,
+ * and the connect promise never settles.
+ */
+export function cutConnection(client: Client, error: Error): void {
   const connection = (client as unknown as { connection: { _ending: boolean; stream: { destroy(error: Error): void } } }).connection;
   connection._ending = true;
-  connection.stream.destroy(new Error('connect abandoned'));
+  connection.stream.destroy(error);
 }
 
 /** A client from the pool, or an AbortError once the signal fires (a client arriving late is destroyed). */
