@@ -37,7 +37,7 @@ describe('auth caching across instances (postgres)', () => {
     second = await startSecondInstance(t);
   });
   after(async () => {
-    second?.stop();
+    await second?.stop();
     await t?.close();
   });
 

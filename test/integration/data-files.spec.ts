@@ -1,71 +1,16 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../support/postgres';
+import { type ServiceProcess, startServiceProcess } from '../support/service-process';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-app';
 
-const BUILD = path.resolve(__dirname, '..', '..');
+/** The real service, started under umask 000 so nothing but the service itself keeps its files private. */
+const startService = (dataDir: string): Promise<ServiceProcess> => startServiceProcess(dataDir, { LOG_LEVEL: 'warn' }, { umask: '000' });
 
-interface Service {
-  process: ChildProcess;
-  baseUrl: string;
-  /** Every line it wrote, stdout and stderr. */
-  lines: string[];
-}
-
-/**
- * The real service (main.js, configuration from the environment) on the embedded SQLite in
- * `dataDir`, started under umask 000 so nothing but the service itself keeps its files private.
- */
-async function startService(dataDir: string): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      'umask 000 && exec "$0" "$@"',
-      process.execPath,
-      '--require',
-      path.join(BUILD, 'test', 'support', 'paths.js'),
-      path.join(BUILD, 'apps', 'api', 'src', 'main.js'),
-    ],
-    {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        SWITCHBOARD_DATA_DIR: dataDir,
-        SWITCHBOARD_ADMIN_EMAIL: ADMIN_EMAIL,
-        SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited: ${lines.join('\n')}`);
-    const ready = await fetch(`${baseUrl}/api/v1/health/ready`).then(
-      (reply) => reply.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`the service did not start: ${lines.join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { process: child, baseUrl, lines };
-}
-
-async function stop(service: Service | undefined, signal: NodeJS.Signals): Promise<void> {
+async function stop(service: ServiceProcess | undefined, signal: NodeJS.Signals): Promise<void> {
   if (!service || service.process.exitCode !== null || service.process.signalCode !== null) return;
   const exited = once(service.process, 'exit');
   service.process.kill(signal);
@@ -73,7 +18,7 @@ async function stop(service: Service | undefined, signal: NodeJS.Signals): Promi
 }
 
 /** A write through the API: a sign-in stores a session, so the WAL and its index are in use. */
-async function signIn(service: Service): Promise<void> {
+async function signIn(service: ServiceProcess): Promise<void> {
   const reply = await fetch(`${service.baseUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -88,7 +33,7 @@ describe('data files are private to the service (embedded SQLite)', () => {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-modes-'));
   const dataDir = path.join(parent, 'data');
   const database = path.join(dataDir, 'switchboard.sqlite');
-  let service: Service | undefined;
+  let service: ServiceProcess | undefined;
   after(async () => {
     await stop(service, 'SIGKILL');
     fs.rmSync(parent, { recursive: true, force: true });
@@ -140,7 +85,7 @@ describe('data files are private to the service (embedded SQLite)', () => {
 
   it('tightens the instance secrets file whenever it reads it or writes a missing secret into it, and says so', async () => {
     const secrets = path.join(dataDir, 'instance-secrets.json');
-    const expectTightened = (started: Service, mode: number) => {
+    const expectTightened = (started: ServiceProcess, mode: number) => {
       assert.equal(modeOf(secrets), '0600');
       const warning = started.lines.find((line) => line.includes(`${secrets} was mode 0${mode.toString(8)}`));
       assert.ok(warning, `no warning about ${secrets}: ${started.lines.join('\n')}`);

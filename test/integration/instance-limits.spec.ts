@@ -53,7 +53,7 @@ describe('rate limits across instances (postgres)', () => {
     silent = await silentServer();
   });
   after(async () => {
-    second?.stop();
+    await second?.stop();
     await silent?.close();
     await t?.close();
   });

@@ -15,29 +15,41 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+export interface ServiceProcessOptions {
+  /** Started under this umask (e.g. '000', so that only the service itself keeps its files private). */
+  umask?: string;
+}
+
 /**
  * The real service (compiled main.js, configured only by its environment) on a free loopback
  * port, on the embedded SQLite in `dataDir` unless `env` says otherwise; resolves once ready.
  */
-export async function startServiceProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+  options: ServiceProcessOptions = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(
+  const node = [
     process.execPath,
-    ['--require', path.join(BUILD, 'test', 'support', 'paths.js'), path.join(BUILD, 'apps', 'api', 'src', 'main.js')],
-    {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        SWITCHBOARD_DATA_DIR: dataDir,
-        SWITCHBOARD_ADMIN_EMAIL: ADMIN_EMAIL,
-        SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    '--require',
+    path.join(BUILD, 'test', 'support', 'paths.js'),
+    path.join(BUILD, 'apps', 'api', 'src', 'main.js'),
+  ];
+  const [command, ...args] = options.umask ? ['/bin/sh', '-c', `umask ${options.umask} && exec "$0" "$@"`, ...node] : node;
+  const child = spawn(command, args, {
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_ADMIN_EMAIL: ADMIN_EMAIL,
+      SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: 'info',
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
   child.stdout!.on('data', collect);
