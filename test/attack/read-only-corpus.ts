@@ -26,8 +26,8 @@ export interface Canaries {
   largeObject: number;
 }
 
-/** The objects the statements name; enough for the server to analyse every one. */
-export const READ_ONLY_FIXTURES = `
+/** What writeAttacks() aims at: a table, a sequence, and routines that write when called. */
+export const WRITE_ATTACK_FIXTURES = `
   CREATE TABLE public.victim (id int PRIMARY KEY, v text NOT NULL);
   INSERT INTO public.victim SELECT i, 'row ' || i FROM generate_series(1, 100) i;
   CREATE SEQUENCE public.victim_seq;
@@ -36,7 +36,10 @@ export const READ_ONLY_FIXTURES = `
   CREATE FUNCTION public.sneaky_lo_import() RETURNS oid LANGUAGE plpgsql AS
     $$ BEGIN RETURN lo_import('/etc/hostname'); END $$;
   CREATE PROCEDURE public.sneaky_proc() LANGUAGE plpgsql AS
-    $$ BEGIN INSERT INTO public.victim VALUES (1001, 'written'); END $$;
+    $$ BEGIN INSERT INTO public.victim VALUES (1001, 'written'); END $$`;
+
+/** The objects the statements name; enough for the server to analyse every one. */
+export const READ_ONLY_FIXTURES = `${WRITE_ATTACK_FIXTURES};
   CREATE SCHEMA IF NOT EXISTS kinds;
   CREATE MATERIALIZED VIEW kinds.mv AS SELECT id FROM public.victim`;
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '@switchboard/common';
 import { ConnectionEntity } from '@switchboard/connections';
 import { DataSource } from 'typeorm';
-import { createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { createUser, DRIVERS, expectOk, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
 
 const API = '/api/v1';
 const MASK = '********';
@@ -22,11 +22,6 @@ function errorFields(reply: Reply): string[] {
 function expectFieldError(reply: Reply, field: string): void {
   expectProblem(reply, 400, 'VALIDATION_FAILED');
   assert.ok(errorFields(reply).includes(field), `expected an error on "${field}", got ${reply.text}`);
-}
-
-function expectOk(reply: Reply, status = 200): Json {
-  assert.equal(reply.status, status, `${reply.status} ${reply.text}`);
-  return reply.body as Json;
 }
 
 /** One valid minimal create body per type, what the stored config must become, and how its URI reads. */

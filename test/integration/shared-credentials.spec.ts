@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startHttpTarget, type HttpTarget } from '../support/http-target';
-import { createUser, DRIVERS, expectProblem, type Reply, startTestApp, type TestApp } from '../support/test-app';
+import { createUser, DRIVERS, expectOk, expectProblem, type Reply, startTestApp, type TestApp } from '../support/test-app';
 
 const API = '/api/v1';
 const P = 'shared-creds';
@@ -9,11 +9,6 @@ const base = `${API}/projects/${P}/connections`;
 
 type User = Awaited<ReturnType<typeof createUser>>;
 type Json = Record<string, any>;
-
-function expectOk(reply: Reply, status = 200): Json {
-  assert.equal(reply.status, status, `${reply.status} ${reply.text}`);
-  return reply.body as Json;
-}
 
 /**
  * A shared credential goes only where the project already sends it, unless the caller may

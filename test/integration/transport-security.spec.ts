@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createUser, DRIVERS, expectProblem, type Reply, startTestApp, type TestApp } from '../support/test-app';
+import { createUser, DRIVERS, expectOk, expectProblem, type Reply, startTestApp, type TestApp } from '../support/test-app';
 
 const API = '/api/v1';
 const P = 'transport';
@@ -12,11 +12,6 @@ const CA = '-----BEGIN CERTIFICATE-----\nMIIBeditorsOwnCA\n-----END CERTIFICATE-
 
 type User = Awaited<ReturnType<typeof createUser>>;
 type Json = Record<string, any>;
-
-function expectOk(reply: Reply, status = 200): Json {
-  assert.equal(reply.status, status, `${reply.status} ${reply.text}`);
-  return reply.body as Json;
-}
 
 /**
  * A weaker transport to the same place is pointing elsewhere (DESIGN §3): with TLS off, the

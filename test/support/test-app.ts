@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -145,6 +146,12 @@ export async function createUser(t: TestApp, adminToken: string, name: string, o
   if (reply.status !== 201) throw new Error(`creating ${email} failed: ${reply.status} ${reply.text}`);
   const tokens = await t.login(email, password);
   return { id: reply.body.id as string, email, password, token: tokens.accessToken, refreshToken: tokens.refreshToken };
+}
+
+/** Asserts the status and returns the body, with the reply in the message when it differs. */
+export function expectOk(reply: Reply, status = 200): Record<string, any> {
+  assert.equal(reply.status, status, `${reply.status} ${reply.text}`);
+  return reply.body as Record<string, any>;
 }
 
 /** Asserts the RFC 9457 shape every error must have. */

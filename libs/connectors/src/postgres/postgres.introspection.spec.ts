@@ -11,7 +11,7 @@ import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
 import type { Cell, IntrospectionContext, QueryResult } from '../introspection/types';
 import { SessionCache, type Session } from '../sessions/session-cache';
-import { type Layer, writeAttacks } from '../../../../test/attack/read-only-corpus';
+import { type Layer, WRITE_ATTACK_FIXTURES, writeAttacks } from '../../../../test/attack/read-only-corpus';
 import { startPostgres } from '../../../../test/support/postgres';
 import { PostgresConnector } from './postgres.connector';
 
@@ -184,15 +184,7 @@ describe('PostgreSQL introspection against a real server', () => {
                  SELECT i AS id, md5(i::text) AS a, md5((i * 7)::text) AS b, timestamp '2024-01-01' + i * interval '1 second' AS at
                    FROM generate_series(1, ${BIG_ROWS}) i;
                ANALYZE public.big`);
-    await sql(`CREATE TABLE public.victim (id int PRIMARY KEY, v text NOT NULL);
-               INSERT INTO public.victim SELECT i, 'row ' || i FROM generate_series(1, 100) i;
-               CREATE SEQUENCE public.victim_seq;
-               CREATE FUNCTION public.sneaky_insert() RETURNS int LANGUAGE plpgsql AS
-                 $$ BEGIN INSERT INTO public.victim VALUES (1000, 'written'); RETURN 1; END $$;
-               CREATE FUNCTION public.sneaky_lo_import() RETURNS oid LANGUAGE plpgsql AS
-                 $$ BEGIN RETURN lo_import('/etc/hostname'); END $$;
-               CREATE PROCEDURE public.sneaky_proc() LANGUAGE plpgsql AS
-                 $$ BEGIN INSERT INTO public.victim VALUES (1001, 'written'); END $$;
+    await sql(`${WRITE_ATTACK_FIXTURES};
                CREATE TABLE public."we""ird na'me" (x int); INSERT INTO public."we""ird na'me" VALUES (7);
                CREATE TABLE public."dollar$'$&$1" (x int); INSERT INTO public."dollar$'$&$1" VALUES (8);
                CREATE TABLE public.columns_demo (
