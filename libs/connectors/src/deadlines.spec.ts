@@ -207,7 +207,9 @@ describe('outbound deadlines against targets that never answer', () => {
         assert.equal(error, undefined, String(error));
         assert.equal(result?.success, false, JSON.stringify(result));
         assert.equal(result?.error?.code, 'TIMEOUT', JSON.stringify(result));
-        assertWithinDeadline(`${name} test`, ms);
+        // A test may give its connect stage part of the deadline (http against a dropped SYN
+        // reported TIMEOUT at 505 ms in one CI run): what must hold is that it ends by the deadline.
+        assert.ok(ms < LATEST_MS, `${name} test: took ${ms} ms for a ${DEADLINE_MS} ms deadline`);
         if (target.kind === 'silent') await assertClosedSoon(`${name} test`, silent);
       });
 
