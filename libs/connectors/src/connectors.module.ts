@@ -8,7 +8,7 @@ import { GenericConnector } from './generic/generic.connector';
 import { HttpConnector } from './http/http.connector';
 import { MysqlConnector } from './mysql/mysql.connector';
 import { PostgresConnector } from './postgres/postgres.connector';
-import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
+import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './connection-type-registry';
 import { SessionCache } from './sessions/session-cache';
 import { S3Connector } from './s3/s3.connector';
 import { SftpConnector } from './sftp/sftp.connector';

@@ -14,7 +14,7 @@ import { S3Connector } from './s3/s3.connector';
 import { SessionCache } from './sessions/session-cache';
 import { SftpConnector } from './sftp/sftp.connector';
 import { SmtpConnector } from './smtp/smtp.connector';
-import { StageFailure } from './testing/test-run';
+import { StageFailure } from './probes/test-run';
 
 /**
  * Every outbound operation ends by its own deadline, connecting included (issue 13, item 11):

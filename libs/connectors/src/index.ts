@@ -1,5 +1,5 @@
 export * from './connection-type';
-export * from './registry';
+export * from './connection-type-registry';
 export * from './points-elsewhere';
 export * from './connectors.module';
 export { postgresDefinition } from './postgres/postgres.definition';
@@ -16,7 +16,7 @@ export * from './sessions/session-cache';
 export * from './egress/egress-guard';
 export * from './egress/egress-policy';
 export { metadataDatabaseTargets } from './egress/metadata-database';
-export { StageFailure } from './testing/test-run';
+export { StageFailure } from './probes/test-run';
 export * from './introspection/types';
 export * from './introspection/cells';
 export * from './introspection/errors';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConnectionConfig, ConnectionSecrets } from './connection-type';
 import { Elsewhere, pointsElsewhere, trustAnchorSecrets } from './points-elsewhere';
-import { CONNECTION_TYPE_DEFINITIONS } from './registry';
+import { CONNECTION_TYPE_DEFINITIONS } from './connection-type-registry';
 import { registry } from './spec-helpers';
 
 type Side = { config: ConnectionConfig; secrets?: ConnectionSecrets; raw?: boolean };

@@ -4,8 +4,8 @@ import mysql, { type FieldPacket, type Pool, type PoolConnection, type QueryOpti
 import type { ConnectorContext, ResolvedConnection } from '../connector';
 import { queryFailed, readOnlyViolation, targetFailed, targetTimeout } from '../introspection/errors';
 import type { Session } from '../sessions/session-cache';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf, secretScrubber } from '../testing/test-run';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf, secretScrubber } from '../probes/test-run';
 import { classifyMysqlError, mysqlConnectionOptions } from './mysql.client';
 
 export const CONNECT_TIMEOUT_MS = 5_000;

@@ -7,8 +7,8 @@ import type { EgressGuard, ResolvedTarget } from '../egress/egress-guard';
 import { targetFailed } from '../introspection/errors';
 import type { IntrospectionContext } from '../introspection/types';
 import type { Session } from '../sessions/session-cache';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf } from '../testing/test-run';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf } from '../probes/test-run';
 import { stringOr } from './s3-errors';
 
 export const DEFAULT_REGION = 'us-east-1';

@@ -13,7 +13,7 @@ import { EgressGuard } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
 import type { FileListing, FilesRequest, IntrospectionContext } from '../introspection/types';
 import { SessionCache, type Session } from '../sessions/session-cache';
-import { secretScrubber } from '../testing/test-run';
+import { secretScrubber } from '../probes/test-run';
 import { listSftpFiles, MAX_DIRECTORY_ENTRIES, openSftpFile, SftpRangeReader } from './sftp-files';
 import { normalRoot } from './sftp-paths';
 import { SftpLink } from './sftp-session';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONNECTION_TYPES, ConnectionTypeDefinition, SECRET_MASK } from './connection-type';
-import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
+import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './connection-type-registry';
 import { failingFields, fieldErrors, registry, uriError } from './spec-helpers';
 
 describe('ConnectionTypeRegistry: types', () => {
