@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AppError, ErrorCode, FieldError } from '@switchboard/common';
-import { ConnectionTypeRegistry } from './registry';
+import { ConnectionTypeRegistry } from './connection-type-registry';
 
 /** Shared by the specs only. */
 export const registry = new ConnectionTypeRegistry();

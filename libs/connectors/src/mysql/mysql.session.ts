@@ -3,9 +3,9 @@ import { AppError, ErrorCode } from '@switchboard/common';
 import mysql, { type FieldPacket, type Pool, type PoolConnection, type QueryOptions } from 'mysql2';
 import type { ConnectorContext, ResolvedConnection } from '../connector';
 import { queryFailed, readOnlyViolation, targetFailed, targetTimeout } from '../introspection/errors';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf, secretScrubber } from '../probes/test-run';
 import type { Session } from '../sessions/session-cache';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf, secretScrubber } from '../testing/test-run';
 import { classifyMysqlError, mysqlConnectionOptions } from './mysql.client';
 
 export const CONNECT_TIMEOUT_MS = 5_000;
