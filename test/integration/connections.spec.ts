@@ -225,7 +225,10 @@ for (const driver of DRIVERS) {
         // Every type that opens TCP to a host can go through an SSH bastion.
         for (const type of ['postgres', 'mysql', 'http', 'sftp', 'smtp', 'generic']) {
           assert.deepEqual(byType[type].configSchema.properties.sshTunnel.required, ['host', 'username'], type);
-          assert.ok(ssh.every((name) => secretNames(type).includes(name)), type);
+          assert.ok(
+            ssh.every((name) => secretNames(type).includes(name)),
+            type,
+          );
         }
         assert.equal(byType.sqlite.configSchema.properties.sshTunnel, undefined);
         assert.equal(byType.s3.configSchema.properties.sshTunnel, undefined);
