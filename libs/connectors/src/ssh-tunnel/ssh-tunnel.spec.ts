@@ -103,14 +103,14 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     keysDir = makeTempDir('tunnel-keys');
     const admin = new Client({ connectionString: pgServer.href });
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${DB}`);
-    await admin.end();
+    await admin.query(`CREATE DATABASE ${DB}`).finally(() => admin.end());
     const db = new Client({ connectionString: Object.assign(new URL(pgServer.href), { pathname: `/${DB}` }).href });
     await db.connect();
-    await db.query(
-      `CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers SELECT i, 'customer ' || i FROM generate_series(1, 50) i`,
-    );
-    await db.end();
+    await db
+      .query(
+        `CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers SELECT i, 'customer ' || i FROM generate_series(1, 50) i`,
+      )
+      .finally(() => db.end());
     await servers.mariadb.query('CREATE TABLE IF NOT EXISTS tunnel_items (id INT PRIMARY KEY, label VARCHAR(40))');
     await servers.mariadb.query("REPLACE INTO tunnel_items VALUES (1, 'one'), (2, 'two')");
     const keyLines = (key: string) => key.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
