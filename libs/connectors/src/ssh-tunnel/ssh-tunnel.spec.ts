@@ -8,12 +8,16 @@ import { AppError, ErrorCode } from '@switchboard/common';
 import { Client } from 'pg';
 import { startSilent, type SilentListener } from '../../../../test/support/black-hole';
 import { startCountingProxy, type CountingProxy } from '../../../../test/support/counting-proxy';
+import { startHttpTarget, type HttpTarget } from '../../../../test/support/http-target';
 import { makeTempDir, startServers, stopServers, type Servers } from '../../../../test/support/servers';
 import type { ConnectionConfig, ConnectionSecrets, ConnectionType } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
 import { GenericConnector } from '../generic/generic.connector';
+import { HttpConnector } from '../http/http.connector';
+import { httpTunnelTarget } from '../http/http.definition';
+import { SftpConnector } from '../sftp/sftp.connector';
 import type { IntrospectionContext } from '../introspection/types';
 import { MysqlConnector } from '../mysql/mysql.connector';
 import { PostgresConnector } from '../postgres/postgres.connector';
@@ -50,6 +54,8 @@ function introspectionContext(cache: SessionCache, connectionId: string, generat
 
 const postgres = tunneledConnector(new PostgresConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }));
 const mysql = tunneledConnector(new MysqlConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }));
+const sftp = tunneledConnector(new SftpConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }));
+const http = tunneledConnector(new HttpConnector(), httpTunnelTarget);
 const generic = tunneledConnector(new GenericConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }));
 
 /** An SSH wire string: length, then the bytes. */
@@ -68,6 +74,7 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
   /** In front of the bastion: every byte of the tunnel passes here. */
   let proxy: CountingProxy;
   let silent: SilentListener;
+  let httpTarget: HttpTarget;
   let keysDir: string;
   const results: TestResult[] = [];
   let canaries: string[] = [];
@@ -100,6 +107,7 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     sshd = servers.sshd;
     proxy = await startCountingProxy(sshd.port);
     silent = await startSilent();
+    httpTarget = await startHttpTarget();
     keysDir = makeTempDir('tunnel-keys');
     const admin = new Client({ connectionString: pgServer.href });
     await admin.connect();
@@ -124,6 +132,7 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     }
     await proxy?.close();
     await silent?.close();
+    await httpTarget?.stop();
     await stopServers(servers);
     if (keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
   });
@@ -154,6 +163,26 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
       const result = await run(mysql, connection);
       assert.equal(result.success, true, JSON.stringify(result));
       assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel', 'auth', 'query']);
+    });
+
+    it('goes through the tunnel to an HTTP API, the Host header still the configured one', async () => {
+      proxy.reset();
+      const connection: ResolvedConnection = {
+        type: 'http',
+        config: {
+          baseUrl: `http://localhost:${httpTarget.port}`,
+          healthPath: '/health',
+          method: 'GET',
+          authType: 'none',
+          sshTunnel: tunnel(),
+        },
+        secrets: { sshPassword: sshd.password },
+      };
+      const result = await run(http, connection);
+      assert.equal(result.success, true, JSON.stringify(result));
+      assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel', 'http']);
+      assert.equal(httpTarget.requests.at(-1)?.headers.host, `localhost:${httpTarget.port}`);
+      assert.ok(proxy.bytesFromServer > 0);
     });
 
     it('a wrong ssh password fails in the ssh stage, not as the target sign-in', async () => {
@@ -356,6 +385,36 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
         });
         assert.equal(preview.rows.length, 5);
         assert.ok(Date.now() - started < 10_000);
+      } finally {
+        await cache.onApplicationShutdown();
+      }
+    });
+
+    it('SFTP files go through the tunnel, one bastion connection for the session', async () => {
+      const cache = new SessionCache();
+      proxy.reset();
+      const connection: ResolvedConnection = {
+        type: 'sftp',
+        generation: 'g1',
+        config: { host: 'localhost', port: sshd.port, username: sshd.username, rootPath: sshd.rootDir, sshTunnel: tunnel() },
+        secrets: { password: sshd.password, sshPrivateKey: sshd.privateKey },
+      };
+      try {
+        const listing = await sftp.listFiles!(connection, introspectionContext(cache, 's1', 'g1'), {
+          prefix: 'data/',
+          delimiter: '/',
+          limit: 10,
+        });
+        assert.deepEqual(
+          listing.objects.map((object) => object.key),
+          ['data/customers.csv', 'data/events.jsonl'],
+        );
+        const schema = await sftp.inferFileSchema!(connection, introspectionContext(cache, 's1', 'g1'), 'data/customers.csv');
+        assert.deepEqual(
+          schema.columns.map((column) => column.name),
+          ['id', 'name', 'email', 'created_at'],
+        );
+        assert.equal(proxy.connections, 1);
       } finally {
         await cache.onApplicationShutdown();
       }
