@@ -97,11 +97,45 @@ for (const driver of DRIVERS) {
       );
     });
 
+    it('trust on first use: the first successful stored test pins the fingerprint, a new version, audited', async () => {
+      const wrongDb = {
+        ...body('tofu', tunnel(), { sshPassword: sshd.password }),
+        secrets: { password: 'not-the-db-password', sshPassword: sshd.password },
+      };
+      const created = expectOk(await t.call('POST', base, { token, body: wrongDb }), 201);
+      const failed = expectOk(await t.call('POST', `${base}/tofu/test`, { token, body: {} }));
+      assert.equal(failed.success, false, 'the target refused the sign-in');
+      const unpinned = expectOk(await t.call('GET', `${base}/tofu`, { token }));
+      assert.equal(unpinned.config.sshTunnel.hostKeyFingerprint, undefined, 'a failed test pins nothing');
+      assert.equal(unpinned.version, created.version);
+
+      const fixed = expectOk(await t.call('PATCH', `${base}/tofu`, { token, body: { secrets: { password: pgPassword } } }));
+      const first = expectOk(await t.call('POST', `${base}/tofu/test`, { token, body: {} }));
+      assert.equal(first.success, true, JSON.stringify(first));
+      assert.equal(first.details.sshTunnelHostKeyPinned, true);
+      const pinned = expectOk(await t.call('GET', `${base}/tofu`, { token }));
+      assert.equal(pinned.config.sshTunnel.hostKeyFingerprint, sshd.hostKeyFingerprint);
+      assert.equal(pinned.version, fixed.version + 1);
+
+      const again = expectOk(await t.call('POST', `${base}/tofu/test`, { token, body: {} }));
+      assert.equal(again.success, true, JSON.stringify(again));
+      assert.equal(again.details.sshTunnelHostKeyPinned, undefined, 'pinned once only');
+      assert.equal(expectOk(await t.call('GET', `${base}/tofu`, { token })).version, pinned.version);
+
+      const events = expectOk(
+        await t.call('GET', '/api/v1/projects/default/audit-events?action=connection.ssh_host_key_pinned', { token }),
+      );
+      const pins = events.data.filter((event: { target: { name: string } }) => event.target.name === 'tofu');
+      assert.equal(pins.length, 1);
+      assert.equal(pins[0].details.hostKeyFingerprint, sshd.hostKeyFingerprint);
+    });
+
     it('a draft test reports the observed fingerprint and stores nothing; a mismatching pin says how to re-pin', async () => {
       const draft = body('draft', tunnel(), { sshPrivateKey: sshd.privateKey });
       const result = expectOk(await t.call('POST', `${base}/test`, { token, body: draft }));
       assert.equal(result.success, true, JSON.stringify(result));
       assert.equal(result.details.sshTunnelHostKeyFingerprint, sshd.hostKeyFingerprint);
+      assert.equal(result.details.sshTunnelHostKeyPinned, undefined);
       expectProblem(await t.call('GET', `${base}/draft`, { token }), 404, 'NOT_FOUND');
 
       const pinned = 'SHA256:' + Buffer.alloc(32, 9).toString('base64').replace(/=+$/, '');

@@ -10,6 +10,7 @@ import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
 import { SampleConnection } from './sample/sample-connection';
 import { SharedCredentialLocations } from './shared-credential-locations';
+import { SshHostKeyPins } from './ssh-host-key-pins';
 import { ConnectionTypesController } from './types/connection-types.controller';
 import { ConnectionTypesService } from './types/connection-types.service';
 import { ConnectionUsageEntity } from './usages/connection-usage.entity';
@@ -27,9 +28,10 @@ export const CONNECTION_ENTITIES = [ConnectionEntity, ConnectionUsageEntity];
     SharedCredentialLocations,
     UsagesService,
     ConnectionTypesService,
+    SshHostKeyPins,
     { provide: CredentialReferences, useClass: ConnectionCredentialReferences },
     { provide: FirstRunSample, useClass: SampleConnection },
   ],
-  exports: [ConnectionsService],
+  exports: [ConnectionsService, SshHostKeyPins],
 })
 export class ConnectionsModule {}
