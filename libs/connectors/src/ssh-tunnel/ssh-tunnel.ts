@@ -3,6 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import type { ConnectorContext, ResolvedConnection, TestError } from '../connector';
 import { EgressError, EgressGuard, type ResolvedTarget } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
+import { classifyNetworkError } from '../probes/network-errors';
 import { messageOf, StageFailure } from '../probes/test-run';
 import { callback, classifySshError, ConnectionClosed, SshSession, startSsh, type SshSettings } from '../sftp/ssh-connection';
 
@@ -202,18 +203,9 @@ export class SshTunnel {
 
   private async open(context: ConnectorContext): Promise<SshSession> {
     const { bastion } = this.plan;
-    let address: ResolvedTarget;
-    try {
-      address = await context.egress.resolve(bastion.host, bastion.port, context.signal);
-    } catch (error) {
-      const code = error instanceof EgressError && error.code === 'DNS_NOT_FOUND' ? 'DNS_NOT_FOUND' : 'EGRESS_DENIED';
-      if (error instanceof EgressError)
-        throw new StageFailure({
-          code,
-          message: code === 'DNS_NOT_FOUND' ? `The host of ${bastion.where} does not resolve.` : `Could not reach ${bastion.where}.`,
-        });
-      throw new StageFailure({ code: 'TIMEOUT', message: `No answer from ${bastion.where} before the deadline.` });
-    }
+    const address = await context.egress
+      .resolve(bastion.host, bastion.port, context.signal)
+      .catch((error: unknown) => Promise.reject(new StageFailure(classifyNetworkError(error, bastion.where))));
     const ssh = await signInToBastion(this.plan, address, context, {
       readyTimeoutMs: Math.max(1, Math.min(TUNNEL_CONNECT_TIMEOUT_MS, context.remainingMs())),
       keepaliveMs: TUNNEL_KEEPALIVE_MS,

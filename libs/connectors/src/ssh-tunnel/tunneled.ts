@@ -104,7 +104,9 @@ export function tunneledConnector(inner: Connector, targetOf: TunnelTargetOf): C
     wrapper[method] = (connection: ResolvedConnection, context: IntrospectionContext, ...rest: unknown[]) => {
       const plan = planOf(connection);
       if (!plan) return own.call(inner, connection, context, ...rest);
-      return throughTunnel(leases, plan, connection, context, (tunneled) => own.call(inner, connection, tunneled, ...rest));
+      // A test email reports a failed connection as a StageFailure (200, success false); introspection as an AppError.
+      const asAppError = method !== 'sendTestEmail';
+      return throughTunnel(leases, plan, connection, context, asAppError, (tunneled) => own.call(inner, connection, tunneled, ...rest));
     };
   }
   return wrapper as unknown as Connector;
@@ -120,13 +122,15 @@ async function throughTunnel<R>(
   plan: TunnelPlan,
   connection: ResolvedConnection,
   context: IntrospectionContext,
+  asAppError: boolean,
   work: (context: IntrospectionContext) => Promise<R>,
 ): Promise<R> {
   const scrub = secretScrubber(connection.secrets);
-  const failed = (error: unknown): unknown =>
-    error instanceof StageFailure
-      ? targetFailed({ code: error.testError.code, message: scrub(`SSH tunnel: ${error.testError.message}`) })
-      : error;
+  const failed = (error: unknown): unknown => {
+    if (!(error instanceof StageFailure)) return error;
+    const testError = { code: error.testError.code, message: scrub(`SSH tunnel: ${error.testError.message}`) };
+    return asAppError ? targetFailed(testError) : new StageFailure(testError);
+  };
   if (refusedTarget(plan.target)) throw failed(refused(plan));
   const lease = await leases.acquire(plan);
   try {
