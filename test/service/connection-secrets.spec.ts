@@ -20,7 +20,7 @@ import { DatabaseModule } from '@switchboard/database';
 import { DEFAULT_PROJECT_SLUG, ProjectAccess, ProjectEntity, ROLE_SCOPES } from '@switchboard/projects';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { DRIVERS, type Driver } from '../support/test-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, DRIVERS, type Driver } from '../support/test-app';
 
 const actor: AuditActor = { type: 'system', label: 'service-tier test' };
 const PLACE = { host: 'db.internal', port: 5432, database: 'analytics', username: 'reader', sslMode: 'require' };
@@ -46,7 +46,7 @@ async function startServices(driver: Driver) {
     database: driver === 'sqlite' ? { driver, path: path.join(dataDir, 'switchboard.sqlite') } : await newPostgresDatabase(),
     encryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
     jwtSecret: randomBytes(32).toString('hex'),
-    admin: { email: 'admin@switchboard.test', password: 'admin-password-for-tests' },
+    admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
     logLevel: 'error',
     sqliteRoot: path.join(dataDir, 'sqlite'),
     sample: false,
