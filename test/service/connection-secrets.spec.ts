@@ -9,9 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { AuditActor } from '@switchboard/audit';
-import { AuditModule } from '@switchboard/audit';
-import { AppConfig, AppError, ConfigModule, ErrorCode } from '@switchboard/common';
+import { type AuditActor, AuditModule } from '@switchboard/audit';
+import { AppError, ConfigModule, ErrorCode } from '@switchboard/common';
 import { ConnectionResolver, ConnectionsModule, ConnectionsService } from '@switchboard/connections';
 import { MAX_SECRET_BYTES, SECRET_MASK } from '@switchboard/connectors';
 import { CredentialsService } from '@switchboard/credentials';
@@ -20,38 +19,36 @@ import { DatabaseModule } from '@switchboard/database';
 import { DEFAULT_PROJECT_SLUG, ProjectAccess, ProjectEntity, ROLE_SCOPES } from '@switchboard/projects';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, DRIVERS, type Driver } from '../support/test-app';
+import { loadConfig } from '../../apps/api/src/config/load-config';
+import { ADMIN_PASSWORD, DRIVERS, type Driver } from '../support/test-app';
 
 const actor: AuditActor = { type: 'system', label: 'service-tier test' };
 const PLACE = { host: 'db.internal', port: 5432, database: 'analytics', username: 'reader', sslMode: 'require' };
 
-/** A database of its own on the PostgreSQL the test runner started. */
-async function newPostgresDatabase(): Promise<AppConfig['database']> {
+/** A database of its own on the PostgreSQL the test runner started; its URL. */
+async function newPostgresDatabase(): Promise<string> {
   const server = process.env.SWITCHBOARD_TEST_PG_URL;
   assert.ok(server, 'SWITCHBOARD_TEST_PG_URL is not set: run the tests with `npm test`, which starts PostgreSQL');
   const name = `svc_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: server });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
-  return { driver: 'postgres', url: Object.assign(new URL(server), { pathname: `/${name}` }).toString() };
+  return Object.assign(new URL(server), { pathname: `/${name}` }).toString();
 }
 
 /** The smallest module that holds the real services: connections (with credentials and projects) on a database. */
 async function startServices(driver: Driver) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-service-'));
-  const config: AppConfig = {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    database: driver === 'sqlite' ? { driver, path: path.join(dataDir, 'switchboard.sqlite') } : await newPostgresDatabase(),
-    encryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
-    jwtSecret: randomBytes(32).toString('hex'),
-    admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
-    logLevel: 'error',
-    sqliteRoot: path.join(dataDir, 'sqlite'),
-    sample: false,
-    egress: {},
-  };
+  // Configured as the service is, from its environment.
+  const { config } = loadConfig({
+    SWITCHBOARD_DATA_DIR: dataDir,
+    DATABASE_URL: driver === 'postgres' ? await newPostgresDatabase() : undefined,
+    SWITCHBOARD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    SWITCHBOARD_JWT_SECRET: randomBytes(32).toString('hex'),
+    SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    SWITCHBOARD_SAMPLE: 'false',
+    LOG_LEVEL: 'error',
+  });
   const module: TestingModule = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(config), CryptoModule, DatabaseModule, AuditModule, ConnectionsModule],
   }).compile();
