@@ -10,3 +10,5 @@ export * from './events/coherent-cache';
 export * from './prepared-query';
 export * from './prepared-insert';
 export * from './rate-limit/postgres-rate-limits';
+export * from './project-rows';
+export * from './optimistic-update';

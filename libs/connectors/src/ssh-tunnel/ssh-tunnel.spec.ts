@@ -10,7 +10,7 @@ import { startSilent, type SilentListener } from '../../../../test/support/black
 import { startCountingProxy, type CountingProxy } from '../../../../test/support/counting-proxy';
 import { startHttpTarget, type HttpTarget } from '../../../../test/support/http-target';
 import { makeTempDir, startServers, stopServers, type Servers } from '../../../../test/support/servers';
-import type { ConnectionConfig, ConnectionSecrets, ConnectionType } from '../connection-type';
+import type { ConnectionConfig, Secrets, ConnectionType } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -88,7 +88,7 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     sslMode: 'disable',
     sshTunnel,
   });
-  const pgConnection = (sshTunnel: Record<string, unknown>, ssh: ConnectionSecrets, generation = 'g1'): ResolvedConnection => ({
+  const pgConnection = (sshTunnel: Record<string, unknown>, ssh: Secrets, generation = 'g1'): ResolvedConnection => ({
     type: 'postgres',
     generation,
     config: pgConfig(sshTunnel),
@@ -99,7 +99,7 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     results.push(result);
     return result;
   };
-  const genericThrough = (sshTunnel: Record<string, unknown>, secrets: ConnectionSecrets, type: ConnectionType = 'generic') =>
+  const genericThrough = (sshTunnel: Record<string, unknown>, secrets: Secrets, type: ConnectionType = 'generic') =>
     ({ type, config: { host: 'localhost', port: Number(pgServer.port), sshTunnel }, secrets }) as ResolvedConnection;
 
   before(async () => {
@@ -294,7 +294,7 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
       it(`${label}: signs in and forwards`, async () => {
         const key = keys.get(label)!;
         canaries.push(...key.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----')));
-        const secrets: ConnectionSecrets = { sshPrivateKey: key, ...(passphrase ? { sshPassphrase: passphrase } : {}) };
+        const secrets: Secrets = { sshPrivateKey: key, ...(passphrase ? { sshPassphrase: passphrase } : {}) };
         assert.deepEqual(registry.validateSecrets('generic', secrets, { allowMask: false }), secrets);
         const result = await run(generic, genericThrough(tunnel(), secrets));
         assert.equal(result.success, true, JSON.stringify(result));
