@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONNECTION_TYPES, ConnectionTypeDefinition, SECRET_MASK } from './connection-type';
 import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
-import { failingFields, fieldErrors, registry, uriError } from './spec-helpers';
+import { failingFields, fieldErrors, registry, uriError } from '../../../test/support/connection-uris';
 
 describe('ConnectionTypeRegistry: types', () => {
   it('knows every connection type once, in CONNECTION_TYPES order', () => {

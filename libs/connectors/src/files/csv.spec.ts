@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { columnNames, detectDelimiter, detectHeader, parseCsv } from './csv';
-import { assertUnprocessable, columns, infer } from './files-spec-helpers';
+import { assertUnprocessable, columns, infer } from '../../../../test/support/file-schemas';
 import { cellType } from './value-types';
 
 const all = { complete: true, maxRecords: 1000 };

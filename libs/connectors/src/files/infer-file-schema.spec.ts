@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { LARGE_CSV_COLUMNS, LARGE_JSONL_COLUMNS, countingReader, syntheticCsv, syntheticJsonl } from '../../../../test/support/large-files';
 import { formatFromPath } from './detect';
-import { assertUnprocessable, columns, infer } from './files-spec-helpers';
+import { assertUnprocessable, columns, infer } from '../../../../test/support/file-schemas';
 import { HEAD_BUDGET_BYTES, MAX_HEAD_BYTES, inferFileSchema } from './infer-file-schema';
 
 const LARGE = 200 * 1024 * 1024;
