@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, CallOptions, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { fieldsOf } from '../support/problems';
 
 const API = '/api/v1';
 const PROBLEM_KEYS = ['type', 'title', 'status', 'detail', 'code', 'requestId'];
@@ -20,10 +21,6 @@ function expectNoInternals(reply: Reply): void {
   assert.ok(!reply.text.includes('    at '), `stack trace in the response: ${reply.text}`);
   assert.ok(!reply.text.includes('node_modules'), `internal path in the response: ${reply.text}`);
   assert.ok(!/FST_ERR|QueryFailedError|SQLITE_|duplicate key|syntax error/i.test(reply.text), `internal error text: ${reply.text}`);
-}
-
-function fieldsOf(reply: Reply): string[] {
-  return (reply.body.errors ?? []).map((error: { field: string }) => error.field);
 }
 
 /** Resolves when a captured log line satisfies `predicate` (the completion line is written after the reply). */
