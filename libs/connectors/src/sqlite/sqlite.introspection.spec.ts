@@ -434,28 +434,22 @@ describe('SqliteConnector introspection on real SQLite files', () => {
   describe('a 1,000,000-row table', () => {
     const opened: SqliteWorker[] = [];
     const context = () => cachedContext(cache, 'big', opened);
+    const queryBig = (sql: string, limit: number, timeoutMs = 10_000) =>
+      connector.query(connection('big.db'), context(), { sql, limit, timeoutMs });
 
     // What a call reads is bounded by its limit, whatever the table's size; memory and speed are bench/'s to measure.
     it('previews 1,000 and queries 10,000 rows of a 1,000,000-row table, stepping through no more than those', async (t) => {
-      const warm = await connector.query(connection('big.db'), context(), { sql: 'SELECT count(*) FROM big', limit: 1, timeoutMs: 10_000 });
+      const warm = await queryBig('SELECT count(*) FROM big', 1);
       assert.deepEqual(warm.rows, [[BIG_ROWS]]);
       const fileMb = fs.statSync(at('big.db')).size / MB;
-      await appError(
-        connector.query(connection('big.db'), context(), { sql: 'SELECT sum(id) FROM tripwire', limit: 1, timeoutMs: 10_000 }),
-        ErrorCode.QUERY_FAILED,
-        /integer overflow/,
-      );
+      await appError(queryBig('SELECT sum(id) FROM tripwire', 1), ErrorCode.QUERY_FAILED, /integer overflow/);
 
       const preview = await connector.preview(connection('big.db'), context(), { table: 'tripwire', limit: 1_000 });
       assert.equal(preview.rows.length, 1_000);
       assert.equal(preview.truncated, true);
       assert.equal(preview.rows[999][0], 1_000);
 
-      const query = await connector.query(connection('big.db'), context(), {
-        sql: 'SELECT * FROM tripwire',
-        limit: 10_000,
-        timeoutMs: 10_000,
-      });
+      const query = await queryBig('SELECT * FROM tripwire', 10_000);
       assert.equal(query.rows.length, 10_000);
       assert.equal(query.truncated, true);
       assert.equal(query.stats.rowCount, 10_000);
@@ -467,11 +461,7 @@ describe('SqliteConnector introspection on real SQLite files', () => {
     });
 
     it('sorts the whole table for ORDER BY in the worker and still returns only the limit', async (t) => {
-      const sorted = await connector.query(connection('big.db'), context(), {
-        sql: 'SELECT * FROM big ORDER BY name DESC',
-        limit: 10_000,
-        timeoutMs: 30_000,
-      });
+      const sorted = await queryBig('SELECT * FROM big ORDER BY name DESC', 10_000, 30_000);
       assert.equal(sorted.rows.length, 10_000);
       assert.equal(sorted.rows[0][0], BIG_ROWS);
       assert.equal(sorted.truncated, true);
@@ -479,11 +469,7 @@ describe('SqliteConnector introspection on real SQLite files', () => {
     });
 
     it('is not truncated when exactly limit rows exist', async () => {
-      const exact = await connector.query(connection('big.db'), context(), {
-        sql: 'SELECT id FROM big WHERE id <= 10000',
-        limit: 10_000,
-        timeoutMs: 10_000,
-      });
+      const exact = await queryBig('SELECT id FROM big WHERE id <= 10000', 10_000);
       assert.equal(exact.rows.length, 10_000);
       assert.equal(exact.truncated, false);
       assert.deepEqual(exact.rows[9_999], [10_000]);
