@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
 import { ApiKeyEntity, ApiKeysService } from '@switchboard/auth';
-import { ApiKeysRepository } from '../../libs/auth/src/api-keys/api-keys.repository';
+import { ApiKeyAuthenticationRepository } from '../../libs/auth/src/api-keys/api-key-authentication.repository';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
 import { fieldsOf } from '../support/problems';
 
@@ -518,12 +518,12 @@ for (const driver of DRIVERS) {
     it('looks a presented key up once per request, whether it is valid, unknown, revoked or expired', async () => {
       // Counting spies on the service's lookup (through the cache) and on the store query behind it.
       const service = t.app.get(ApiKeysService);
-      const repository = t.app.get(ApiKeysRepository);
+      const repository = t.app.get(ApiKeyAuthenticationRepository);
       const counts = { lookups: 0, queries: 0 };
       const { authenticate } = service;
-      const { findForAuthentication } = repository;
+      const { findByHash } = repository;
       service.authenticate = (...args) => (counts.lookups++, authenticate.apply(service, args));
-      repository.findForAuthentication = (...args) => (counts.queries++, findForAuthentication.apply(repository, args));
+      repository.findByHash = (...args) => (counts.queries++, findByHash.apply(repository, args));
       try {
         const fresh = async () =>
           (await createKey(adminToken, 'default', { scopes: ['projects:read'] })).body as { id: string; key: string };
@@ -558,7 +558,7 @@ for (const driver of DRIVERS) {
         }
       } finally {
         service.authenticate = authenticate;
-        repository.findForAuthentication = findForAuthentication;
+        repository.findByHash = findByHash;
       }
     });
 

@@ -117,6 +117,8 @@ describe('cors: allowed origins (sqlite)', () => {
         assert.equal(reply.headers.get('access-control-max-age'), String(CORS_PREFLIGHT_MAX_AGE_SECONDS));
         assert.ok(listOf(reply.headers.get('vary')).includes('origin'));
         assert.equal(reply.headers.get('access-control-allow-credentials'), null);
+        // A preflight is a request like any other in the logs: it carries its id too.
+        assert.match(reply.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
       }
     }
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { startSilent } from '../support/black-hole';
+import { startMariaDb } from '../support/mariadb';
 import { startPostgres } from '../support/postgres';
 import { createUser, expectProblem, startTestApp, TestApp } from '../support/test-app';
 
@@ -129,6 +130,34 @@ describe('metrics over HTTP (sqlite)', () => {
       assert.equal((await t.call('DELETE', `${base}/shop`, { token: admin })).status, 204);
     } finally {
       await pg.stop();
+    }
+  });
+
+  it('reports the MySQL pools of cached sessions: a connection busy with a query is not idle', async () => {
+    const mariadb = await startMariaDb();
+    const pools = async () => {
+      const { text } = await scrape({ authorization: `Bearer ${METRICS_TOKEN}` });
+      const state = (name: string) => sample(text, `switchboard_connector_pool_connections{type="mysql",state="${name}"}`);
+      return { total: state('total'), idle: state('idle'), waiting: state('waiting') };
+    };
+    try {
+      const config = { host: mariadb.host, port: mariadb.port, database: mariadb.database, username: mariadb.readOnlyUser, ssl: false };
+      const body = { name: 'orders', type: 'mysql', config, secrets: { password: mariadb.readOnlyPassword } };
+      assert.equal((await t.call('POST', base, { token: admin, body })).status, 201);
+      assert.equal((await t.call('GET', `${base}/orders/tables`, { token: admin })).status, 200);
+      assert.deepEqual(await pools(), { total: 1, idle: 1, waiting: 0 });
+      // While a statement holds the pool's one connection, it is open and not idle.
+      const running = t.call('POST', `${base}/orders/query`, { token: admin, body: { sql: 'SELECT SLEEP(2) AS slept' } });
+      let finished = false;
+      void running.finally(() => (finished = true));
+      let busy = await pools();
+      while (busy.idle !== 0 && !finished) busy = await pools();
+      assert.deepEqual(busy, { total: 1, idle: 0, waiting: 0 });
+      assert.equal((await running).status, 200);
+      assert.equal((await t.call('DELETE', `${base}/orders`, { token: admin })).status, 204);
+      assert.deepEqual(await pools(), { total: undefined, idle: undefined, waiting: undefined });
+    } finally {
+      await mariadb.stop();
     }
   });
 

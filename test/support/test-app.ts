@@ -8,6 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@switchboard/common';
 import passport from 'passport';
 import { createApp } from '../../apps/api/src/app.factory';
+import { type ApiContract, contractFor, DOCUMENT_PATH } from './api-contract';
 
 export type Driver = 'sqlite' | 'postgres';
 export const DRIVERS: Driver[] = ['sqlite', 'postgres'];
@@ -22,6 +23,11 @@ export interface CallOptions {
   apiKey?: string;
   body?: unknown;
   headers?: Record<string, string>;
+}
+
+/** A reply the API document does not describe, or a request it refuses that the service accepted. */
+export class ContractViolation extends Error {
+  override name = 'ContractViolation';
 }
 
 export interface Reply<T = any> {
@@ -98,6 +104,8 @@ export async function startTestApp(driver: Driver, overrides: Partial<AppConfig>
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
+  // Every reply a test receives is checked against the document this very service publishes.
+  const contract: ApiContract = contractFor(await (await fetch(baseUrl + DOCUMENT_PATH)).text());
 
   const call = async <T>(method: string, url: string, options: CallOptions = {}): Promise<Reply<T>> => {
     const headers: Record<string, string> = { ...options.headers };
@@ -110,12 +118,22 @@ export async function startTestApp(driver: Driver, overrides: Partial<AppConfig>
     }
     const response = await fetch(baseUrl + url, { method, headers, body });
     const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: keep the text
-    }
+    const parsed = parseJson(text);
+    const violations = contract.violations({
+      method,
+      url,
+      requestBody: body === undefined ? undefined : parseJson(body),
+      requestContentType: headers['content-type'],
+      status: response.status,
+      headers: response.headers,
+      contentType: response.headers.get('content-type') ?? '',
+      body: parsed,
+      text,
+    });
+    if (violations.length)
+      throw new ContractViolation(
+        `${method} ${url}: the API document disagrees:\n  ${violations.join('\n  ')}\nreply: ${text.slice(0, 500)}`,
+      );
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   };
 
@@ -136,6 +154,16 @@ export async function startTestApp(driver: Driver, overrides: Partial<AppConfig>
       if (!options.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The JSON value of `text`, or `text` itself when it is not JSON (or undefined when empty). */
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Creates a user as the admin and signs them in. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { PageWindow } from '@switchboard/common';
-import { PreparedInsert } from '@switchboard/database';
+import { PreparedInsert, ProjectRows } from '@switchboard/database';
 import { Repository } from 'typeorm';
 import { AuditEventEntity } from './audit-event.entity';
 
@@ -14,9 +14,11 @@ export interface AuditFilter {
 @Injectable()
 export class AuditRepository {
   private readonly inserts: PreparedInsert<AuditEventEntity>;
+  private readonly events: ProjectRows<AuditEventEntity>;
 
-  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {
+  constructor(@InjectRepository(AuditEventEntity) events: Repository<AuditEventEntity>) {
     this.inserts = new PreparedInsert(events.manager.connection, AuditEventEntity);
+    this.events = new ProjectRows(events);
   }
 
   /** One row per audited action, introspection queries included: plain SQL, no query builder. */
@@ -26,7 +28,7 @@ export class AuditRepository {
 
   /** Newest first. `action` matches exactly, or a prefix when it ends with `.` (e.g. `connection.`). */
   listInProject(projectId: string, filter: AuditFilter, window: PageWindow): Promise<[AuditEventEntity[], number]> {
-    const query = this.events.createQueryBuilder('e').where('e.project_id = :projectId', { projectId });
+    const query = this.events.select(projectId, 'e');
     if (filter.action?.endsWith('.')) query.andWhere('e.action LIKE :prefix', { prefix: `${filter.action}%` });
     else if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
     if (filter.from) query.andWhere('e.created_at >= :from', { from: filter.from.toISOString() });

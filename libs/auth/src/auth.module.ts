@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyEntity } from './api-keys/api-key.entity';
+import { ApiKeyAuthenticationRepository } from './api-keys/api-key-authentication.repository';
 import { ApiKeysRepository } from './api-keys/api-keys.repository';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuthCache } from './cache/auth-cache';
@@ -30,6 +31,7 @@ export const AUTH_ENTITIES = [UserEntity, SessionEntity, ApiKeyEntity];
     UsersRepository,
     SessionsRepository,
     ApiKeysRepository,
+    ApiKeyAuthenticationRepository,
     UsersService,
     ApiKeysService,
     AccessTokens,

@@ -1,5 +1,5 @@
 import type { ExampleObject, OpenAPIObject, ReferenceObject, SchemaObject } from '@nestjs/swagger';
-import { CONNECTION_TYPE_DEFINITIONS, type ConnectionConfig, configSchemaName } from '@switchboard/connectors';
+import { CONNECTION_TYPE_DEFINITIONS, type ConnectionConfig, type ConnectionType, configSchemaName } from '@switchboard/connectors';
 
 /** The request bodies that define a connection: create and replace, and a test of one not stored. */
 const BODY_SCHEMAS = ['CreateConnectionDto', 'TestDraftDto'];
@@ -21,10 +21,34 @@ function selectConfigByType(schema: SchemaObject): void {
     { title: 'By type and config', required: ['type', 'config'], properties: { uri: false } },
     { title: 'By URI', required: ['uri'], properties: { config: false } },
   ] as unknown as SchemaObject[];
-  schema.allOf = CONNECTION_TYPE_DEFINITIONS.map(({ type }) => ({
-    if: { properties: { type: { const: type } }, required: ['type'] },
-    then: { properties: { config: { $ref: `#/components/schemas/${configSchemaName(type)}` } } },
-  })) as SchemaObject[];
+  schema.allOf = CONNECTION_TYPE_DEFINITIONS.map(({ type, credentialFields }) => {
+    const config = { properties: { config: { $ref: `#/components/schemas/${configSchemaName(type)}` } } };
+    if (!credentialFields.length) return { if: { properties: { type: { const: type } }, required: ['type'] }, then: config };
+    return {
+      if: { properties: { type: { const: type } }, required: ['type'] },
+      // With a shared credential, its fields (e.g. username) may fill what the config leaves out.
+      then: {
+        if: { properties: { credentialId: { type: 'string' } }, required: ['credentialId'] },
+        then: { properties: { config: { $ref: `#/components/schemas/${configWithCredentialSchemaName(type)}` } } },
+        else: config,
+      },
+    };
+  }) as SchemaObject[];
+}
+
+const configWithCredentialSchemaName = (type: ConnectionType): string => `${configSchemaName(type)}WithCredential`;
+
+/** `schema` with `names` required nowhere in it (top level or in conditional branches). */
+function withoutRequired(schema: unknown, names: readonly string[]): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => withoutRequired(item, names));
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) =>
+      key === 'required' && Array.isArray(value)
+        ? [key, value.filter((name) => !names.includes(name as string))]
+        : [key, withoutRequired(value, names)],
+    ),
+  );
 }
 
 /** One body per type that is accepted as it is (its schema's own example, the secrets it needs), and one by URI. */
@@ -50,6 +74,14 @@ export function connectionBodyExamples(named: boolean): Record<string, ExampleOb
 /** Completes the connection bodies of the generated document: config selected by type, and examples. */
 export function documentConnectionBodies(document: OpenAPIObject): void {
   const schemas = document.components!.schemas!;
+  for (const { type, credentialFields } of CONNECTION_TYPE_DEFINITIONS) {
+    if (!credentialFields.length) continue;
+    const config = withoutRequired(schemas[configSchemaName(type)], credentialFields) as SchemaObject;
+    schemas[configWithCredentialSchemaName(type)] = {
+      ...config,
+      title: `${config.title} with a shared credential supplying ${credentialFields.join(', ')}`,
+    };
+  }
   for (const name of BODY_SCHEMAS) selectConfigByType(schemas[name] as SchemaObject);
   for (const item of Object.values(document.paths)) {
     for (const operation of [item.post, item.put]) {

@@ -95,7 +95,7 @@ export class ConnectionsService {
   async create(actor: AuditActor, access: ProjectAccess, dto: CreateConnectionDto): Promise<ConnectionDto> {
     const projectId = access.project.id;
     const body = this.parseBody(dto, false);
-    const definition = this.registry.require(body.type);
+    const definition = this.registry.validateType(body.type);
     const user = { actor, access, action: 'connection.create' };
     const { config, secrets } = await this.resolve(user, definition, body.config, dto.credentialId ?? null, body.secrets);
     const labels = dto.labels ?? {};
@@ -123,7 +123,7 @@ export class ConnectionsService {
     return this.update(actor, access, ref, ifMatch, 'connection.replace', async (current, inline) => {
       const body = this.parseBody(dto, true);
       this.assertSameType(current.type, body.type);
-      const definition = this.registry.require(current.type);
+      const definition = this.registry.validateType(current.type);
       const labels = dto.labels ?? {};
       assertLabels(labels);
       const user = { actor, access, action: 'connection.replace' };
@@ -144,7 +144,7 @@ export class ConnectionsService {
     ifMatch?: readonly number[],
   ): Promise<ConnectionDto> {
     return this.update(actor, access, ref, ifMatch, 'connection.update', async (current, inline) => {
-      const definition = this.registry.require(current.type);
+      const definition = this.registry.validateType(current.type);
       const labels = dto.labels ? (applyMergePatch(current.labels, dto.labels) as Record<string, unknown>) : current.labels;
       assertLabels(labels);
       const sharedId = dto.credentialId === undefined ? (current.ownsCredential ? null : current.credentialId) : dto.credentialId;
@@ -273,7 +273,7 @@ export class ConnectionsService {
     const projectId = access.project.id;
     const body = this.parseBody(dto as CreateConnectionDto, false);
     assertLabels(dto.labels ?? {}); // not used by a test, but refused as a create would refuse them
-    const definition = this.registry.require(body.type);
+    const definition = this.registry.validateType(body.type);
     const user = { actor, access, action: 'connection.test' };
     const { config, secrets } = await this.resolve(user, definition, body.config, dto.credentialId ?? null, body.secrets);
     if (secrets.source === 'inline') return { type: body.type, config, secrets: secrets.secrets };
@@ -289,7 +289,7 @@ export class ConnectionsService {
 
   private withCredentialFields(type: ConnectionType, config: ConnectionConfig, fields: Record<string, string>): ConnectionConfig {
     const supplied = this.registry
-      .require(type)
+      .validateType(type)
       .credentialFields.filter((name) => config[name] === undefined && typeof fields[name] === 'string');
     return { ...config, ...Object.fromEntries(supplied.map((name) => [name, fields[name]])) };
   }
@@ -309,7 +309,7 @@ export class ConnectionsService {
 
   /** A shared credential's secrets that this type of connection uses. */
   private usableSecrets(type: ConnectionType, secrets: Secrets): Secrets {
-    const names = new Set(this.registry.require(type).secretFields.map((field) => field.name));
+    const names = new Set(this.registry.validateType(type).secretFields.map((field) => field.name));
     return Object.fromEntries(Object.entries(secrets).filter(([name]) => names.has(name)));
   }
 
@@ -521,7 +521,7 @@ export class ConnectionsService {
   }
 
   private toDto(connection: ConnectionWithSecretFields, secrets?: Record<string, string>): ConnectionDto {
-    const definition = this.registry.require(connection.type);
+    const definition = this.registry.validateType(connection.type);
     const usable = new Set(definition.secretFields.map((field) => field.name));
     const secretFields = connection.ownsCredential ? connection.secretFields : connection.secretFields.filter((name) => usable.has(name));
     return {

@@ -1,8 +1,8 @@
 import type { FieldError } from '@switchboard/common';
+import type { SUPPORTED_CONNECTION_TYPES } from './supported-types';
 
-/** The kinds of system Switchboard connects to; one folder per type under libs/connectors/src. */
-export const CONNECTION_TYPES = ['postgres', 'mysql', 'sqlite', 'http', 'sftp', 's3', 'smtp', 'generic'] as const;
-export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+/** The kinds of system Switchboard connects to: one folder per type under libs/connectors/src, listed in supported-types.ts. */
+export type ConnectionType = (typeof SUPPORTED_CONNECTION_TYPES)[number]['definition']['type'];
 
 /** Kinds of stored credential (libs/credentials); a connection type lists the ones it can use. */
 export const CREDENTIAL_TYPES = ['basic', 'ssh-key', 'aws', 'token', 'tls', 'generic'] as const;
@@ -85,8 +85,8 @@ export class UriError extends Error {
  * Everything Switchboard knows about a connection type without talking to it: drives
  * validation, defaults, masking, URIs and the Swagger/`/connection-types` description.
  */
-export interface ConnectionTypeDefinition {
-  type: ConnectionType;
+export interface ConnectionTypeDefinition<T extends string = ConnectionType> {
+  type: T;
   label: string;
   description: string;
   /** JSON Schema of `config`: `type: object`, `additionalProperties: false`, `default`s for defaults. */

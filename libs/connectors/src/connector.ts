@@ -1,4 +1,5 @@
-import type { ConnectionConfig, ConnectionSecrets, ConnectionType } from './connection-type';
+import type { AppConfig } from '@switchboard/common';
+import type { Capability, ConnectionConfig, ConnectionSecrets, ConnectionType, ConnectionTypeDefinition } from './connection-type';
 import type { EgressGuard } from './egress/egress-guard';
 import type {
   ColumnInfo,
@@ -87,9 +88,10 @@ export interface TestEmailResult {
 
 /**
  * One strategy per type: pure I/O on a resolved connection, no HTTP or ORM. A type implements
- * exactly the optional methods its definition lists as capabilities. Introspection methods
- * throw AppErrors (see introspection/errors.ts): NOT_FOUND for a missing schema or table,
- * CONFLICT, READ_ONLY_VIOLATION, QUERY_FAILED, TARGET_UNAVAILABLE / TARGET_TIMEOUT.
+ * exactly the optional methods its definition lists as capabilities (see CAPABILITY_METHODS;
+ * ConnectorRegistry refuses to start otherwise). Introspection methods throw AppErrors (see
+ * introspection/errors.ts): NOT_FOUND for a missing schema or table, CONFLICT,
+ * READ_ONLY_VIOLATION, QUERY_FAILED, TARGET_UNAVAILABLE / TARGET_TIMEOUT.
  */
 export interface Connector {
   readonly type: ConnectionType;
@@ -118,5 +120,26 @@ export class ConnectionRejected extends Error {
   override name = 'ConnectionRejected';
 }
 
-/** Multi-provider token: every connector registers under it. */
-export const CONNECTORS = Symbol('CONNECTORS');
+/** The method of Connector behind each capability a definition can declare. */
+export const CAPABILITY_METHODS = {
+  test: 'test',
+  databases: 'listDatabases',
+  schemas: 'listSchemas',
+  createSchema: 'createSchema',
+  tables: 'listTables',
+  columns: 'listColumns',
+  preview: 'preview',
+  query: 'query',
+  files: 'listFiles',
+  fileSchema: 'inferFileSchema',
+  sendTestEmail: 'sendTestEmail',
+} as const satisfies Record<Capability, keyof Connector>;
+
+/** A connector whose method behind capability C is there: ConnectorRegistry checks it at start-up. */
+export type ConnectorWith<C extends Capability> = Connector & Required<Pick<Connector, (typeof CAPABILITY_METHODS)[C]>>;
+
+/** A connection type as a whole, what its folder exports: what it is, and the connector that talks to it. */
+export interface SupportedConnectionType<T extends string = ConnectionType> {
+  definition: ConnectionTypeDefinition<T>;
+  createConnector(config: AppConfig): Connector & { readonly type: T };
+}

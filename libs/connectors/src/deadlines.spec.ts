@@ -10,11 +10,11 @@ import { HttpConnector } from './http/http.connector';
 import type { IntrospectionContext } from './introspection/types';
 import { MysqlConnector } from './mysql/mysql.connector';
 import { PostgresConnector } from './postgres/postgres.connector';
+import { StageFailure } from './probes/test-run';
 import { S3Connector } from './s3/s3.connector';
 import { SessionCache } from './sessions/session-cache';
 import { SftpConnector } from './sftp/sftp.connector';
 import { SmtpConnector } from './smtp/smtp.connector';
-import { StageFailure } from './testing/test-run';
 
 /**
  * Every outbound operation ends by its own deadline, connecting included (issue 13, item 11):

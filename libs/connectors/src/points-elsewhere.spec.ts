@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConnectionConfig, ConnectionSecrets } from './connection-type';
 import { Elsewhere, pointsElsewhere, trustAnchorSecrets } from './points-elsewhere';
-import { CONNECTION_TYPE_DEFINITIONS } from './registry';
+import { CONNECTION_TYPE_DEFINITIONS } from './supported-types';
 import { registry } from '../../../test/support/connection-uris';
 
 type Side = { config: ConnectionConfig; secrets?: ConnectionSecrets; raw?: boolean };
@@ -13,7 +13,7 @@ function change(type: string, before: Side, after: Side): Elsewhere {
     config: side.raw ? side.config : registry.validateConfig(type, side.config),
     secrets: side.secrets ?? {},
   });
-  return pointsElsewhere(registry.require(type), view(before), view(after));
+  return pointsElsewhere(registry.validateType(type), view(before), view(after));
 }
 
 const weakened = (type: string, before: Side, after: Side): string[] => {

@@ -69,7 +69,7 @@ export class CredentialsController {
   @IF_MATCH
   @ApiOperation({ summary: 'Replace a credential; omitted or "********" secrets are kept, null clears one' })
   @ApiOkResponse({ type: CredentialDto })
-  @ApiProblems(400, 409, 412)
+  @ApiProblems(400, 409, 412, 422)
   replace(
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
@@ -87,7 +87,7 @@ export class CredentialsController {
   @ApiOperation({ summary: 'Change part of a credential (JSON merge patch)' })
   @ApiMergePatch()
   @ApiOkResponse({ type: CredentialDto })
-  @ApiProblems(400, 409, 412)
+  @ApiProblems(400, 409, 412, 422)
   patch(
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,

@@ -10,3 +10,4 @@ export * from './events/coherent-cache';
 export * from './prepared-query';
 export * from './prepared-insert';
 export * from './rate-limit/postgres-rate-limits';
+export * from './project-rows';

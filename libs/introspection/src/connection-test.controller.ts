@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
 import { ApiProblems } from '@switchboard/common';
@@ -38,6 +38,8 @@ export class ConnectionTestController {
     summary: 'Test a stored connection',
     description: 'Resolves, checks egress, connects, authenticates and runs a trivial command within the deadline (5 s default, 30 s max).',
   })
+  // Every option has a default: a bare POST is a test.
+  @ApiBody({ type: TestOptionsDto, required: false })
   @ApiOkResponse({ type: TestResultDto })
   @ApiProblems(400, 422, 429)
   test(
@@ -57,6 +59,7 @@ export class ConnectionTestController {
     summary: 'Send one test message through an SMTP connection',
     description: "To `to`, or the connection's addressToTest. 200 with success false when the server refuses; 422 for other types.",
   })
+  @ApiBody({ type: SendTestEmailDto, required: false })
   @ApiOkResponse({ type: TestEmailResultDto })
   @ApiProblems(400, 422, 429)
   sendTestEmail(

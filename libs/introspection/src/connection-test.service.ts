@@ -34,7 +34,8 @@ export class ConnectionTestService {
   }
 
   private run(projectId: string, connection: ResolvedConnection, timeoutMs = DEFAULT_TEST_TIMEOUT_MS): Promise<TestResult> {
-    const connector = this.connectors.require(connection.type);
+    const connector = this.connectors.find(connection.type, 'test');
+    if (!connector) throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `Testing ${connection.type} connections is not supported yet.`);
     const labels = { type: connection.type, operation: 'test' };
     return this.outbound.test(projectId, labels, timeoutMs, (context) => connector.test(connection, context));
   }
@@ -42,15 +43,15 @@ export class ConnectionTestService {
   /** Sends one message through an SMTP connection; 200 with success false when the server refuses. */
   async sendTestEmail(actor: AuditActor, access: ProjectAccess, ref: string, dto: SendTestEmailDto): Promise<TestEmailResultDto> {
     const resolved = await this.connections.resolveForUse(access.project.id, ref);
-    const connector = this.connectors.require(resolved.type);
-    if (!connector.sendTestEmail) throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${resolved.type} connection cannot send email.`);
+    const connector = this.connectors.find(resolved.type, 'sendTestEmail');
+    if (!connector) throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${resolved.type} connection cannot send email.`);
     const to = dto.to ?? (typeof resolved.config.addressToTest === 'string' ? resolved.config.addressToTest : undefined);
     if (!to) throw new AppError(ErrorCode.UNPROCESSABLE, 'Give a recipient ("to"), or set addressToTest on the connection.');
     let result: TestEmailResultDto;
     try {
       const labels = { type: resolved.type, operation: 'testEmail' };
       const sent = await this.outbound.test(access.project.id, labels, DEFAULT_TEST_TIMEOUT_MS, (context) =>
-        connector.sendTestEmail!(resolved, context, to),
+        connector.sendTestEmail(resolved, context, to),
       );
       result = { success: true, ...sent };
     } catch (error) {

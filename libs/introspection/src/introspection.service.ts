@@ -5,8 +5,8 @@ import { ConnectionsService } from '@switchboard/connections';
 import {
   Capability,
   ColumnInfo,
-  Connector,
   ConnectorRegistry,
+  ConnectorWith,
   ConnectionTypeRegistry,
   DatabaseInfo,
   FileListing,
@@ -64,32 +64,32 @@ export class IntrospectionService {
   ) {}
 
   async databases(access: ProjectAccess, ref: string): Promise<{ data: DatabaseInfo[] }> {
-    const data = await this.run(access, ref, 'databases', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listDatabases!(r, ctx));
+    const data = await this.run(access, ref, 'databases', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listDatabases(r, ctx));
     return { data };
   }
 
   async schemas(access: ProjectAccess, ref: string, query: SchemasQueryDto): Promise<{ data: SchemaInfo[] }> {
-    const data = await this.run(access, ref, 'schemas', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listSchemas!(r, ctx, query.database));
+    const data = await this.run(access, ref, 'schemas', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listSchemas(r, ctx, query.database));
     return { data };
   }
 
   async createSchema(actor: AuditActor, access: ProjectAccess, ref: string, dto: CreateSchemaDto): Promise<SchemaInfo> {
     return this.audited(actor, access, ref, 'connection.schema_create', { schema: dto.name, database: dto.database ?? null }, (resolved) =>
-      this.call(access, resolved, 'createSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.createSchema!(r, ctx, dto.name, dto.database)),
+      this.call(access, resolved, 'createSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.createSchema(r, ctx, dto.name, dto.database)),
     );
   }
 
   async tables(access: ProjectAccess, ref: string, query: TablesQueryDto): Promise<Page<TableInfo>> {
     const { page, perPage, schema, search } = query;
     const result = await this.run(access, ref, 'tables', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
-      c.listTables!(r, ctx, { schema, search, offset: (page - 1) * perPage, limit: perPage }),
+      c.listTables(r, ctx, { schema, search, offset: (page - 1) * perPage, limit: perPage }),
     );
     return { data: result.tables, meta: { total: result.total, page, perPage } };
   }
 
   async columns(access: ProjectAccess, ref: string, query: TableQueryDto): Promise<{ data: ColumnInfo[] }> {
     const table = { schema: query.schema, table: query.table };
-    const data = await this.run(access, ref, 'columns', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listColumns!(r, ctx, table));
+    const data = await this.run(access, ref, 'columns', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listColumns(r, ctx, table));
     return { data };
   }
 
@@ -98,7 +98,7 @@ export class IntrospectionService {
     const request = { schema: query.schema, table: query.table, limit: query.limit };
     const details = { schema: query.schema ?? null, table: query.table, limit: query.limit };
     const rows = await this.audited(actor, access, ref, 'connection.preview', details, (resolved) =>
-      this.call(access, resolved, 'preview', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.preview!(r, ctx, request)),
+      this.call(access, resolved, 'preview', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.preview(r, ctx, request)),
     );
     return { ...rows, limit: query.limit };
   }
@@ -108,25 +108,25 @@ export class IntrospectionService {
     const request = { sql: dto.sql, limit: dto.limit, timeoutMs: dto.timeoutMs };
     const details = { statement: dto.sql.slice(0, AUDITED_SQL_CHARS), limit: dto.limit, timeoutMs: dto.timeoutMs };
     return this.audited(actor, access, ref, 'connection.query', details, (resolved) =>
-      this.call(access, resolved, 'query', dto.timeoutMs, (c, r, ctx) => c.query!(r, ctx, request)),
+      this.call(access, resolved, 'query', dto.timeoutMs, (c, r, ctx) => c.query(r, ctx, request)),
     );
   }
 
   files(access: ProjectAccess, ref: string, query: FilesQueryDto): Promise<FileListing> {
     const request = { prefix: query.prefix, delimiter: query.delimiter, cursor: query.cursor, limit: query.limit };
-    return this.run(access, ref, 'files', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listFiles!(r, ctx, request));
+    return this.run(access, ref, 'files', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listFiles(r, ctx, request));
   }
 
   fileSchema(access: ProjectAccess, ref: string, query: FileSchemaQueryDto): Promise<FileSchema> {
-    return this.run(access, ref, 'fileSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.inferFileSchema!(r, ctx, query.path));
+    return this.run(access, ref, 'fileSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.inferFileSchema(r, ctx, query.path));
   }
 
-  private async run<T>(
+  private async run<C extends Capability, T>(
     access: ProjectAccess,
     ref: string,
-    capability: Capability,
+    capability: C,
     timeoutMs: number,
-    work: (connector: Connector, resolved: ResolvedConnection, context: IntrospectionContext) => Promise<T>,
+    work: (connector: ConnectorWith<C>, resolved: ResolvedConnection, context: IntrospectionContext) => Promise<T>,
   ): Promise<T> {
     return this.call(access, await this.resolve(access, ref), capability, timeoutMs, work);
   }
@@ -136,18 +136,18 @@ export class IntrospectionService {
   }
 
   /** Runs one connector operation, after checking the type advertises it (422 otherwise). */
-  private call<T>(
+  private call<C extends Capability, T>(
     access: ProjectAccess,
     resolved: Resolved,
-    capability: Capability,
+    capability: C,
     timeoutMs: number,
-    work: (connector: Connector, resolved: ResolvedConnection, context: IntrospectionContext) => Promise<T>,
+    work: (connector: ConnectorWith<C>, resolved: ResolvedConnection, context: IntrospectionContext) => Promise<T>,
   ): Promise<T> {
-    const definition = this.types.require(resolved.type);
-    if (!definition.capabilities.includes(capability)) {
-      throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${definition.label} connection cannot ${OPERATION_WORDS[capability]}.`);
+    const connector = this.connectors.find(resolved.type, capability);
+    if (!connector) {
+      const { label } = this.types.validateType(resolved.type);
+      throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${label} connection cannot ${OPERATION_WORDS[capability]}.`);
     }
-    const connector = this.connectors.require(resolved.type);
     const owner = { connectionId: resolved.connection.id, generation: resolved.generation ?? '' };
     const labels = { type: resolved.type, operation: capability };
     return this.outbound.introspect(access.project.id, owner, labels, timeoutMs, (context) => work(connector, resolved, context));

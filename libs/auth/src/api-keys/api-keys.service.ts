@@ -5,7 +5,8 @@ import { randomBase62, sha256Hex } from '@switchboard/crypto';
 import { AuthCache } from '../cache/auth-cache';
 import type { Scope } from '../scopes/scopes';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './api-key.dto';
-import { ApiKeyAuthRow, ApiKeysRepository } from './api-keys.repository';
+import { ApiKeyAuthenticationRepository, type ApiKeyAuthRow } from './api-key-authentication.repository';
+import { ApiKeysRepository } from './api-keys.repository';
 
 export const API_KEY_PREFIX = 'sbk_';
 const API_KEY_RANDOM_CHARS = 40;
@@ -21,6 +22,7 @@ export class ApiKeysService {
 
   constructor(
     private readonly keys: ApiKeysRepository,
+    private readonly lookup: ApiKeyAuthenticationRepository,
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
   ) {}
@@ -36,7 +38,7 @@ export class ApiKeysService {
       });
     }
     const key = API_KEY_PREFIX + randomBase62(API_KEY_RANDOM_CHARS);
-    const saved = await this.keys.insert({
+    const saved = await this.keys.insert(projectId, {
       id: uuidv7(),
       projectId,
       name: dto.name,
@@ -60,14 +62,14 @@ export class ApiKeysService {
   }
 
   async list(projectId: string, query: PageQueryDto): Promise<Page<ApiKeyDto>> {
-    const [rows, total] = await this.keys.listInProject(projectId, pageWindow(query));
+    const [rows, total] = await this.keys.list(projectId, pageWindow(query));
     return toPage(rows, total, query, toApiKeyDto);
   }
 
   async revoke(projectId: string, id: string, actor: AuditActor): Promise<void> {
-    const key = await this.keys.findInProject(projectId, id);
+    const key = await this.keys.find(projectId, id);
     if (!key) throw notFound('API key');
-    if (await this.keys.revokeInProject(projectId, id, new Date())) {
+    if (await this.keys.revoke(projectId, id, new Date())) {
       await this.cache.changed({ kind: 'apiKey', id });
       await this.audit.record({ actor, projectId, action: 'api_key.revoke', target: { type: 'api_key', id, name: key.name } });
     }
@@ -77,12 +79,12 @@ export class ApiKeysService {
   async authenticate(token: string): Promise<ApiKeyAuthRow | null> {
     if (!looksLikeApiKey(token) || token.length > 200) return null;
     const hash = sha256Hex(token);
-    const key = await this.cache.apiKey(hash, () => this.keys.findForAuthentication(hash));
+    const key = await this.cache.apiKey(hash, () => this.lookup.findByHash(hash));
     const now = new Date();
     if (!key || key.revokedAt || key.userDisabled || (key.expiresAt && key.expiresAt <= now)) return null;
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       key.lastUsedAt = now; // the cached row too, so the next request does not write again
-      this.keys.touchLastUsed(key.id, now).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not record key use'));
+      this.lookup.touchLastUsed(key.id, now).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not record key use'));
     }
     return key;
   }

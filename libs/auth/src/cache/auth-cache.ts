@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { CoherentCache, InstanceEvents, type InstanceEvent } from '@switchboard/database';
-import type { ApiKeyAuthRow } from '../api-keys/api-keys.repository';
+import type { ApiKeyAuthRow } from '../api-keys/api-key-authentication.repository';
 import type { SessionAuthRow } from '../sessions/sessions.repository';
 
 export const AUTH_TOPIC = 'auth';

@@ -67,9 +67,11 @@ export function registerRequestHooks(fastify: FastifyInstance, metrics?: HttpMet
   // A JSON merge patch (RFC 7396, what PATCH takes) is JSON, parsed with the same guards.
   fastify.addContentTypeParser(MERGE_PATCH_CONTENT_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
   // Callback hooks, not async ones: these run on every request, and a promise each is measurable (bench/).
-  fastify.addHook('onRequest', (request, reply, done) => {
+  // On send, not on request: @fastify/cors answers preflights in an onRequest hook Nest's
+  // adapter adds before any of ours, and they carry the id too.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-    done();
+    done(null, payload);
   });
   fastify.addHook('preValidation', (request, _reply, done) => done(inputProblem(request)));
   // Below info the line would be dropped anyway: then it is not built at all.

@@ -18,7 +18,7 @@ const HEADERS: Record<string, HeaderObject> = {
 /**
  * Documents on every operation the answers no handler decides, as the hooks in front of them
  * give them: 400 for a malformed URL or query, 414 and 431 from the HTTP parser, 413 and 415
- * for a body, 503 while the metadata database is down (a valid token included: it cannot be
+ * for a body, 500 for what goes wrong on our side, 503 while the metadata database is down (a valid token included: it cannot be
  * checked then); X-Request-Id on every response, ETag (and Location on 201) on every response
  * carrying a versioned resource, as `registerResourceHeaders` sets them.
  */
@@ -41,6 +41,11 @@ export function documentCommonResponses(document: OpenAPIObject): void {
       }
       responses['414'] ??= problemResponse(414);
       responses['431'] ??= problemResponse(431);
+      // SECRETS_UNREADABLE (stored secrets no configured key decrypts) and faults of ours.
+      responses['500'] ??= problemResponse(
+        500,
+        'Internal error; quote the requestId when reporting it. SECRETS_UNREADABLE: the stored secrets cannot be decrypted with the configured keys.',
+      );
       responses['503'] ??= problemResponse(
         503,
         'Service unavailable: the metadata database is not answering; retry after Retry-After seconds.',

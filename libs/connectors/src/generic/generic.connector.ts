@@ -1,6 +1,6 @@
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
-import { reachTarget } from '../testing/reach';
-import { secretScrubber, TestRun } from '../testing/test-run';
+import { reachTarget } from '../probes/reach';
+import { secretScrubber, TestRun } from '../probes/test-run';
 
 export class GenericConnector implements Connector {
   readonly type = 'generic' as const;

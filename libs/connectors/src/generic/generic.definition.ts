@@ -2,7 +2,7 @@ import { ConnectionTypeDefinition } from '../connection-type';
 import { hostField, PASSWORD_SECRET, portField, usernameField } from '../fields';
 import { authorityOf, buildUri, compact, numberOf, queryOf, refusePath, stringOf } from '../uri';
 
-export const genericDefinition: ConnectionTypeDefinition = {
+export const genericDefinition: ConnectionTypeDefinition<'generic'> = {
   type: 'generic',
   label: 'Generic',
   description: 'Any other TCP service: stores its address, user and password for a consumer; the test checks TCP reachability only.',

@@ -2,8 +2,8 @@ import type { Socket } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestErrorCode, TestResult } from '../connector';
 import { lookupFor, type ResolvedTarget } from '../egress/egress-guard';
-import { classifyNetworkError } from '../testing/network-errors';
-import { secretScrubber, StageFailure, TestRun } from '../testing/test-run';
+import { classifyNetworkError } from '../probes/network-errors';
+import { secretScrubber, StageFailure, TestRun } from '../probes/test-run';
 
 /** Bytes of a response body read before the rest is discarded. */
 export const HTTP_BODY_LIMIT = 64 * 1024;

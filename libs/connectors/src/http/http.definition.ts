@@ -13,7 +13,7 @@ const statusField = (title: string, defaultStatus: number): JsonSchema => ({
   default: defaultStatus,
 });
 
-export const httpDefinition: ConnectionTypeDefinition = {
+export const httpDefinition: ConnectionTypeDefinition<'http'> = {
   type: 'http',
   label: 'HTTP API',
   description: 'An HTTP or HTTPS API; the test requests healthPath and checks the status code.',

@@ -3,8 +3,8 @@ import type { ConnectionOptions, SslOptions } from 'mysql2';
 import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
 import type { TestError, TestErrorCode } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf } from '../testing/test-run';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf } from '../probes/test-run';
 
 /**
  * Server error numbers worth a precise code. Matched by number, not by mysql2's `code`:

@@ -14,8 +14,8 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
-import { reachTarget } from '../testing/reach';
-import { secretScrubber, TestRun } from '../testing/test-run';
+import { reachTarget } from '../probes/reach';
+import { secretScrubber, TestRun } from '../probes/test-run';
 import { classifyMysqlError, mysqlConnectionOptions } from './mysql.client';
 import { listColumns, listDatabases, listSchemas, listTables, preview, runQuery } from './mysql.introspection';
 

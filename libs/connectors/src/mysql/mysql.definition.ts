@@ -3,7 +3,7 @@ import { hostField, nameField, PASSWORD_SECRET, portField, TLS_SECRETS, username
 import { rankedField, trustAnchorSecret } from '../transport-security';
 import { authorityOf, buildUri, compact, numberOf, parseBoolean, pathOf, queryOf, stringOf } from '../uri';
 
-export const mysqlDefinition: ConnectionTypeDefinition = {
+export const mysqlDefinition: ConnectionTypeDefinition<'mysql'> = {
   type: 'mysql',
   label: 'MySQL / MariaDB',
   description: 'A MySQL or MariaDB server (also RDS, Aurora, Cloud SQL): databases, tables, previews, read-only queries.',

@@ -3,9 +3,9 @@ import { AppError, ErrorCode } from '@switchboard/common';
 import mysql, { type FieldPacket, type Pool, type PoolConnection, type QueryOptions } from 'mysql2';
 import type { ConnectorContext, ResolvedConnection } from '../connector';
 import { queryFailed, readOnlyViolation, targetFailed, targetTimeout } from '../introspection/errors';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf, secretScrubber } from '../probes/test-run';
 import type { Session } from '../sessions/session-cache';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf, secretScrubber } from '../testing/test-run';
 import { classifyMysqlError, mysqlConnectionOptions } from './mysql.client';
 
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -29,6 +29,10 @@ export interface MysqlClient {
   scrub(message: string): string;
   /** The pool's open connections (at most POOL_SIZE): what closing the session cuts. */
   connections: ReadonlySet<PoolConnection>;
+  /** Of those, the ones back in the pool (for metrics). */
+  idle: ReadonlySet<PoolConnection>;
+  /** Callers waiting for a connection of the pool (for metrics). */
+  waiting: number;
 }
 
 /**
@@ -76,9 +80,9 @@ export async function openMysqlClient(connection: ResolvedConnection, context: C
     dateStrings: true,
     jsonStrings: true,
   });
-  const connections = trackConnections(pool);
+  const { live: connections, idle } = trackConnections(pool);
   const close = () => closePool(pool, connections, sockets);
-  const client: MysqlClient = { pool, flavour: 'mysql', version: '', sqlMode: '', where, scrub, connections };
+  const client: MysqlClient = { pool, flavour: 'mysql', version: '', sqlMode: '', where, scrub, connections, idle, waiting: 0 };
   try {
     const [server] = await withLease(client, context, { prepare: false }, (lease) =>
       lease.rows<{ version: string; sqlMode: string }>(context, 'SELECT VERSION() AS version, @@SESSION.sql_mode AS sqlMode'),
@@ -92,21 +96,34 @@ export async function openMysqlClient(connection: ResolvedConnection, context: C
     void close();
     throw error;
   }
-  return { client, close };
+  const poolStats = () => ({ type: 'mysql', total: connections.size, idle: idle.size, waiting: client.waiting });
+  return { client, close, poolStats };
 }
 
-/** Every live connection of the pool, so closing can cut the ones that do not say goodbye in time. */
-function trackConnections(pool: Pool): Set<PoolConnection> {
+/**
+ * Every live connection of the pool, so closing can cut the ones that do not say goodbye in
+ * time, and which of them are idle (mysql2 keeps its own lists private).
+ */
+function trackConnections(pool: Pool): { live: Set<PoolConnection>; idle: Set<PoolConnection> } {
   const live = new Set<PoolConnection>();
+  const idle = new Set<PoolConnection>();
   pool.on('connection', (connection) => {
     live.add(connection);
+    const gone = () => {
+      live.delete(connection);
+      idle.delete(connection);
+    };
     // A late error (the server going away) must not be an unhandled 'error' event.
-    connection.on('error', () => live.delete(connection));
-    connection.on('end', () => live.delete(connection));
+    connection.on('error', gone);
+    connection.on('end', gone);
     // A socket we destroyed (closeSocket) closes without 'end': without this the set would keep every discarded connection.
-    (connection as unknown as { stream?: NodeJS.EventEmitter }).stream?.once('close', () => live.delete(connection));
+    (connection as unknown as { stream?: NodeJS.EventEmitter }).stream?.once('close', gone);
   });
-  return live;
+  pool.on('acquire', (connection) => idle.delete(connection));
+  pool.on('release', (connection) => {
+    if (live.has(connection)) idle.add(connection);
+  });
+  return { live, idle };
 }
 
 async function closePool(pool: Pool, live: Set<PoolConnection>, sockets: Set<net.Socket>): Promise<void> {
@@ -300,7 +317,9 @@ function acquire(client: MysqlClient, context: ConnectorContext): Promise<PoolCo
       reject(targetTimeout(client.where));
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
+    client.waiting++;
     client.pool.getConnection((error, connection) => {
+      client.waiting--;
       context.signal.removeEventListener('abort', onAbort);
       // Too late: the connection goes back to the pool for the next caller.
       if (settled) return connection?.release();

@@ -13,8 +13,8 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
-import { reachTarget } from '../testing/reach';
-import { secretScrubber, TestRun } from '../testing/test-run';
+import { reachTarget } from '../probes/reach';
+import { secretScrubber, TestRun } from '../probes/test-run';
 import * as introspection from './postgres.introspection';
 import { preloadPostgresParser } from './postgres.parser';
 import { classifyPostgresError, clientConfig, cutConnection, targetOf } from './postgres.session';

@@ -8,7 +8,7 @@ const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'];
 // Encrypted unless asked otherwise; libpq's "prefer" silently falls back to plain text, so it is not offered.
 const DEFAULT_SSL_MODE = 'require';
 
-export const postgresDefinition: ConnectionTypeDefinition = {
+export const postgresDefinition: ConnectionTypeDefinition<'postgres'> = {
   type: 'postgres',
   label: 'PostgreSQL',
   description:

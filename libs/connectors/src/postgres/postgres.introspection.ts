@@ -16,7 +16,7 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
-import { messageOf, secretScrubber } from '../testing/test-run';
+import { messageOf, secretScrubber } from '../probes/test-run';
 import { runReadOnly } from './postgres.read-only';
 import { configuredDatabase, onDatabase, targetOf } from './postgres.session';
 import { checkReadOnlyStatement } from './postgres.statement';

@@ -7,7 +7,7 @@ import Cursor from 'pg-cursor';
 import { RowCollector } from '../introspection/cells';
 import { queryFailed, readOnlyViolation } from '../introspection/errors';
 import type { QueryResult, ResultColumn } from '../introspection/types';
-import { messageOf } from '../testing/test-run';
+import { messageOf } from '../probes/test-run';
 import { pgRow } from './postgres.cells';
 import type { Borrowed } from './postgres.session';
 

@@ -6,9 +6,9 @@ import type { ConnectorContext, ResolvedConnection, TestError } from '../connect
 import type { ResolvedTarget } from '../egress/egress-guard';
 import { targetFailed, targetTimeout } from '../introspection/errors';
 import type { IntrospectionContext } from '../introspection/types';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf, secretScrubber } from '../probes/test-run';
 import type { Session } from '../sessions/session-cache';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf, secretScrubber } from '../testing/test-run';
 
 /** SQLSTATE classes worth a precise code; the rest are protocol errors with the server's text. */
 const SQLSTATE_CODES: Record<string, TestError['code']> = {

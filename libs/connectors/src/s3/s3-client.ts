@@ -6,9 +6,9 @@ import type { ResolvedConnection } from '../connector';
 import type { EgressGuard, ResolvedTarget } from '../egress/egress-guard';
 import { targetFailed } from '../introspection/errors';
 import type { IntrospectionContext } from '../introspection/types';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf } from '../probes/test-run';
 import type { Session } from '../sessions/session-cache';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf } from '../testing/test-run';
 import { stringOr } from './s3-errors';
 
 export const DEFAULT_REGION = 'us-east-1';

@@ -1,5 +1,5 @@
 import type { TestError, TestErrorCode } from '../connector';
-import { classifyNetworkError } from '../testing/network-errors';
+import { classifyNetworkError } from '../probes/network-errors';
 
 /** S3 error codes (the `Code` of the XML error body, the SDK's error name) and what they mean here. */
 const S3_ERROR_CODES: Record<string, TestErrorCode> = {

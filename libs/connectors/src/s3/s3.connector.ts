@@ -8,8 +8,8 @@ import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestRe
 import type { ResolvedTarget } from '../egress/egress-guard';
 import { inferFileSchema } from '../files/infer-file-schema';
 import type { FileListing, FileSchema, FilesRequest, IntrospectionContext } from '../introspection/types';
-import { connectTcp } from '../testing/reach';
-import { messageOf, secretScrubber, StageFailure, TestRun } from '../testing/test-run';
+import { connectTcp } from '../probes/reach';
+import { messageOf, secretScrubber, StageFailure, TestRun } from '../probes/test-run';
 import {
   CONNECT_TIMEOUT_MS,
   createS3Client,

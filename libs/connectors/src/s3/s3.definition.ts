@@ -3,7 +3,7 @@ import { authorityOf, buildUri, compact, parseBoolean, pathOf, queryOf, stringOf
 
 const DEFAULT_REGION = 'us-east-1';
 
-export const s3Definition: ConnectionTypeDefinition = {
+export const s3Definition: ConnectionTypeDefinition<'s3'> = {
   type: 's3',
   label: 'Amazon S3 / S3-compatible',
   description:

@@ -3,8 +3,8 @@ import type { FileEntry, SFTPWrapper, Stats } from 'ssh2';
 import type { TestError } from '../connector';
 import type { IntrospectionContext } from '../introspection/types';
 import { targetFailed, targetTimeout } from '../introspection/errors';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf } from '../testing/test-run';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf } from '../probes/test-run';
 import { isWithin, normalRoot, outsideRoot } from './sftp-paths';
 import { callback, classifySshError, ConnectionClosed, SshSession, startSsh, type SshSettings } from './ssh-connection';
 

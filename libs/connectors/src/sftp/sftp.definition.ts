@@ -3,7 +3,7 @@ import { hostField, PASSWORD_SECRET, portField, usernameField } from '../fields'
 import { pinnedField } from '../transport-security';
 import { authorityOf, buildUri, compact, numberOf, pathOf, queryOf, stringOf } from '../uri';
 
-export const sftpDefinition: ConnectionTypeDefinition = {
+export const sftpDefinition: ConnectionTypeDefinition<'sftp'> = {
   type: 'sftp',
   label: 'SFTP',
   description: 'An SSH server speaking SFTP: files under rootPath and the schema of CSV/JSON files.',

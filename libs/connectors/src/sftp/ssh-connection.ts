@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Client, type AnyAuthMethod, type AuthHandlerMiddleware, type ConnectConfig } from 'ssh2';
 import type { ResolvedConnection, TestError } from '../connector';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf } from '../testing/test-run';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf } from '../probes/test-run';
 import { KeyError, loadPrivateKey } from './ssh-keys';
 
 /** SSH disconnect reason: the server will not try any more authentication methods. */

@@ -8,7 +8,7 @@ import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
 import { ConnectionRejected, type ConnectorContext, type TestResult } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
-import { StageFailure } from '../testing/test-run';
+import { StageFailure } from '../probes/test-run';
 import { classifySmtpError, SmtpConnector, smtpTls, TEST_EMAIL_SUBJECT } from './smtp.connector';
 
 const WRONG_PASSWORD = 'wrong-pw-canary-5c1e9d';

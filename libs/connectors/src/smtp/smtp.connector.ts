@@ -13,9 +13,9 @@ import {
   type TestResult,
 } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
-import { connectTcp } from '../testing/reach';
-import { classifyNetworkError } from '../testing/network-errors';
-import { messageOf, secretScrubber, StageFailure, TestRun } from '../testing/test-run';
+import { connectTcp } from '../probes/reach';
+import { classifyNetworkError } from '../probes/network-errors';
+import { messageOf, secretScrubber, StageFailure, TestRun } from '../probes/test-run';
 
 /**
  * SMTP through nodemailer's SMTPConnection, the client that `transporter.verify()` and

@@ -11,7 +11,7 @@ const timeoutField = (title: string, description: string): JsonSchema => ({
   maximum: 300_000,
 });
 
-export const smtpDefinition: ConnectionTypeDefinition = {
+export const smtpDefinition: ConnectionTypeDefinition<'smtp'> = {
   type: 'smtp',
   label: 'SMTP',
   description: 'An SMTP server for outgoing mail; the test connects (and signs in), send-test-email sends a message.',

@@ -15,7 +15,7 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
-import { messageOf, secretScrubber, TestRun } from '../testing/test-run';
+import { messageOf, secretScrubber, TestRun } from '../probes/test-run';
 import { SqliteWorker } from './sqlite.session';
 
 /** The path as a layer that percent-decodes would read it (itself when it is not valid encoding). */

@@ -1,7 +1,7 @@
 import { ConnectionTypeDefinition, UriError } from '../connection-type';
 import { decode, queryOf, stringOf } from '../uri';
 
-export const sqliteDefinition: ConnectionTypeDefinition = {
+export const sqliteDefinition: ConnectionTypeDefinition<'sqlite'> = {
   type: 'sqlite',
   label: 'SQLite',
   description: "A SQLite database file under the server's SQLite root (SWITCHBOARD_SQLITE_ROOT), opened read-only.",

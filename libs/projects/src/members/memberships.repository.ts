@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { UserEntity } from '@switchboard/auth';
 import { notFound, PageWindow } from '@switchboard/common';
-import { isForeignKeyViolation, isUniqueViolation } from '@switchboard/database';
+import { isForeignKeyViolation, isUniqueViolation, ProjectRows } from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ProjectEntity } from '../projects/project.entity';
 import type { Role } from '../roles/roles';
@@ -37,20 +37,27 @@ export interface UserMembershipRow {
   role: Role;
 }
 
+/**
+ * Who holds which role where. Statements on a project's members go through ProjectRows (the
+ * project always named); the user-wide ones (a user's projects, deleting a user) name the user.
+ */
 @Injectable()
 export class MembershipsRepository {
+  private readonly members: ProjectRows<MembershipEntity>;
+
   constructor(
     @InjectRepository(MembershipEntity) private readonly memberships: Repository<MembershipEntity>,
     private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.members = new ProjectRows(memberships);
+  }
 
   find(projectId: string, userId: string): Promise<MembershipEntity | null> {
-    return this.memberships.findOneBy({ projectId, userId });
+    return this.members.findOne(projectId, { userId });
   }
 
   async listInProject(projectId: string, window: PageWindow): Promise<[MemberRow[], number]> {
-    const [rows, total] = await this.memberships.findAndCount({
-      where: { projectId },
+    const [rows, total] = await this.members.findAndCount(projectId, {
       relations: { user: true },
       order: { createdAt: 'ASC', userId: 'ASC' },
       ...window,
@@ -90,7 +97,7 @@ export class MembershipsRepository {
         return added ? 'applied' : 'changed';
       }
       if (await this.replace(manager, projectId, userId, from, to, now)) return 'applied';
-      const role = (await manager.findOneBy(MembershipEntity, { projectId, userId }))?.role;
+      const role = (await this.members.on(manager).findOne(projectId, { userId }))?.role;
       return role === from ? 'lastOwner' : 'changed';
     });
   }
@@ -170,23 +177,21 @@ export class MembershipsRepository {
     to: Role | null,
     now: Date,
   ): Promise<boolean> {
-    let where = 'project_id = :projectId AND user_id = :userId AND role = :from';
+    let where = 'user_id = :userId AND role = :from';
     if (from === 'owner' && to !== 'owner') where += ` AND ${anotherOwnerIn(':projectId')}`;
     const parameters = { projectId, userId, from };
-    const query = manager.createQueryBuilder();
-    const result =
-      to === null
-        ? await query.delete().from(MembershipEntity).where(where, parameters).execute()
-        : await query.update(MembershipEntity).set({ role: to, updatedAt: now }).where(where, parameters).execute();
-    return result.affected === 1;
+    const members = this.members.on(manager);
+    const query = to === null ? members.deleting(projectId) : members.updating(projectId, { role: to, updatedAt: now });
+    return (await query.andWhere(where, parameters).execute()).affected === 1;
   }
 
   /** False when the user is a member already (added by a concurrent change). */
   private async insertNew(manager: EntityManager, row: MembershipEntity): Promise<boolean> {
     // Under the PostgreSQL lock this check is exact, and a failed insert would abort the transaction.
-    if (await manager.existsBy(MembershipEntity, { projectId: row.projectId, userId: row.userId })) return false;
+    const members = this.members.on(manager);
+    if (await members.exists(row.projectId, { userId: row.userId })) return false;
     try {
-      await manager.insert(MembershipEntity, row);
+      await members.insert(row.projectId, row);
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;

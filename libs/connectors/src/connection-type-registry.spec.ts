@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONNECTION_TYPES, ConnectionTypeDefinition, SECRET_MASK } from './connection-type';
-import { CONNECTION_TYPE_DEFINITIONS, ConnectionTypeRegistry } from './registry';
+import { ConnectionTypeDefinition, SECRET_MASK } from './connection-type';
+import { ConnectionTypeRegistry } from './connection-type-registry';
+import { CONNECTION_TYPE_DEFINITIONS, CONNECTION_TYPES } from './supported-types';
 import { failingFields, fieldErrors, registry, uriError } from '../../../test/support/connection-uris';
 
 describe('ConnectionTypeRegistry: types', () => {
@@ -25,12 +26,12 @@ describe('ConnectionTypeRegistry: types', () => {
     }
   });
 
-  it('finds a type or answers undefined; require refuses an unknown type on the field type', () => {
+  it('finds a type or answers undefined; validateType refuses an unknown type on the field type', () => {
     assert.equal(registry.find('postgres')?.label, 'PostgreSQL');
     assert.equal(registry.find('oracle'), undefined);
     assert.equal(registry.find('__proto__'), undefined);
     for (const type of ['oracle', undefined, 42, 'constructor']) {
-      const errors = fieldErrors(() => registry.require(type));
+      const errors = fieldErrors(() => registry.validateType(type));
       assert.equal(errors[0].field, 'type');
       assert.match(errors[0].message, /^must be one of: postgres, mysql, sqlite, http, sftp, s3, smtp, generic$/);
     }

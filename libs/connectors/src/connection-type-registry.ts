@@ -1,35 +1,8 @@
 import { FieldError, validationFailed } from '@switchboard/common';
 import type { ValidateFunction } from 'ajv/dist/2020';
-import {
-  CONNECTION_TYPES,
-  ConnectionConfig,
-  ConnectionType,
-  ConnectionTypeDefinition,
-  ParsedUri,
-  SECRET_MASK,
-  UriError,
-} from './connection-type';
-import { genericDefinition } from './generic/generic.definition';
-import { httpDefinition } from './http/http.definition';
-import { mysqlDefinition } from './mysql/mysql.definition';
-import { postgresDefinition } from './postgres/postgres.definition';
-import { s3Definition } from './s3/s3.definition';
+import { ConnectionConfig, ConnectionType, ConnectionTypeDefinition, ParsedUri, SECRET_MASK, UriError } from './connection-type';
 import { createAjv, toFieldErrors } from './schema-validation';
-import { sftpDefinition } from './sftp/sftp.definition';
-import { smtpDefinition } from './smtp/smtp.definition';
-import { sqliteDefinition } from './sqlite/sqlite.definition';
-
-/** Every connection type Switchboard knows; adding one is a folder and a line here. */
-export const CONNECTION_TYPE_DEFINITIONS: readonly ConnectionTypeDefinition[] = [
-  postgresDefinition,
-  mysqlDefinition,
-  sqliteDefinition,
-  httpDefinition,
-  sftpDefinition,
-  s3Definition,
-  smtpDefinition,
-  genericDefinition,
-];
+import { CONNECTION_TYPE_DEFINITIONS, CONNECTION_TYPES } from './supported-types';
 
 export const MAX_SECRET_BYTES = 64 * 1024;
 export const MAX_URI_LENGTH = 4096;
@@ -86,8 +59,8 @@ export class ConnectionTypeRegistry {
     return this.byType.get(type);
   }
 
-  /** For request bodies: an unknown type is a validation error on `type`. */
-  require(type: unknown): ConnectionTypeDefinition {
+  /** For request bodies: an unknown type is a validation error (400) on `type`. */
+  validateType(type: unknown): ConnectionTypeDefinition {
     const definition = typeof type === 'string' ? this.byType.get(type) : undefined;
     if (!definition) throw validationFailed([{ field: 'type', message: `must be one of: ${[...this.byType.keys()].join(', ')}` }]);
     return definition;
@@ -95,7 +68,7 @@ export class ConnectionTypeRegistry {
 
   /** A copy of `config` with defaults filled in, or VALIDATION_FAILED with errors on `config.<path>`. */
   validateConfig(type: unknown, config: unknown): ConnectionConfig {
-    const result = this.validate(this.require(type), config);
+    const result = this.validate(this.validateType(type), config);
     if (result.ok) return result.config;
     throw validationFailed(result.errors.map((error) => ({ ...error, field: error.field ? `config.${error.field}` : 'config' })));
   }
@@ -105,7 +78,7 @@ export class ConnectionTypeRegistry {
    * `allowMask` (updates, where it means "keep"). Errors are on `secrets.<name>`.
    */
   validateSecrets(type: unknown, secrets: unknown, options: { allowMask: boolean }): SecretsInput {
-    const definition = this.require(type);
+    const definition = this.validateType(type);
     if (secrets === undefined) return {};
     if (!isPlainObject(secrets)) throw validationFailed([{ field: 'secrets', message: 'must be an object' }]);
     const names = definition.secretFields.map((field) => field.name);
@@ -159,7 +132,7 @@ export class ConnectionTypeRegistry {
 
   /** The connection as a URI with the password masked; undefined for a type without URI support. */
   formatUri(type: unknown, config: ConnectionConfig, secretFields: readonly string[]): string | undefined {
-    const uri = this.require(type).uri;
+    const uri = this.validateType(type).uri;
     return uri?.format(config, secretFields.includes(uri.passwordSecret ?? 'password'));
   }
 
