@@ -230,6 +230,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       const postmaster = postmasterPid();
       for (const pid of childrenOf(postmaster)) signalIfAlive(pid, 'SIGCONT');
       process.kill(postmaster, 'SIGCONT');
+      // runuser stops itself when its child stops (job control) and stays stopped: it could reap nothing, nor exit.
+      if (child.pid) signalIfAlive(child.pid, 'SIGCONT');
     },
     async restart() {
       if (!exited) throw new Error('PostgreSQL is still running');
