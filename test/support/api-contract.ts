@@ -135,11 +135,21 @@ export class ApiContract {
     return error ? [`${where}: accepted a request body the document refuses: ${error}`] : [];
   }
 
-  private problemViolations(exchange: Exchange, where: string): string[] {
+  /** Whether `exchange` carries a problem of the documented shape (ProblemDto); empty when it does. */
+  problemViolations(exchange: Exchange, where = `${exchange.method} ${exchange.url}`): string[] {
     if (mediaTypeOf(exchange.contentType) !== 'application/problem+json')
       return [`${where} → ${exchange.status}: not application/problem+json`];
     const error = this.schemaError('/components/schemas/ProblemDto', exchange.body);
     return error ? [`${where} → ${exchange.status}: ${error}`] : [];
+  }
+
+  /** Where `body` disagrees with the JSON request body schema of `method path` (a documented template), or null. */
+  requestBodyError(method: string, template: string, body: unknown): string | null {
+    const operation = `/paths/${escapePointer(template)}/${method.toLowerCase()}`;
+    const content: Json = this.document.paths[template]?.[method.toLowerCase()]?.requestBody?.content ?? {};
+    const mediaType = Object.keys(content).find((key) => mediaTypeOf(key).endsWith('json'));
+    if (!mediaType) return `${method} ${template} takes no JSON body`;
+    return this.schemaError(`${operation}/requestBody/content/${escapePointer(mediaType)}/schema`, body);
   }
 
   /** ajv's message for `value` against the schema at `pointer` in the document, or null when valid. */

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { SessionCache } from '@switchboard/connectors';
+import { Global, Injectable, Module } from '@nestjs/common';
+import { ConnectorsModule, SessionCache } from '@switchboard/connectors';
 import { CredentialReferences } from '@switchboard/credentials';
 import { ConnectionsRepository } from './connections.repository';
+import { ConnectionsStoreModule } from './connections-store.module';
 
 @Injectable()
 export class ConnectionCredentialReferences extends CredentialReferences {
@@ -20,3 +21,15 @@ export class ConnectionCredentialReferences extends CredentialReferences {
     for (const id of await this.connections.idsUsingCredential(projectId, credentialId)) this.sessions.evictConnection(id);
   }
 }
+
+/**
+ * Provides the CredentialReferences port that credentials owns. Global because its consumer,
+ * the credentials module, sits below connections and cannot import it.
+ */
+@Global()
+@Module({
+  imports: [ConnectionsStoreModule, ConnectorsModule],
+  providers: [{ provide: CredentialReferences, useClass: ConnectionCredentialReferences }],
+  exports: [CredentialReferences],
+})
+export class ConnectionCredentialReferencesModule {}

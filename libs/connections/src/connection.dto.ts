@@ -11,8 +11,15 @@ import {
   SLUG_PATTERN,
   STRING_MAP,
 } from '@switchboard/common';
-import { CONNECTION_TYPES, configSchemaName, type ConnectionConfig, type ConnectionType } from '@switchboard/connectors';
-import type { SecretsUpdate } from '@switchboard/credentials';
+import {
+  CONNECTION_TYPES,
+  configSchemaName,
+  type ConnectionConfig,
+  type ConnectionType,
+  type ConnectionTypeRegistry,
+  type SecretsUpdate,
+} from '@switchboard/connectors';
+import type { ConnectionWithSecretFields } from './connections.repository';
 
 const lowercase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
@@ -202,3 +209,36 @@ export class ConnectionDto {
 }
 
 export class ConnectionPageDto extends PageDtoOf(ConnectionDto) {}
+
+/**
+ * A connection as the API shows it. `secrets` (masked or revealed) only for single reads; a shared
+ * credential's secrets are listed only where the connection's type uses them.
+ */
+export function toConnectionDto(
+  registry: ConnectionTypeRegistry,
+  connection: ConnectionWithSecretFields,
+  secrets?: Record<string, string>,
+): ConnectionDto {
+  const definition = registry.validateType(connection.type);
+  const usable = new Set(definition.secretFields.map((field) => field.name));
+  const secretFields = connection.ownsCredential ? connection.secretFields : connection.secretFields.filter((name) => usable.has(name));
+  return {
+    id: connection.id,
+    projectId: connection.projectId,
+    name: connection.name,
+    type: connection.type,
+    description: connection.description,
+    config: connection.config,
+    credentialId: connection.ownsCredential ? null : connection.credentialId,
+    secretFields,
+    // Absent (undefined) unless revealed or masked; no spread, which would take V8 off its fast object-literal path.
+    secrets: secrets && Object.fromEntries(Object.entries(secrets).filter(([name]) => secretFields.includes(name))),
+    enabled: connection.enabled,
+    labels: connection.labels,
+    uri: registry.formatUri(connection.type, connection.config, secretFields) ?? null,
+    version: connection.version,
+    createdAt: connection.createdAt.toISOString(),
+    updatedAt: connection.updatedAt.toISOString(),
+    createdBy: connection.createdBy,
+  };
+}

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiMergePatch, ApiProblems, Page, parseIfMatch, RequestHeader } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, Page, IfMatch, parseIfMatch } from '@switchboard/common';
 import { RevealQueryDto } from '@switchboard/credentials';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
@@ -17,12 +17,6 @@ import {
 import { ConnectionsService } from './connections.service';
 
 const CONNECTION_PARAM = ApiParam({ name: 'connection', description: 'Connection name or id', example: 'warehouse' });
-const IF_MATCH = ApiHeader({
-  name: 'If-Match',
-  required: false,
-  description: 'ETag from a read; a stale one answers 412.',
-  example: '"3"',
-});
 
 @ApiTags('connections')
 @Controller('projects/:project/connections')
@@ -73,7 +67,6 @@ export class ConnectionsController {
   @Put(':connection')
   @ProjectScoped('connections:write')
   @CONNECTION_PARAM
-  @IF_MATCH
   @ApiOperation({
     summary: 'Replace a connection',
     description:
@@ -87,7 +80,7 @@ export class ConnectionsController {
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Body() dto: CreateConnectionDto,
-    @RequestHeader('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<ConnectionDto> {
     return this.connections.replace(actor, access, ref, dto, parseIfMatch(ifMatch));
   }
@@ -95,7 +88,6 @@ export class ConnectionsController {
   @Patch(':connection')
   @ProjectScoped('connections:write')
   @CONNECTION_PARAM
-  @IF_MATCH
   @ApiOperation({
     summary: 'Change part of a connection (JSON merge patch)',
     description:
@@ -109,7 +101,7 @@ export class ConnectionsController {
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Body() dto: PatchConnectionDto,
-    @RequestHeader('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<ConnectionDto> {
     return this.connections.patch(actor, access, ref, dto, parseIfMatch(ifMatch));
   }
@@ -118,7 +110,6 @@ export class ConnectionsController {
   @HttpCode(204)
   @ProjectScoped('connections:write')
   @CONNECTION_PARAM
-  @IF_MATCH
   @ApiOperation({
     summary: 'Delete a connection; refused (409, naming them) while consumers use it, unless ?force=true',
     description: 'With If-Match, only the version read is deleted: a stale ETag answers 412 and deletes nothing.',
@@ -130,7 +121,7 @@ export class ConnectionsController {
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Query() query: DeleteConnectionQueryDto,
-    @RequestHeader('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<void> {
     return this.connections.delete(actor, access, ref, query.force === 'true', parseIfMatch(ifMatch));
   }

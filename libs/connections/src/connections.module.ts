@@ -1,35 +1,32 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectorsModule } from '@switchboard/connectors';
-import { CredentialReferences, CredentialsModule } from '@switchboard/credentials';
-import { FirstRunSample } from '@switchboard/projects';
-import { ConnectionCredentialReferences } from './connection-credential-references';
-import { ConnectionEntity } from './connection.entity';
+import { CredentialsModule } from '@switchboard/credentials';
+import { FirstRunSample, ProjectsModule } from '@switchboard/projects';
+import { ConnectionCredentialReferencesModule } from './connection-credential-references';
+import { ConnectionResolver } from './connection-resolver';
+import { ConnectionSecretsPlanner } from './connection-secrets-plan';
 import { ConnectionsController } from './connections.controller';
-import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
+import { ConnectionsStoreModule } from './connections-store.module';
 import { SampleConnection } from './sample/sample-connection';
 import { SharedCredentialLocations } from './shared-credential-locations';
 import { ConnectionTypesController } from './types/connection-types.controller';
 import { ConnectionTypesService } from './types/connection-types.service';
-import { ConnectionUsageEntity } from './usages/connection-usage.entity';
 import { UsagesController } from './usages/usages.controller';
 import { UsagesService } from './usages/usages.service';
 
-export const CONNECTION_ENTITIES = [ConnectionEntity, ConnectionUsageEntity];
-
 @Module({
-  imports: [CredentialsModule, ConnectorsModule, TypeOrmModule.forFeature(CONNECTION_ENTITIES)],
+  imports: [ConnectionsStoreModule, ConnectionCredentialReferencesModule, CredentialsModule, ConnectorsModule, ProjectsModule],
   controllers: [ConnectionTypesController, ConnectionsController, UsagesController],
   providers: [
-    ConnectionsRepository,
     ConnectionsService,
+    ConnectionSecretsPlanner,
+    ConnectionResolver,
     SharedCredentialLocations,
     UsagesService,
     ConnectionTypesService,
-    { provide: CredentialReferences, useClass: ConnectionCredentialReferences },
     { provide: FirstRunSample, useClass: SampleConnection },
   ],
-  exports: [ConnectionsService],
+  exports: [ConnectionResolver],
 })
 export class ConnectionsModule {}

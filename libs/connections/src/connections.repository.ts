@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow, validationFailed } from '@switchboard/common';
-import { isForeignKeyViolation, isUniqueViolation, jsonRow, placeholder, PreparedInsert, preparedQuery } from '@switchboard/database';
+import {
+  isForeignKeyViolation,
+  isUniqueViolation,
+  placeholder,
+  PreparedInsert,
+  preparedQuery,
+  updateIfVersion,
+} from '@switchboard/database';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ConnectionEntity } from './connection.entity';
 import { ConnectionUsageEntity } from './usages/connection-usage.entity';
@@ -163,26 +170,17 @@ export class ConnectionsRepository {
   }
 
   /** Compare-and-set on `version`; false when someone else changed the connection first. */
-  async updateIfVersion(
+  updateIfVersion(
     manager: EntityManager,
     projectId: string,
     id: string,
     version: number,
     changes: Partial<ConnectionEntity>,
   ): Promise<boolean> {
-    try {
-      const result = await manager
-        .createQueryBuilder()
-        .update(ConnectionEntity)
-        .set(jsonRow<ConnectionEntity>({ ...changes, version: version + 1 }))
-        .where('project_id = :projectId AND id = :id AND version = :version', { projectId, id, version })
-        .execute();
-      return result.affected === 1;
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A connection named "${changes.name}" already exists in this project.`);
-      if (isForeignKeyViolation(error)) throw credentialGone();
-      throw error;
-    }
+    return updateIfVersion(manager, ConnectionEntity, { projectId, id, version }, changes, {
+      unique: () => conflict(`A connection named "${changes.name}" already exists in this project.`),
+      foreignKey: credentialGone,
+    });
   }
 
   /**

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { forbidden } from '@switchboard/common';
 import { ConnectionConfig, ConnectionTypeDefinition, pointsElsewhere, samePlace } from '@switchboard/connectors';
+import { mayRevealSecrets } from '@switchboard/credentials';
 import type { ProjectAccess } from '@switchboard/projects';
 import { ConnectionsRepository } from './connections.repository';
 
@@ -40,7 +41,7 @@ export class SharedCredentialLocations {
     config: ConnectionConfig,
     credential: { id: string; name: string },
   ): Promise<void> {
-    if (user.access.scopes.includes('secrets:reveal')) return;
+    if (mayRevealSecrets(user.access.scopes)) return;
     const projectId = user.access.project.id;
     const bound = await this.connections.locationsOfCredential(projectId, credential.id);
     // The credential's own secrets (a CA among them) serve every one of its connections: only the config differs.

@@ -1,14 +1,19 @@
 import { FieldError, validationFailed } from '@switchboard/common';
 import type { ValidateFunction } from 'ajv/dist/2020';
-import { ConnectionConfig, ConnectionType, ConnectionTypeDefinition, ParsedUri, SECRET_MASK, UriError } from './connection-type';
+import {
+  ConnectionConfig,
+  ConnectionType,
+  ConnectionTypeDefinition,
+  ParsedUri,
+  SECRET_MASK,
+  secretValueProblem,
+  SecretsUpdate,
+  UriError,
+} from './connection-type';
 import { createAjv, toFieldErrors } from './schema-validation';
 import { CONNECTION_TYPE_DEFINITIONS, CONNECTION_TYPES } from './supported-types';
 
-export const MAX_SECRET_BYTES = 64 * 1024;
 export const MAX_URI_LENGTH = 4096;
-
-/** Secrets as a request sends them: a value, null to clear, or (on update) the mask to keep the stored one. */
-export type SecretsInput = Record<string, string | null>;
 
 export interface ParsedConnectionUri extends ParsedUri {
   type: ConnectionType;
@@ -77,7 +82,7 @@ export class ConnectionTypeRegistry {
    * Only the type's secret names, each a string of at most 64 KiB or null; the mask only when
    * `allowMask` (updates, where it means "keep"). Errors are on `secrets.<name>`.
    */
-  validateSecrets(type: unknown, secrets: unknown, options: { allowMask: boolean }): SecretsInput {
+  validateSecrets(type: unknown, secrets: unknown, options: { allowMask: boolean }): SecretsUpdate {
     const definition = this.validateType(type);
     if (secrets === undefined) return {};
     if (!isPlainObject(secrets)) throw validationFailed([{ field: 'secrets', message: 'must be an object' }]);
@@ -90,7 +95,7 @@ export class ConnectionTypeRegistry {
       if (message) errors.push({ field: `secrets.${name}`, message });
     }
     if (errors.length) throw validationFailed(errors);
-    return { ...secrets } as SecretsInput;
+    return { ...secrets } as SecretsUpdate;
   }
 
   /**
@@ -146,16 +151,6 @@ export class ConnectionTypeRegistry {
     const errors = definition.checkConfig?.(copy) ?? [];
     return errors.length ? { ok: false, errors } : { ok: true, config: copy };
   }
-}
-
-function secretValueProblem(value: unknown, allowMask: boolean): string | undefined {
-  if (value === null) return undefined;
-  if (typeof value !== 'string') return 'must be a string, or null to clear it';
-  if (value === SECRET_MASK && !allowMask) return `is the mask ${SECRET_MASK}, not a secret; send the real value`;
-  if (value === '') return 'must not be empty; send null to clear it';
-  if (value.includes('\u0000')) return 'must not contain NUL characters';
-  if (Buffer.byteLength(value, 'utf8') > MAX_SECRET_BYTES) return `must be at most ${MAX_SECRET_BYTES} bytes`;
-  return undefined;
 }
 
 /** Catches a definition that contradicts itself at startup rather than on some request. */

@@ -27,11 +27,30 @@ export type Capability = (typeof CAPABILITIES)[number];
 /** What responses and formatted URIs show instead of a secret; sent back on update, it keeps the stored value. */
 export const SECRET_MASK = '********';
 
+/** The most one secret value may hold, given inline on a connection or in a shared credential. */
+export const MAX_SECRET_BYTES = 64 * 1024;
+
+/** Secret values by name, in the clear: what a connector uses and a credential seals. */
+export type Secrets = Record<string, string>;
+
+/** Secrets as a request sends them: a value sets, null clears, omission or (on updates) the mask keeps. */
+export type SecretsUpdate = Record<string, string | null>;
+
+/** What is wrong with one secret value a request sends, if anything: the same rules inline and in a shared credential. */
+export function secretValueProblem(value: unknown, allowMask: boolean): string | undefined {
+  if (value === null) return undefined;
+  if (typeof value !== 'string') return 'must be a string, or null to clear it';
+  if (value === SECRET_MASK && !allowMask) return `is the mask ${SECRET_MASK}, not a secret; send the real value`;
+  if (value === '') return 'must not be empty; send null to clear it';
+  if (value.includes('\u0000')) return 'must not contain NUL characters';
+  if (Buffer.byteLength(value, 'utf8') > MAX_SECRET_BYTES) return `must be at most ${MAX_SECRET_BYTES} bytes`;
+  return undefined;
+}
+
 /** A JSON Schema (draft 2020-12 subset that ajv 8 understands). */
 export type JsonSchema = Record<string, unknown>;
 
 export type ConnectionConfig = Record<string, unknown>;
-export type ConnectionSecrets = Record<string, string>;
 
 export interface SecretFieldDefinition {
   name: string;
@@ -44,7 +63,7 @@ export interface SecretFieldDefinition {
 /** A connection string split into the non-secret config and the secrets it carried. */
 export interface ParsedUri {
   config: ConnectionConfig;
-  secrets: ConnectionSecrets;
+  secrets: Secrets;
 }
 
 export interface UriSupport {
@@ -61,7 +80,7 @@ export interface UriSupport {
 /** A connection as far as protecting its traffic goes: its (validated) config and the secrets it would use. */
 export interface TransportView {
   config: ConnectionConfig;
-  secrets: Readonly<ConnectionSecrets>;
+  secrets: Readonly<Secrets>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AppConfig } from '@switchboard/common';
-import type { Capability, ConnectionConfig, ConnectionSecrets, ConnectionType, ConnectionTypeDefinition } from './connection-type';
+import type { Capability, ConnectionConfig, Secrets, ConnectionType, ConnectionTypeDefinition } from './connection-type';
 import type { EgressGuard } from './egress/egress-guard';
 import type {
   ColumnInfo,
@@ -67,7 +67,7 @@ export interface ResolvedConnection {
   generation?: string;
   type: ConnectionType;
   config: ConnectionConfig;
-  secrets: ConnectionSecrets;
+  secrets: Secrets;
 }
 
 export interface ConnectorContext {

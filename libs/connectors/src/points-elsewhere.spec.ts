@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ConnectionConfig, ConnectionSecrets } from './connection-type';
+import type { ConnectionConfig, Secrets } from './connection-type';
 import { Elsewhere, pointsElsewhere, trustAnchorSecrets } from './points-elsewhere';
 import { CONNECTION_TYPE_DEFINITIONS } from './supported-types';
 import { registry } from '../../../test/support/connection-uris';
 
-type Side = { config: ConnectionConfig; secrets?: ConnectionSecrets; raw?: boolean };
+type Side = { config: ConnectionConfig; secrets?: Secrets; raw?: boolean };
 
 /** What changing `before` into `after` counts as; configs are validated (defaults filled) unless `raw`, as a stored row may be. */
 function change(type: string, before: Side, after: Side): Elsewhere {
@@ -24,7 +24,7 @@ const weakened = (type: string, before: Side, after: Side): string[] => {
 
 const CA = '-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----';
 const OTHER_CA = '-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----';
-const caOf = (tlsCa?: string): ConnectionSecrets => (tlsCa ? { tlsCa } : {});
+const caOf = (tlsCa?: string): Secrets => (tlsCa ? { tlsCa } : {});
 
 describe('pointsElsewhere: transport security', () => {
   const pg = (sslMode?: string) => ({ config: { host: 'db', ...(sslMode && { sslMode }) } });

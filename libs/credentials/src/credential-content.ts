@@ -1,8 +1,7 @@
 import { FieldError, validationFailed } from '@switchboard/common';
-import { type CredentialType, SECRET_MASK } from '@switchboard/connectors';
+import { type CredentialType, secretValueProblem } from '@switchboard/connectors';
 import { CREDENTIAL_TYPE_SPECS, FIELD_NAME_PATTERN } from './types/credential-types';
 
-export const MAX_SECRET_BYTES = 64 * 1024;
 const MAX_FIELD_LENGTH = 1000;
 const MAX_NAMES = 50;
 
@@ -20,7 +19,7 @@ function checkNames(kind: 'fields' | 'secrets', values: Record<string, unknown>,
 
 /**
  * Checks a credential's fields and (merged) secrets against its type; 400 naming each bad one.
- * `rejectMask` (create): the mask reads show is never a value to store.
+ * Secret values follow the rules inline secrets do. `rejectMask` (create): the mask reads show is never a value to store.
  */
 export function assertCredentialContent(
   type: CredentialType,
@@ -38,14 +37,10 @@ export function assertCredentialContent(
     }
   }
   for (const [name, value] of Object.entries(secrets)) {
-    if (typeof value !== 'string' || value === '' || Buffer.byteLength(value) > MAX_SECRET_BYTES) {
-      errors.push({
-        field: `secrets.${name}`,
-        message: `must be a non-empty string of at most ${MAX_SECRET_BYTES} bytes, or null to clear it`,
-      });
-    } else if (options.rejectMask && value === SECRET_MASK) {
-      errors.push({ field: `secrets.${name}`, message: `is the mask ${SECRET_MASK} that reads show; send the real value` });
-    }
+    // What is stored holds values only: null clears a secret on an update, and is merged away before this check.
+    const problem =
+      value === null ? 'must be a string (null clears a secret on updates only)' : secretValueProblem(value, !options.rejectMask);
+    if (problem) errors.push({ field: `secrets.${name}`, message: problem });
   }
   for (const name of spec.requiredSecrets) {
     if (secrets[name] === undefined) errors.push({ field: `secrets.${name}`, message: `is required for a ${type} credential` });

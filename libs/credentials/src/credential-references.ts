@@ -1,6 +1,6 @@
 /**
- * Who uses a credential. Implemented by the connections lib, which sits above this one:
- * resolved lazily, so credentials never imports connections.
+ * Who uses a credential: a port credentials owns and injects, provided by the lib that uses
+ * credentials (connections, which sits above this one), so credentials never imports it.
  */
 export abstract class CredentialReferences {
   /** Names of the project's connections that use the credential. */

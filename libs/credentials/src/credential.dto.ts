@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsOptionalNotNull, NULLABLE_STRING_MAP, PageDtoOf, SLUG_MESSAGE, SLUG_PATTERN, STRING_MAP } from '@switchboard/common';
-import { CREDENTIAL_TYPES, type CredentialType } from '@switchboard/connectors';
-import type { SecretsUpdate } from './secrets-merge';
+import { CREDENTIAL_TYPES, type CredentialType, type SecretsUpdate } from '@switchboard/connectors';
+import type { CredentialEntity } from './credential.entity';
 
 const lowercase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
@@ -122,3 +122,17 @@ export class CredentialDto {
 }
 
 export class CredentialPageDto extends PageDtoOf(CredentialDto) {}
+
+export const toCredentialDto = (credential: CredentialEntity, secrets?: Record<string, string>): CredentialDto => ({
+  id: credential.id,
+  name: credential.name,
+  type: credential.type,
+  description: credential.description,
+  fields: credential.fields,
+  secretFields: credential.secretFields,
+  secretFingerprint: credential.secretFingerprint,
+  ...(secrets && { secrets }),
+  version: credential.version,
+  createdAt: credential.createdAt.toISOString(),
+  updatedAt: credential.updatedAt.toISOString(),
+});

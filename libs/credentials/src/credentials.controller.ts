@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiMergePatch, ApiProblems, Page, PageQueryDto, parseIfMatch, RequestHeader } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, Page, PageQueryDto, IfMatch, parseIfMatch } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
   CreateCredentialDto,
@@ -15,12 +15,6 @@ import {
 import { CredentialsService } from './credentials.service';
 
 const CREDENTIAL_PARAM = ApiParam({ name: 'credential', description: 'Credential name or id', example: 'warehouse-reader' });
-const IF_MATCH = ApiHeader({
-  name: 'If-Match',
-  required: false,
-  description: 'ETag from a read; a stale one answers 412.',
-  example: '"3"',
-});
 
 @ApiTags('credentials')
 @Controller('projects/:project/credentials')
@@ -66,7 +60,6 @@ export class CredentialsController {
   @Put(':credential')
   @ProjectScoped('credentials:write')
   @CREDENTIAL_PARAM
-  @IF_MATCH
   @ApiOperation({ summary: 'Replace a credential; omitted or "********" secrets are kept, null clears one' })
   @ApiOkResponse({ type: CredentialDto })
   @ApiProblems(400, 409, 412, 422)
@@ -75,7 +68,7 @@ export class CredentialsController {
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
     @Body() dto: ReplaceCredentialDto,
-    @RequestHeader('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<CredentialDto> {
     return this.credentials.replace(actor, access.project.id, ref, dto, parseIfMatch(ifMatch));
   }
@@ -83,7 +76,6 @@ export class CredentialsController {
   @Patch(':credential')
   @ProjectScoped('credentials:write')
   @CREDENTIAL_PARAM
-  @IF_MATCH
   @ApiOperation({ summary: 'Change part of a credential (JSON merge patch)' })
   @ApiMergePatch()
   @ApiOkResponse({ type: CredentialDto })
@@ -93,7 +85,7 @@ export class CredentialsController {
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
     @Body() dto: PatchCredentialDto,
-    @RequestHeader('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<CredentialDto> {
     return this.credentials.patch(actor, access.project.id, ref, dto, parseIfMatch(ifMatch));
   }
@@ -102,7 +94,6 @@ export class CredentialsController {
   @HttpCode(204)
   @ProjectScoped('credentials:write')
   @CREDENTIAL_PARAM
-  @IF_MATCH
   @ApiOperation({
     summary: 'Delete a credential; refused (409, naming them) while connections use it',
     description: 'With If-Match, only the version read is deleted: a stale ETag answers 412 and deletes nothing.',
@@ -113,7 +104,7 @@ export class CredentialsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
-    @RequestHeader('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<void> {
     return this.credentials.delete(actor, access.project.id, ref, parseIfMatch(ifMatch));
   }

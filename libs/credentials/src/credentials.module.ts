@@ -8,6 +8,7 @@ import { CredentialsService } from './credentials.service';
 import { EncryptionController } from './encryption/encryption.controller';
 import { EncryptionService } from './encryption/encryption.service';
 import { OwnedSecretsStore } from './owned-secrets.store';
+import { SecretReveals } from './secret-reveals';
 import { SecretsVault } from './secrets-vault';
 
 export const CREDENTIAL_ENTITIES = [CredentialEntity];
@@ -15,7 +16,7 @@ export const CREDENTIAL_ENTITIES = [CredentialEntity];
 @Module({
   imports: [ProjectsModule, TypeOrmModule.forFeature(CREDENTIAL_ENTITIES)],
   controllers: [CredentialsController, EncryptionController],
-  providers: [CredentialsRepository, SecretsVault, CredentialsService, OwnedSecretsStore, EncryptionService],
-  exports: [CredentialsService, OwnedSecretsStore, ProjectsModule],
+  providers: [CredentialsRepository, SecretsVault, CredentialsService, OwnedSecretsStore, SecretReveals, EncryptionService],
+  exports: [CredentialsService, OwnedSecretsStore, SecretReveals],
 })
 export class CredentialsModule {}

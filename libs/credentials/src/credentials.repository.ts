@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow } from '@switchboard/common';
-import { isUniqueViolation, placeholder, PreparedInsert, preparedQuery } from '@switchboard/database';
+import { isUniqueViolation, placeholder, PreparedInsert, preparedQuery, updateIfVersion } from '@switchboard/database';
 import { EntityManager, Repository } from 'typeorm';
 import { CredentialEntity } from './credential.entity';
 
@@ -54,25 +54,16 @@ export class CredentialsRepository {
   }
 
   /** Compare-and-set on `version`: false when someone else changed the row first. */
-  async updateIfVersion(
+  updateIfVersion(
     projectId: string,
     id: string,
     version: number,
     changes: Partial<CredentialWithEnvelope>,
     manager?: EntityManager,
   ): Promise<boolean> {
-    try {
-      const result = await (manager ?? this.credentials.manager)
-        .createQueryBuilder()
-        .update(CredentialEntity)
-        .set({ ...changes, version: version + 1 })
-        .where('project_id = :projectId AND id = :id AND version = :version', { projectId, id, version })
-        .execute();
-      return result.affected === 1;
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A credential named "${changes.name}" already exists in this project.`);
-      throw error;
-    }
+    return updateIfVersion(manager ?? this.credentials.manager, CredentialEntity, { projectId, id, version }, changes, {
+      unique: () => conflict(`A credential named "${changes.name}" already exists in this project.`),
+    });
   }
 
   async delete(projectId: string, id: string, manager?: EntityManager): Promise<void> {

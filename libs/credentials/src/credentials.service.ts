@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import type { Scope } from '@switchboard/auth';
-import { isForeignKeyViolation } from '@switchboard/database';
 import {
   conflict,
-  forbidden,
   notFound,
   Page,
   PageQueryDto,
@@ -15,35 +12,17 @@ import {
   uuidv7,
   validationFailed,
 } from '@switchboard/common';
+import type { Secrets, SecretsUpdate } from '@switchboard/connectors';
+import { isForeignKeyViolation, LostRace, updateWithRetries } from '@switchboard/database';
 import { assertCredentialContent, mergeFields } from './credential-content';
 import { CredentialReferences } from './credential-references';
-import { CreateCredentialDto, CredentialDto, PatchCredentialDto, ReplaceCredentialDto } from './credential.dto';
+import { CreateCredentialDto, CredentialDto, PatchCredentialDto, ReplaceCredentialDto, toCredentialDto } from './credential.dto';
 import { CredentialEntity } from './credential.entity';
 import { CredentialsRepository } from './credentials.repository';
-import { maskSecrets, mergeSecrets, SecretsUpdate } from './secrets-merge';
-import { Secrets, SecretsVault } from './secrets-vault';
+import { SecretReveals } from './secret-reveals';
+import { maskSecrets, mergeSecrets } from './secrets-merge';
+import { SecretsVault } from './secrets-vault';
 import { assertTrustKept } from './trust-anchors';
-
-/**
- * Without If-Match a lost compare-and-set is re-applied: each loss means another writer's
- * update landed, so N concurrent writers need at most N attempts. The bound only stops a
- * credential that never stops changing.
- */
-const UPDATE_ATTEMPTS = 50;
-
-export const toCredentialDto = (credential: CredentialEntity, secrets?: Record<string, string>): CredentialDto => ({
-  id: credential.id,
-  name: credential.name,
-  type: credential.type,
-  description: credential.description,
-  fields: credential.fields,
-  secretFields: credential.secretFields,
-  secretFingerprint: credential.secretFingerprint,
-  ...(secrets && { secrets }),
-  version: credential.version,
-  createdAt: credential.createdAt.toISOString(),
-  updatedAt: credential.updatedAt.toISOString(),
-});
 
 interface NextContent {
   name: string;
@@ -59,7 +38,8 @@ export class CredentialsService {
     private readonly credentials: CredentialsRepository,
     private readonly vault: SecretsVault,
     private readonly audit: AuditService,
-    private readonly moduleRef: ModuleRef,
+    private readonly reveals: SecretReveals,
+    private readonly references: CredentialReferences,
   ) {}
 
   async list(projectId: string, query: PageQueryDto): Promise<Page<CredentialDto>> {
@@ -71,14 +51,8 @@ export class CredentialsService {
   async get(actor: AuditActor, projectId: string, ref: string, reveal: boolean, scopes: readonly Scope[]): Promise<CredentialDto> {
     const credential = await this.requireShared(projectId, ref);
     if (!reveal) return toCredentialDto(credential, maskSecrets(credential.secretFields));
-    if (!scopes.includes('secrets:reveal')) throw forbidden('Revealing secrets needs the scope secrets:reveal.');
-    const secrets = await this.readSecrets(projectId, credential.id);
-    await this.audit.record({
-      actor,
-      projectId,
-      action: 'credential.reveal',
-      target: { type: 'credential', id: credential.id, name: credential.name },
-    });
+    const target = { type: 'credential' as const, id: credential.id, name: credential.name };
+    const secrets = await this.reveals.reveal(actor, projectId, scopes, target, () => this.readSecrets(projectId, credential.id));
     return toCredentialDto(credential, secrets);
   }
 
@@ -133,7 +107,7 @@ export class CredentialsService {
   async delete(actor: AuditActor, projectId: string, ref: string, ifMatch?: readonly number[]): Promise<void> {
     const credential = await this.requireShared(projectId, ref);
     if (ifMatch && !ifMatch.includes(credential.version)) throw preconditionFailed();
-    const users = await this.references().connectionsUsing(projectId, credential.id);
+    const users = await this.references.connectionsUsing(projectId, credential.id);
     if (users.length) throw conflict(`The credential is used by connection(s) ${users.join(', ')}; point them elsewhere first.`);
     try {
       if (!ifMatch) await this.credentials.delete(projectId, credential.id);
@@ -155,11 +129,6 @@ export class CredentialsService {
     return this.credentials.findSharedByRef(projectId, ref);
   }
 
-  /** Resolved at call time: the implementation lives in the connections lib, above this one. */
-  private references(): CredentialReferences {
-    return this.moduleRef.get(CredentialReferences, { strict: false });
-  }
-
   async requireShared(projectId: string, ref: string): Promise<CredentialEntity> {
     const credential = await this.credentials.findSharedByRef(projectId, ref);
     if (!credential) throw notFound('Credential');
@@ -172,11 +141,8 @@ export class CredentialsService {
     return this.vault.open(projectId, credentialId, credential.secretEnvelope);
   }
 
-  /**
-   * Read, apply, compare-and-set. With If-Match a lost race answers 412; without, the
-   * change is re-applied to what won, so nothing another writer did is lost.
-   */
-  private async update(
+  /** Read, apply, compare-and-set (updateWithRetries: 412 with If-Match, re-applied to what won without). */
+  private update(
     actor: AuditActor,
     projectId: string,
     ref: string,
@@ -184,9 +150,8 @@ export class CredentialsService {
     action: string,
     next: (current: CredentialEntity) => NextContent,
   ): Promise<CredentialDto> {
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.requireShared(projectId, ref);
-      if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
+    const read = (target: string) => this.requireShared(projectId, target);
+    return updateWithRetries('credential', ref, ifMatch, read, async (current) => {
       const content = next(current);
       const stored = await this.readSecrets(projectId, current.id);
       const merged = mergeSecrets(stored, content.secrets);
@@ -200,20 +165,17 @@ export class CredentialsService {
         ...sealed,
         updatedAt: new Date(),
       });
-      if (updated) {
-        if (merged.changed) await this.references().credentialChanged(projectId, current.id);
-        await this.audit.record({
-          actor,
-          projectId,
-          action,
-          target: { type: 'credential', id: current.id, name: content.name },
-          details: { secretsChanged: merged.changed },
-        });
-        const saved = (await this.credentials.findById(projectId, current.id))!;
-        return toCredentialDto(saved, maskSecrets(saved.secretFields));
-      }
-      if (ifMatch) throw preconditionFailed();
-    }
-    throw conflict('The credential kept changing while this update was applied; try again.');
+      if (!updated) throw new LostRace();
+      if (merged.changed) await this.references.credentialChanged(projectId, current.id);
+      await this.audit.record({
+        actor,
+        projectId,
+        action,
+        target: { type: 'credential', id: current.id, name: content.name },
+        details: { secretsChanged: merged.changed },
+      });
+      const saved = (await this.credentials.findById(projectId, current.id))!;
+      return toCredentialDto(saved, maskSecrets(saved.secretFields));
+    });
   }
 }

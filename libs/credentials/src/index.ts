@@ -4,6 +4,7 @@ export * from './credential-references';
 export * from './credentials.service';
 export * from './owned-secrets.store';
 export * from './secrets-merge';
+export * from './secret-reveals';
 export * from './secrets-vault';
 export * from './types/credential-types';
 export * from './credentials.module';

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from '@switchboard/common';
+import type { Secrets } from '@switchboard/connectors';
 import type { EntityManager } from 'typeorm';
 import { CredentialsRepository } from './credentials.repository';
-import { Secrets, SecretsVault } from './secrets-vault';
+import { SecretsVault } from './secrets-vault';
 
 /**
  * Secrets given inline on a connection, kept as a credential the connection owns (hidden from

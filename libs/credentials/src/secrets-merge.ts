@@ -1,8 +1,4 @@
-import { SECRET_MASK } from '@switchboard/connectors';
-import type { Secrets } from './secrets-vault';
-
-/** A secrets update: a value sets, `null` clears, the mask or omission keeps. */
-export type SecretsUpdate = Record<string, string | null>;
+import { SECRET_MASK, type Secrets, type SecretsUpdate } from '@switchboard/connectors';
 
 export interface MergedSecrets {
   secrets: Secrets;

@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ErrorCode } from '@switchboard/common';
+import type { Secrets } from '@switchboard/connectors';
 import { EnvelopeCipher, EnvelopeError, hmacHex, KeyRing } from '@switchboard/crypto';
-
-export type Secrets = Record<string, string>;
 
 export interface SealedSecrets {
   secretEnvelope: string | null;

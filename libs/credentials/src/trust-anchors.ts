@@ -1,7 +1,6 @@
 import { AppError, ErrorCode } from '@switchboard/common';
-import { CONNECTION_TYPE_DEFINITIONS, trustAnchorSecrets } from '@switchboard/connectors';
+import { CONNECTION_TYPE_DEFINITIONS, type Secrets, trustAnchorSecrets } from '@switchboard/connectors';
 import type { MergedSecrets } from './secrets-merge';
-import type { Secrets } from './secrets-vault';
 import { CREDENTIAL_TYPE_SPECS } from './types/credential-types';
 
 const TRUST_ANCHORS = trustAnchorSecrets(CONNECTION_TYPE_DEFINITIONS);

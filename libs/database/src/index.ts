@@ -11,3 +11,4 @@ export * from './prepared-query';
 export * from './prepared-insert';
 export * from './rate-limit/postgres-rate-limits';
 export * from './project-rows';
+export * from './optimistic-update';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode } from '@switchboard/common';
-import { ConnectionsService } from '@switchboard/connections';
+import { ConnectionResolver } from '@switchboard/connections';
 import { ConnectorRegistry, ResolvedConnection, StageFailure, TestResult } from '@switchboard/connectors';
 import type { ProjectAccess } from '@switchboard/projects';
 import { DEFAULT_TEST_TIMEOUT_MS, TestDraftDto, TestOptionsDto } from './connection-test.dto';
@@ -12,14 +12,14 @@ import { SendTestEmailDto, TestEmailResultDto } from './test-email.dto';
 @Injectable()
 export class ConnectionTestService {
   constructor(
-    private readonly connections: ConnectionsService,
+    private readonly resolver: ConnectionResolver,
     private readonly connectors: ConnectorRegistry,
     private readonly outbound: Outbound,
     private readonly audit: AuditService,
   ) {}
 
   async testStored(actor: AuditActor, access: ProjectAccess, ref: string, options: TestOptionsDto): Promise<TestResult> {
-    const resolved = await this.connections.resolveForUse(access.project.id, ref);
+    const resolved = await this.resolver.resolveForUse(access.project.id, ref);
     const result = await this.run(access.project.id, resolved, options.timeoutMs);
     await this.record(actor, access, result, { type: 'connection', id: resolved.connection.id, name: resolved.connection.name });
     return result;
@@ -27,7 +27,7 @@ export class ConnectionTestService {
 
   async testDraft(actor: AuditActor, access: ProjectAccess, dto: TestDraftDto): Promise<TestResult> {
     const { timeoutMs, name: _name, ...body } = dto;
-    const resolved = await this.connections.resolveDraft(actor, access, body);
+    const resolved = await this.resolver.resolveDraft(actor, access, body);
     const result = await this.run(access.project.id, resolved, timeoutMs);
     await this.record(actor, access, result, { type: 'connection_draft', name: resolved.type });
     return result;
@@ -42,7 +42,7 @@ export class ConnectionTestService {
 
   /** Sends one message through an SMTP connection; 200 with success false when the server refuses. */
   async sendTestEmail(actor: AuditActor, access: ProjectAccess, ref: string, dto: SendTestEmailDto): Promise<TestEmailResultDto> {
-    const resolved = await this.connections.resolveForUse(access.project.id, ref);
+    const resolved = await this.resolver.resolveForUse(access.project.id, ref);
     const connector = this.connectors.find(resolved.type, 'sendTestEmail');
     if (!connector) throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${resolved.type} connection cannot send email.`);
     const to = dto.to ?? (typeof resolved.config.addressToTest === 'string' ? resolved.config.addressToTest : undefined);

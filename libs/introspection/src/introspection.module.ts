@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '@switchboard/connections';
 import { ConnectorsModule } from '@switchboard/connectors';
-import { CredentialsModule } from '@switchboard/credentials';
+import { ProjectsModule } from '@switchboard/projects';
 import { ConnectionTestController } from './connection-test.controller';
 import { ConnectionTestService } from './connection-test.service';
 import { IntrospectionController } from './introspection.controller';
@@ -11,7 +11,7 @@ import { OutboundLimits } from './outbound-limits';
 import { OutboundMetrics } from './outbound-metrics';
 
 @Module({
-  imports: [ConnectionsModule, ConnectorsModule, CredentialsModule],
+  imports: [ConnectionsModule, ConnectorsModule, ProjectsModule],
   controllers: [ConnectionTestController, IntrospectionController],
   providers: [ConnectionTestService, IntrospectionService, Outbound, OutboundLimits, OutboundMetrics],
 })

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode, Page } from '@switchboard/common';
-import { ConnectionsService } from '@switchboard/connections';
+import { ConnectionResolver } from '@switchboard/connections';
 import {
   Capability,
   ColumnInfo,
@@ -56,7 +56,7 @@ type Resolved = ResolvedConnection & { connection: { id: string; name: string } 
 @Injectable()
 export class IntrospectionService {
   constructor(
-    private readonly connections: ConnectionsService,
+    private readonly resolver: ConnectionResolver,
     private readonly types: ConnectionTypeRegistry,
     private readonly connectors: ConnectorRegistry,
     private readonly outbound: Outbound,
@@ -132,7 +132,7 @@ export class IntrospectionService {
   }
 
   private resolve(access: ProjectAccess, ref: string): Promise<Resolved> {
-    return this.connections.resolveForUse(access.project.id, ref);
+    return this.resolver.resolveForUse(access.project.id, ref);
   }
 
   /** Runs one connector operation, after checking the type advertises it (422 otherwise). */

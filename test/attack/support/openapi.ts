@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import Ajv, { type ValidateFunction } from 'ajv';
+import { contractFor } from '../../support/api-contract';
 import type { Reply, TestApp } from '../../support/test-app';
 
 export const API = '/api/v1';
@@ -80,29 +80,29 @@ export async function loadDocument(t: TestApp): Promise<ApiDocument> {
       });
     }
   }
-  // OpenAPI 3.0 keywords ajv does not know (example, nullable) are annotations here.
-  const ajv = new Ajv({ strict: false, validateFormats: false });
-  const compile = (schema: Json): ValidateFunction => ajv.compile({ ...schema, components: raw.components });
-  const validateProblem = compile(deref({ $ref: '#/components/schemas/ProblemDto' }));
-  const bodyValidators = new Map<string, ValidateFunction>();
+  const contract = contractFor(reply.text);
   return {
     raw,
     operations,
     deref,
-    problemErrors(reply: Reply<Json>): string | null {
-      const contentType = reply.headers.get('content-type') ?? '';
-      if (!contentType.startsWith('application/problem+json'))
-        return `content-type ${contentType || '(none)'}, not application/problem+json`;
-      if (!validateProblem(reply.body)) return `not a ProblemDto: ${ajv.errorsText(validateProblem.errors)}`;
-      if (reply.body.status !== reply.status) return `problem status ${reply.body.status} on an HTTP ${reply.status}`;
-      if (reply.body.requestId !== reply.headers.get('x-request-id')) return 'problem requestId differs from X-Request-Id';
+    problemErrors(problem: Reply<Json>): string | null {
+      const found = contract.problemViolations({
+        method: 'GET',
+        url: '',
+        status: problem.status,
+        headers: problem.headers,
+        contentType: problem.headers.get('content-type') ?? '',
+        body: problem.body,
+        text: problem.text,
+      });
+      if (found.length) return found.join('; ');
+      if (problem.body.status !== problem.status) return `problem status ${problem.body.status} on an HTTP ${problem.status}`;
+      if (problem.body.requestId !== problem.headers.get('x-request-id')) return 'problem requestId differs from X-Request-Id';
       return null;
     },
     bodyErrors(op: Operation, body: unknown): string | null {
       if (!op.body) return 'the document takes no body';
-      if (!bodyValidators.has(op.key)) bodyValidators.set(op.key, compile(op.body.schema));
-      const validate = bodyValidators.get(op.key)!;
-      return validate(body) ? null : ajv.errorsText(validate.errors);
+      return contract.requestBodyError(op.method, API + op.path, body);
     },
   };
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { ConnectorContext, TestResult } from '../connector';
 import { EgressGuard, EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -30,7 +30,7 @@ function contextFor(ms = 3_000): ConnectorContext {
 }
 
 const connector = new HttpConnector();
-const runTest = (config: ConnectionConfig, secrets: ConnectionSecrets = {}, context = contextFor()): Promise<TestResult> =>
+const runTest = (config: ConnectionConfig, secrets: Secrets = {}, context = contextFor()): Promise<TestResult> =>
   connector.test({ type: 'http', config, secrets }, context);
 
 interface Seen {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { ConnectionOptions, SslOptions } from 'mysql2';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { TestError, TestErrorCode } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
 import { classifyNetworkError } from '../probes/network-errors';
@@ -35,7 +35,7 @@ const CLIENT_CODES: Record<string, TestErrorCode> = {
  * server fails with TLS_ERROR. A client certificate is sent when tlsCert and tlsKey are both set.
  * mysql2 takes the SNI name and the name it verifies from `host` (see mysqlConnectionOptions).
  */
-export function mysqlTls(config: ConnectionConfig, secrets: ConnectionSecrets): SslOptions | undefined {
+export function mysqlTls(config: ConnectionConfig, secrets: Secrets): SslOptions | undefined {
   if (config.ssl !== true) return undefined;
   return {
     rejectUnauthorized: true,
@@ -54,7 +54,7 @@ export function mysqlTls(config: ConnectionConfig, secrets: ConnectionSecrets): 
  */
 export function mysqlConnectionOptions(
   config: ConnectionConfig,
-  secrets: ConnectionSecrets,
+  secrets: Secrets,
   target: ResolvedTarget,
   timeoutMs: number,
   onSocket?: (socket: net.Socket) => void,

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import { startServers, stopServers, type Servers } from '../../../../test/support/servers';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { ConnectorContext, TestResult } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -27,7 +27,7 @@ function contextFor(ms = 5_000, egress = guard, signal: AbortSignal = AbortSigna
 }
 
 const connector = new MysqlConnector();
-const runTest = (config: ConnectionConfig, secrets: ConnectionSecrets = {}, context = contextFor()): Promise<TestResult> =>
+const runTest = (config: ConnectionConfig, secrets: Secrets = {}, context = contextFor()): Promise<TestResult> =>
   connector.test({ type: 'mysql', config, secrets }, context);
 
 const stageNames = (result: TestResult): string[] => result.stages.map((stage) => stage.name);

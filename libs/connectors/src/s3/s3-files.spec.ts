@@ -5,7 +5,7 @@ import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { startCountingProxy, type CountingProxy } from '../../../../test/support/counting-proxy';
 import { startServers, stopServers, type Servers } from '../../../../test/support/servers';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { ResolvedConnection } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -72,7 +72,7 @@ describe('S3 files and file schemas against a real s3rver', () => {
   let servers: Pick<Servers, 's3'> | undefined;
   let s3: Servers['s3'];
 
-  const connection = (config: Partial<ConnectionConfig> = {}, secrets?: ConnectionSecrets): ResolvedConnection => ({
+  const connection = (config: Partial<ConnectionConfig> = {}, secrets?: Secrets): ResolvedConnection => ({
     type: 's3',
     generation: '1',
     config: { bucket: s3.bucket, endpoint: `http://localhost:${s3.port}`, forcePathStyle: true, region: s3.region, ...config },

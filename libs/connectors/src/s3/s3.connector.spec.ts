@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { makeTempDir, selfSignedCert, startServers, stopServers, type Servers } from '../../../../test/support/servers';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { ConnectorContext, TestResult } from '../connector';
 import { EgressError, EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -39,7 +39,7 @@ function contextFor(ms = 5_000): ConnectorContext {
 }
 
 const connector = new S3Connector();
-const runTest = (config: ConnectionConfig, secrets: ConnectionSecrets, context = contextFor()): Promise<TestResult> =>
+const runTest = (config: ConnectionConfig, secrets: Secrets, context = contextFor()): Promise<TestResult> =>
   connector.test({ type: 's3', config, secrets }, context);
 
 const stageNames = (result: TestResult): string[] => result.stages.map((stage) => stage.name);
@@ -132,7 +132,7 @@ describe('S3Connector against a real s3rver', () => {
     forcePathStyle: true,
     ...extra,
   });
-  const keys = (): ConnectionSecrets => ({ accessKeyId: s3().accessKeyId, secretAccessKey: s3().secretAccessKey });
+  const keys = (): Secrets => ({ accessKeyId: s3().accessKeyId, secretAccessKey: s3().secretAccessKey });
 
   it('lists the bucket path-style with the given keys and reports dns, tcp, auth (HeadBucket) and query (one-key listing)', async () => {
     const result = await runTest(pathStyle({ prefix: 'exports/' }), { ...keys(), sessionToken: TOKEN_CANARY });
@@ -210,7 +210,7 @@ describe('S3Connector against a real s3rver', () => {
   });
 
   it('fails AUTH_FAILED without any lookup or connection when the keys are missing', async () => {
-    const missing: ConnectionSecrets[] = [
+    const missing: Secrets[] = [
       {},
       { accessKeyId: KEY_CANARY },
       { secretAccessKey: SECRET_CANARY },

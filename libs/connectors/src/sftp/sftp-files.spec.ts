@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { startCountingProxy, type CountingProxy } from '../../../../test/support/counting-proxy';
 import { startServers, stopServers, type Servers } from '../../../../test/support/servers';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { ResolvedConnection } from '../connector';
 import { EgressGuard } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -68,7 +68,7 @@ describe('SFTP files and file schemas against a real OpenSSH sshd', () => {
   let root = '';
   let canaries: string[] = [];
 
-  const connection = (config: Partial<ConnectionConfig> = {}, secrets?: ConnectionSecrets): ResolvedConnection => ({
+  const connection = (config: Partial<ConnectionConfig> = {}, secrets?: Secrets): ResolvedConnection => ({
     type: 'sftp',
     generation: '1',
     config: { host: sshd.host, port: sshd.port, username: sshd.username, rootPath: root, ...config },

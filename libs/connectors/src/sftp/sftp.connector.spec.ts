@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { utils } from 'ssh2';
 import { startServers, stopServers, type Servers } from '../../../../test/support/servers';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { ConnectorContext, TestResult } from '../connector';
 import { EgressGuard } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -30,7 +30,7 @@ describe('SftpConnector against a real OpenSSH sshd', () => {
   let canaries: string[] = [];
   const results: TestResult[] = [];
 
-  const runTest = async (config: Partial<ConnectionConfig>, secrets: ConnectionSecrets, context = contextFor()): Promise<TestResult> => {
+  const runTest = async (config: Partial<ConnectionConfig>, secrets: Secrets, context = contextFor()): Promise<TestResult> => {
     const result = await connector.test(
       { type: 'sftp', config: { host: sshd.host, port: sshd.port, username: sshd.username, rootPath: sshd.rootDir, ...config }, secrets },
       context,

@@ -4,7 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { makeTempDir, selfSignedCert, startServers, stopServers, type Servers } from '../../../../test/support/servers';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import { ConnectionRejected, type ConnectorContext, type TestResult } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -125,11 +125,11 @@ const baseConfig = (): ConnectionConfig => ({
   username: smtp().username,
   from: 'switchboard@example.com',
 });
-const goodSecrets = (): ConnectionSecrets => ({ password: smtp().password, tlsCa: smtp().ca });
+const goodSecrets = (): Secrets => ({ password: smtp().password, tlsCa: smtp().ca });
 
 async function runTest(
   config: ConnectionConfig,
-  secrets: ConnectionSecrets = goodSecrets(),
+  secrets: Secrets = goodSecrets(),
   ms = 5_000,
 ): Promise<{ result: TestResult; elapsed: number }> {
   const started = Date.now();
@@ -313,7 +313,7 @@ describe('SmtpConnector.test', () => {
 });
 
 describe('SmtpConnector.sendTestEmail', () => {
-  const send = (config: ConnectionConfig, to: string, secrets: ConnectionSecrets = goodSecrets(), ms = 5_000) =>
+  const send = (config: ConnectionConfig, to: string, secrets: Secrets = goodSecrets(), ms = 5_000) =>
     connector.sendTestEmail({ type: 'smtp', config, secrets }, contextFor(ms), to);
 
   it('delivers exactly one message and returns the accepted recipient and the message id', async () => {

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection, { type SMTPConnectionOptions, type SMTPConnectionSendInfo } from 'nodemailer/lib/smtp-connection';
-import type { ConnectionConfig, ConnectionSecrets } from '../connection-type';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import {
   ConnectionRejected,
   type Connector,
@@ -93,7 +93,7 @@ function settingsOf(config: ConnectionConfig): SmtpSettings {
  * the system CAs) and the configured host name, TLS 1.2 at least. An IP literal is not a valid
  * SNI name, so it is left out and node checks the certificate against the address instead.
  */
-export function smtpTls(config: ConnectionConfig, secrets: ConnectionSecrets): ConnectionOptions {
+export function smtpTls(config: ConnectionConfig, secrets: Secrets): ConnectionOptions {
   const host = String(config.host);
   const tls: ConnectionOptions = { rejectUnauthorized: config.tlsVerify !== false, minVersion: 'TLSv1.2' };
   if (!isIP(host)) tls.servername = host;
@@ -109,7 +109,7 @@ const bounded = (configured: number | undefined, context: ConnectorContext): num
 function connectionOptions(
   settings: SmtpSettings,
   config: ConnectionConfig,
-  secrets: ConnectionSecrets,
+  secrets: Secrets,
   target: ResolvedTarget,
   context: ConnectorContext,
 ): SMTPConnectionOptions {
@@ -423,7 +423,7 @@ export class SmtpConnector implements Connector {
  * session on a server that lists STARTTLS means AUTH needs TLS first; otherwise the server
  * takes no logins at all.
  */
-async function authenticate(session: SmtpSession, settings: SmtpSettings, secrets: ConnectionSecrets, where: string): Promise<void> {
+async function authenticate(session: SmtpSession, settings: SmtpSettings, secrets: Secrets, where: string): Promise<void> {
   if (!session.offersAuth) {
     if (!session.encrypted && session.offersStartTls) {
       throw new StageFailure({
