@@ -84,6 +84,10 @@ describe('ProjectRows: every statement names the project', () => {
       () => rows.sql('n', (where) => `SELECT n.text FROM notes n ${where} AND n.id = ? OR n.id = ?`),
       /joins its conditions with AND/,
     );
+    assert.throws(
+      () => rows.sql('n', (where) => `SELECT n.text FROM notes n JOIN notes m ON m.id = ? ${where}`),
+      /binds the project first/,
+    );
     rows.sql('n', (where) => `SELECT n.text FROM notes n ${where} AND (n.id = ? OR n.id = ?) ORDER BY n.id`);
   });
 

@@ -85,7 +85,7 @@ export class ProjectRows<T extends ObjectLiteral & { projectId: string | null }>
    */
   sql<R = Record<string, unknown>>(alias: string | null, build: (where: string) => string): ProjectSql<R> {
     const where = `WHERE ${alias ? `${alias}.` : ''}${this.projectColumn()} = ${placeholder(this.dataSource(), 1)}`;
-    return new ProjectSql<R>(this.dataSource(), scoped(build(where), where));
+    return new ProjectSql<R>(this.dataSource(), scoped(build(where), where, placeholder(this.dataSource(), 1) === '?'));
   }
 
   /** The placeholder of the caller's parameter `n` in `sql` (from 2: parameter 1 is the project). */
@@ -147,11 +147,13 @@ export class ProjectSql<R = Record<string, unknown>> {
 
 /**
  * `text`, once it is known to hold the project's WHERE clause exactly once and no OR outside
- * parentheses after it (`… AND a OR b` would reach every project's rows matching b).
+ * parentheses after it (`… AND a OR b` would reach every project's rows matching b). `?`
+ * placeholders bind in order of appearance, so none may come before the project's.
  */
-function scoped(text: string, where: string): string {
+function scoped(text: string, where: string, positional: boolean): string {
   const at = text.indexOf(where);
   if (at < 0 || text.indexOf(where, at + 1) >= 0) throw new TypeError(`A project statement names the project once: ${text}`);
+  if (positional && text.lastIndexOf('?', at) >= 0) throw new TypeError(`A project statement binds the project first: ${text}`);
   let depth = 0;
   for (const token of text.slice(at + where.length).matchAll(/[()]|\bOR\b/gi)) {
     if (token[0] === '(') depth++;
