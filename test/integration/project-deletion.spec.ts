@@ -87,6 +87,10 @@ for (const driver of DRIVERS) {
       assert.equal(connectionIds.length, 2);
 
       expectOk(await t.call('DELETE', base(project.id), { token: owner.token }), 204);
+      // Its sessions close with it, not at the pools' idle timeout (60 s); closing is asynchronous, hence the wait.
+      const deadline = Date.now() + 10_000;
+      while ((await backendsOf(target)) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(await backendsOf(target), 0, 'sessions of the deleted connections are still open on the target');
 
       for (const table of PROJECT_TABLES) {
         assert.deepEqual(await sql(t, `SELECT * FROM ${table} WHERE project_id = $1`, [project.id]), [], `${table} still holds rows`);

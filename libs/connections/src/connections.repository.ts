@@ -197,6 +197,10 @@ export class ConnectionsRepository {
     return rows.map((row) => row.name);
   }
 
+  async idsInProject(projectId: string): Promise<string[]> {
+    return (await this.connections.find(projectId, { select: { id: true } })).map((row) => row.id);
+  }
+
   async idsUsingCredential(projectId: string, credentialId: string): Promise<string[]> {
     return (await this.connections.find(projectId, { select: { id: true }, where: { credentialId } })).map((row) => row.id);
   }
