@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { ApiKeyEntity, ApiKeysService } from '@switchboard/auth';
 import { ApiKeyAuthenticationRepository } from '../../libs/auth/src/api-keys/api-key-authentication.repository';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { fieldsOf } from '../support/problems';
 
 const VIEWER_SCOPES = ['projects:read', 'connections:read', 'credentials:read'];
 const EDITOR_SCOPES = [...VIEWER_SCOPES, 'connections:write', 'credentials:write', 'connections:test', 'data:read'];
@@ -18,7 +19,6 @@ const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).to
 const decodeJwt = (token: string): Record<string, any> => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 const decodeJwtHeader = (token: string): Record<string, any> => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-const fieldsOf = (reply: Reply): string[] => ((reply.body?.errors ?? []) as { field: string }[]).map((error) => error.field);
 
 /** Asserts a 401 from the authentication guard, which always challenges with WWW-Authenticate. */
 function expectUnauthorized(reply: Reply): void {

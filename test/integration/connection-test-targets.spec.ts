@@ -108,7 +108,8 @@ for (const driver of DRIVERS) {
       const failedSend = await t.call('POST', `${base}/mail-wrong/send-test-email`, { token, body: { to: 'ops@example.com' } });
       assert.equal(failedSend.body.success, false);
       assert.equal(failedSend.body.error.code, 'AUTH_FAILED');
-      assert.ok(!failedSend.text.includes('CANARY') && !wrong.toString().includes('CANARY'));
+      assert.ok(!failedSend.text.includes('CANARY'), failedSend.text);
+      assert.ok(!JSON.stringify(wrong).includes('CANARY'), JSON.stringify(wrong));
     });
   });
 }

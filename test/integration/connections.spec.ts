@@ -4,6 +4,8 @@ import { uuidv7 } from '@switchboard/common';
 import { ConnectionEntity } from '@switchboard/connections';
 import { DataSource } from 'typeorm';
 import { createUser, DRIVERS, expectOk, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { createProject, putMember } from '../support/factories';
+import { expectFieldError } from '../support/problems';
 
 const API = '/api/v1';
 const MASK = '********';
@@ -14,15 +16,6 @@ type User = Awaited<ReturnType<typeof createUser>>;
 type Json = Record<string, any>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function errorFields(reply: Reply): string[] {
-  return (reply.body?.errors ?? []).map((error: { field: string }) => error.field);
-}
-
-function expectFieldError(reply: Reply, field: string): void {
-  expectProblem(reply, 400, 'VALIDATION_FAILED');
-  assert.ok(errorFields(reply).includes(field), `expected an error on "${field}", got ${reply.text}`);
-}
 
 /** One valid minimal create body per type, what the stored config must become, and how its URI reads. */
 interface TypeCase {
@@ -125,14 +118,6 @@ for (const driver of DRIVERS) {
     const call = (method: string, path: string, body?: unknown, token = owner.token, headers?: Record<string, string>) =>
       t.call(method, path, { token, body, headers });
 
-    async function createProject(token: string, slug: string): Promise<Json> {
-      return expectOk(await t.call('POST', `${API}/projects`, { token, body: { slug, name: slug } }), 201);
-    }
-
-    async function putMember(project: string, userId: string, role: string): Promise<void> {
-      expectOk(await call('PUT', `${API}/projects/${project}/members/${userId}`, { role }));
-    }
-
     async function create(body: Json, project = P, token = owner.token): Promise<Json> {
       return expectOk(await call('POST', `${API}/projects/${project}/connections`, body, token), 201);
     }
@@ -180,10 +165,10 @@ for (const driver of DRIVERS) {
       projectAdmin = await createUser(t, admin, 'conn-padmin');
       viewer = await createUser(t, admin, 'conn-viewer');
       outsider = await createUser(t, admin, 'conn-outsider');
-      await createProject(owner.token, P);
-      await putMember(P, editor.id, 'editor');
-      await putMember(P, projectAdmin.id, 'admin');
-      await putMember(P, viewer.id, 'viewer');
+      await createProject(t, owner.token, P);
+      await putMember(t, owner.token, P, editor.id, 'editor');
+      await putMember(t, owner.token, P, projectAdmin.id, 'admin');
+      await putMember(t, owner.token, P, viewer.id, 'viewer');
     });
     after(() => t?.close());
 
@@ -594,7 +579,7 @@ for (const driver of DRIVERS) {
         const s3 = await create({ name: 'shared-s3', type: 's3', config: { bucket: 'shared-bucket' }, credentialId: aws.id });
         assert.deepEqual([...s3.secretFields].sort(), ['accessKeyId', 'secretAccessKey']);
 
-        await createProject(owner.token, 'conn-other');
+        await createProject(t, owner.token, 'conn-other');
         const foreign = await createCredential({ name: 'foreign', type: 'basic', secrets: { password: 'foreign-pw' } }, 'conn-other');
         expectFieldError(await pg(foreign.id), 'credentialId');
         expectFieldError(await pg('0193a5b2-0000-7000-8000-00000000dead'), 'credentialId');
@@ -1260,7 +1245,7 @@ for (const driver of DRIVERS) {
       const names = (body: Json): string[] => body.data.map((item: Json) => item.name);
 
       before(async () => {
-        await createProject(owner.token, L);
+        await createProject(t, owner.token, L);
         const rows: Json[] = [
           {
             name: 'delta',
@@ -1344,7 +1329,7 @@ for (const driver of DRIVERS) {
 
     describe('scale', () => {
       it('lists, pages and searches 10,000 connections in one project', async () => {
-        const project = await createProject(owner.token, 'conn-bulk');
+        const project = await createProject(t, owner.token, 'conn-bulk');
         const total = 10_000;
         const now = new Date();
         const inserted = Date.now();
@@ -1423,8 +1408,8 @@ for (const driver of DRIVERS) {
       it("a member of project A gets 404 for B's connections, usages, clone and delete; A's list never shows them", async () => {
         const alice = await createUser(t, admin, 'tenant-alice');
         const bob = await createUser(t, admin, 'tenant-bob');
-        await createProject(alice.token, 'tenant-a');
-        await createProject(bob.token, 'tenant-b');
+        await createProject(t, alice.token, 'tenant-a');
+        await createProject(t, bob.token, 'tenant-b');
         const theirs = await create(
           { name: 'b-secret-db', type: 'postgres', config: { host: 'b.internal' }, secrets: { password: 'b-pw' } },
           'tenant-b',

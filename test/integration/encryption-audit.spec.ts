@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { fieldsOf } from '../support/problems';
 
 const API = '/api/v1';
 const CANARY_STEM = 'CANARY-audit';
@@ -14,7 +15,6 @@ type User = Awaited<ReturnType<typeof createUser>>;
 const newKey = (): string => randomBytes(32).toString('base64');
 const credentialsOf = (project: string): string => `${API}/projects/${project}/credentials`;
 const connectionsOf = (project: string): string => `${API}/projects/${project}/connections`;
-const fieldsOf = (reply: Reply): string[] => ((reply.body?.errors ?? []) as { field: string }[]).map((error) => error.field);
 const requestIdOf = (reply: Reply): string => {
   const id = reply.headers.get('x-request-id');
   assert.ok(id, 'every response carries X-Request-Id');

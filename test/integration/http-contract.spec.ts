@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, CallOptions, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { fieldsOf } from '../support/problems';
 
 const API = '/api/v1';
 const PROBLEM_KEYS = ['type', 'title', 'status', 'detail', 'code', 'requestId'];
@@ -20,10 +21,6 @@ function expectNoInternals(reply: Reply): void {
   assert.ok(!reply.text.includes('    at '), `stack trace in the response: ${reply.text}`);
   assert.ok(!reply.text.includes('node_modules'), `internal path in the response: ${reply.text}`);
   assert.ok(!/FST_ERR|QueryFailedError|SQLITE_|duplicate key|syntax error/i.test(reply.text), `internal error text: ${reply.text}`);
-}
-
-function fieldsOf(reply: Reply): string[] {
-  return (reply.body.errors ?? []).map((error: { field: string }) => error.field);
 }
 
 /** Resolves when a captured log line satisfies `predicate` (the completion line is written after the reply). */
@@ -265,70 +262,88 @@ for (const driver of DRIVERS) {
     });
     after(() => t.close());
 
-    it('answers ~40 odd requests with 2xx/4xx, problems for every error, and no internals', async () => {
+    it('answers ~40 odd requests with the status and problem each deserves, and no internals', async () => {
+      /** The success status, or the status and code of the problem, each request must answer. */
+      type Expected = number | [number, string];
       let nested: unknown = { leaf: true };
       for (let depth = 0; depth < 60; depth++) nested = { nested };
       const sql = "'; drop table users;--";
-      const cases: [string, string, CallOptions?][] = [
+      const cases: [string, string, Expected, CallOptions?][] = [
         // Bodies of the wrong shape.
-        ['POST', `${API}/projects`, { body: '{"slug": 1e308, "name": 9007199254740993123456789}' }],
-        ['POST', `${API}/projects`, { body: '{"slug": 1e400, "name": -1e400}' }],
-        ['POST', `${API}/projects`, { body: [{ slug: 'in-array', name: 'Array' }] }],
-        ['POST', `${API}/projects`, { body: 'null' }],
-        ['POST', `${API}/projects`, { body: '"just a string"' }],
-        ['POST', `${API}/projects`, { body: 'true' }],
-        ['POST', `${API}/projects`, { body: { slug: { nested: { deeper: 1 } }, name: {} } }],
-        ['POST', `${API}/projects`, { body: { slug: 'deep', name: 'Deep', description: nested } }],
-        ['POST', `${API}/projects`, { body: '{"__proto__": {"isAdmin": true}, "slug": "proto", "name": "Proto"}' }],
-        ['POST', `${API}/projects`, { body: { constructor: { prototype: { polluted: true } }, slug: 'ctor', name: 'Ctor' } }],
-        ['POST', `${API}/projects`, { body: { slug: 'unicode-ok', name: '名前 ✓ émoji 😀 \u202e RTL', description: '\u0000 nul byte' } }],
-        ['POST', `${API}/projects`, { body: { slug: sql, name: sql } }],
-        ['POST', `${API}/projects`, { body: { slug: 'sql-name', name: sql, description: "' OR '1'='1" } }],
-        ['POST', `${API}/projects`, { body: { slug: 'x'.repeat(100_000), name: 'y'.repeat(100_000) } }],
-        ['POST', `${API}/projects`, { body: '{"slug": "dupe-key", "slug": "dupe-key-2", "name": "Dupe"}' }],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: '{"slug": 1e308, "name": 9007199254740993123456789}' }],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: '{"slug": 1e400, "name": -1e400}' }],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: [{ slug: 'in-array', name: 'Array' }] }],
+        ['POST', `${API}/projects`, [400, 'MALFORMED_REQUEST'], { body: 'null' }],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: '"just a string"' }],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: 'true' }],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: { slug: { nested: { deeper: 1 } }, name: {} } }],
+        ['POST', `${API}/projects`, [400, 'MALFORMED_REQUEST'], { body: { slug: 'deep', name: 'Deep', description: nested } }],
         [
           'POST',
           `${API}/projects`,
+          [400, 'MALFORMED_REQUEST'],
+          { body: '{"__proto__": {"isAdmin": true}, "slug": "proto", "name": "Proto"}' },
+        ],
+        [
+          'POST',
+          `${API}/projects`,
+          [400, 'MALFORMED_REQUEST'],
+          { body: { constructor: { prototype: { polluted: true } }, slug: 'ctor', name: 'Ctor' } },
+        ],
+        [
+          'POST',
+          `${API}/projects`,
+          [400, 'VALIDATION_FAILED'],
+          { body: { slug: 'unicode-ok', name: '名前 ✓ émoji 😀 \u202e RTL', description: '\u0000 nul byte' } },
+        ],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: { slug: sql, name: sql } }],
+        ['POST', `${API}/projects`, 201, { body: { slug: 'sql-name', name: sql, description: "' OR '1'='1" } }],
+        ['POST', `${API}/projects`, [400, 'VALIDATION_FAILED'], { body: { slug: 'x'.repeat(100_000), name: 'y'.repeat(100_000) } }],
+        ['POST', `${API}/projects`, 201, { body: '{"slug": "dupe-key", "slug": "dupe-key-2", "name": "Dupe"}' }],
+        [
+          'POST',
+          `${API}/projects`,
+          201,
           { body: { slug: 'charset', name: 'Charset' }, headers: { 'content-type': 'application/json; charset=latin1' } },
         ],
         // Patches with nulls and odd values.
-        ['PATCH', `${API}/projects/default`, { body: { name: null } }],
-        ['PATCH', `${API}/projects/default`, { body: { slug: null } }],
-        ['PATCH', `${API}/projects/default`, { body: { description: 12 } }],
-        ['PATCH', `${API}/projects/default`, { body: [] }],
-        ['PATCH', `${API}/projects/default`, { body: { name: 'z'.repeat(10_000) } }],
-        ['PATCH', `${API}/users/${userId}`, { body: { name: null } }],
-        ['PATCH', `${API}/users/${userId}`, { body: { password: null, isAdmin: null, disabled: null } }],
-        ['POST', `${API}/users`, { body: { email: { $gt: '' }, password: ['a'], name: 1 } }],
+        ['PATCH', `${API}/projects/default`, [400, 'VALIDATION_FAILED'], { body: { name: null } }],
+        ['PATCH', `${API}/projects/default`, [400, 'VALIDATION_FAILED'], { body: { slug: null } }],
+        ['PATCH', `${API}/projects/default`, [400, 'VALIDATION_FAILED'], { body: { description: 12 } }],
+        ['PATCH', `${API}/projects/default`, [400, 'VALIDATION_FAILED'], { body: [] }],
+        ['PATCH', `${API}/projects/default`, [400, 'VALIDATION_FAILED'], { body: { name: 'z'.repeat(10_000) } }],
+        ['PATCH', `${API}/users/${userId}`, [400, 'VALIDATION_FAILED'], { body: { name: null } }],
+        ['PATCH', `${API}/users/${userId}`, [400, 'VALIDATION_FAILED'], { body: { password: null, isAdmin: null, disabled: null } }],
+        ['POST', `${API}/users`, [400, 'VALIDATION_FAILED'], { body: { email: { $gt: '' }, password: ['a'], name: 1 } }],
         // Odd path segments.
-        ['GET', `${API}/projects/${encodeURIComponent(sql)}`],
-        ['GET', `${API}/projects/${encodeURIComponent('..%2F..%2Fetc%2Fpasswd')}`],
-        ['GET', `${API}/projects/%00`],
-        ['GET', `${API}/projects/${encodeURIComponent('プロジェクト')}`],
-        ['GET', `${API}/projects/${'p'.repeat(3000)}`],
-        ['GET', `${API}/projects/DEFAULT`],
-        ['GET', `${API}/projects/${randomUUID()}/members`],
-        ['PUT', `${API}/projects/default/members/${encodeURIComponent(sql)}`, { body: { role: 'viewer' } }],
-        ['PUT', `${API}/projects/default/members/${userId}`, { body: { role: ['owner'] } }],
-        ['DELETE', `${API}/projects/default/api-keys/${encodeURIComponent("' OR 1=1 --")}`],
-        ['DELETE', `${API}/projects/default/api-keys/${keyId.replace(/^./, 'z')}`],
-        ['GET', `${API}/users/${encodeURIComponent(sql)}`],
+        ['GET', `${API}/projects/${encodeURIComponent(sql)}`, [404, 'NOT_FOUND']],
+        ['GET', `${API}/projects/${encodeURIComponent('..%2F..%2Fetc%2Fpasswd')}`, [404, 'NOT_FOUND']],
+        ['GET', `${API}/projects/%00`, [400, 'VALIDATION_FAILED']],
+        ['GET', `${API}/projects/${encodeURIComponent('プロジェクト')}`, [404, 'NOT_FOUND']],
+        ['GET', `${API}/projects/${'p'.repeat(3000)}`, [414, 'URI_TOO_LONG']],
+        ['GET', `${API}/projects/DEFAULT`, 200],
+        ['GET', `${API}/projects/${randomUUID()}/members`, [404, 'NOT_FOUND']],
+        ['PUT', `${API}/projects/default/members/${encodeURIComponent(sql)}`, [404, 'NOT_FOUND'], { body: { role: 'viewer' } }],
+        ['PUT', `${API}/projects/default/members/${userId}`, [400, 'VALIDATION_FAILED'], { body: { role: ['owner'] } }],
+        ['DELETE', `${API}/projects/default/api-keys/${encodeURIComponent("' OR 1=1 --")}`, [404, 'NOT_FOUND']],
+        ['DELETE', `${API}/projects/default/api-keys/${keyId.replace(/^./, 'z')}`, [404, 'NOT_FOUND']],
+        ['GET', `${API}/users/${encodeURIComponent(sql)}`, [404, 'NOT_FOUND']],
         // Odd queries.
-        ['GET', `${API}/projects?page=1e308`],
-        ['GET', `${API}/projects?page=99999999999999999999&perPage=100`],
-        ['GET', `${API}/projects?perPage=1e2&page=1`],
-        ['GET', `${API}/projects?page=1&page=2`],
-        ['GET', `${API}/projects/default/members?perPage=${encodeURIComponent(sql)}`],
+        ['GET', `${API}/projects?page=1e308`, [400, 'VALIDATION_FAILED']],
+        ['GET', `${API}/projects?page=99999999999999999999&perPage=100`, [400, 'VALIDATION_FAILED']],
+        ['GET', `${API}/projects?perPage=1e2&page=1`, 200],
+        ['GET', `${API}/projects?page=1&page=2`, [400, 'VALIDATION_FAILED']],
+        ['GET', `${API}/projects/default/members?perPage=${encodeURIComponent(sql)}`, [400, 'VALIDATION_FAILED']],
         // Odd credentials (public and protected routes).
-        ['POST', `${API}/auth/login`, { body: { email: { $ne: null }, password: { $ne: null } } }],
-        ['POST', `${API}/auth/refresh`, { body: { refreshToken: `sbr_${sql}` } }],
-        ['POST', `${API}/auth/logout`, { body: { refreshToken: 12345 } }],
-        ['GET', `${API}/auth/me`, { headers: { authorization: `Bearer ${'a'.repeat(5000)}` } }],
-        ['GET', `${API}/auth/me`, { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.' } }],
-        ['GET', `${API}/auth/me`, { headers: { 'x-api-key': `sbk_${sql}` } }],
+        ['POST', `${API}/auth/login`, [400, 'VALIDATION_FAILED'], { body: { email: { $ne: null }, password: { $ne: null } } }],
+        ['POST', `${API}/auth/refresh`, [401, 'INVALID_REFRESH_TOKEN'], { body: { refreshToken: `sbr_${sql}` } }],
+        ['POST', `${API}/auth/logout`, [400, 'VALIDATION_FAILED'], { body: { refreshToken: 12345 } }],
+        ['GET', `${API}/auth/me`, [401, 'UNAUTHORIZED'], { headers: { authorization: `Bearer ${'a'.repeat(5000)}` } }],
+        ['GET', `${API}/auth/me`, [401, 'UNAUTHORIZED'], { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.' } }],
+        ['GET', `${API}/auth/me`, [401, 'UNAUTHORIZED'], { headers: { 'x-api-key': `sbk_${sql}` } }],
       ];
       const failures: string[] = [];
-      for (const [method, url, options = {}] of cases) {
+      for (const [method, url, expected, options = {}] of cases) {
         const useAdmin = !url.startsWith(`${API}/auth/`) && !options.headers?.authorization;
         const reply = await t.call(method, url, { token: useAdmin ? admin : undefined, ...options });
         const label = `${method} ${url.slice(0, 80)}${options.body !== undefined ? ` ${JSON.stringify(options.body).slice(0, 60)}` : ''}`;
@@ -338,7 +353,8 @@ for (const driver of DRIVERS) {
         }
         try {
           expectNoInternals(reply);
-          if (reply.status >= 400) expectProblem(reply, reply.status, reply.body?.code);
+          if (typeof expected === 'number') assert.equal(reply.status, expected, reply.text.slice(0, 200));
+          else expectProblem(reply, ...expected);
         } catch (error) {
           failures.push(`${label} -> ${(error as Error).message.slice(0, 300)}`);
         }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { freePort } from '../support/postgres';
-import { createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { createUser, DRIVERS, startTestApp, TestApp } from '../support/test-app';
+import { expectFieldError } from '../support/problems';
 
 const API = '/api/v1';
 const P = `${API}/projects/nulls`;
@@ -72,12 +73,6 @@ function optionalInputs(doc: Doc, op: string): { body: Map<string, boolean>; que
     .filter((parameter: any) => parameter.in === 'query' && !parameter.required)
     .map((parameter: any) => parameter.name as string);
   return { body, query };
-}
-
-function expectFieldError(reply: Reply, field: string): void {
-  expectProblem(reply, 400, 'VALIDATION_FAILED');
-  const fields = (reply.body.errors ?? []).map((error: { field: string }) => error.field);
-  assert.ok(fields.includes(field), `expected an error on "${field}", got ${reply.text}`);
 }
 
 for (const driver of DRIVERS) {

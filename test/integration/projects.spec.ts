@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
+import { createApiKey, createProject, putMember } from '../support/factories';
+import { expectFieldError } from '../support/problems';
 
 const API = '/api/v1';
 
@@ -16,30 +18,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 type User = Awaited<ReturnType<typeof createUser>>;
 
 const sorted = (values: string[]): string[] => [...values].sort();
-
-function expectFieldError(reply: Reply, field: string): void {
-  expectProblem(reply, 400, 'VALIDATION_FAILED');
-  const fields = (reply.body.errors ?? []).map((error: { field: string }) => error.field);
-  assert.ok(fields.includes(field), `expected an error on "${field}", got ${reply.text}`);
-}
-
-async function createProject(t: TestApp, token: string, slug: string, name = slug, description?: string) {
-  const reply = await t.call('POST', `${API}/projects`, { token, body: { slug, name, ...(description !== undefined && { description }) } });
-  assert.equal(reply.status, 201, reply.text);
-  return reply.body as { id: string; slug: string; name: string; description: string | null; role: string; createdBy: string };
-}
-
-async function putMember(t: TestApp, token: string, project: string, userId: string, role: string) {
-  const reply = await t.call('PUT', `${API}/projects/${project}/members/${userId}`, { token, body: { role } });
-  assert.equal(reply.status, 200, reply.text);
-  return reply.body;
-}
-
-async function createApiKey(t: TestApp, token: string, project: string, scopes: string[] = ['projects:read']) {
-  const reply = await t.call('POST', `${API}/projects/${project}/api-keys`, { token, body: { name: `key-${project}`, scopes } });
-  assert.equal(reply.status, 201, reply.text);
-  return reply.body as { id: string; key: string };
-}
 
 async function membersOf(t: TestApp, token: string, project: string): Promise<Record<string, string>> {
   const reply = await t.call('GET', `${API}/projects/${project}/members?perPage=100`, { token });

@@ -78,6 +78,10 @@ async function startIn(dir: string, binaries: { installDb: string; server: strin
   const socket = path.join(dir, 'mysqld.sock');
   const pidFile = path.join(dir, 'mysqld.pid');
   const logFile = path.join(dir, 'mysqld.log');
+  // A server deletes the #sql temporary files it finds in its tmpdir when it starts: with /tmp
+  // shared, one starting would delete those of another server in the middle of a query.
+  const tmpDir = path.join(dir, 'tmp');
+  fs.mkdirSync(tmpDir);
   const tls = selfSignedCert(dir);
   // As root, both programs drop to `mysql` themselves (--user); it must own the whole dir.
   const userArgs = isRoot() ? ['--user=mysql'] : [];
@@ -106,7 +110,7 @@ async function startIn(dir: string, binaries: { installDb: string; server: strin
     const port = await freePort();
     // prettier-ignore
     const child: ChildProcess = spawn(binaries.server, [
-      '--no-defaults', `--datadir=${dataDir}`, `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${logFile}`,
+      '--no-defaults', `--datadir=${dataDir}`, `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${logFile}`, `--tmpdir=${tmpDir}`,
       `--port=${port}`, '--bind-address=127.0.0.1', '--skip-name-resolve', ...userArgs,
       `--ssl-cert=${tls.certFile}`, `--ssl-key=${tls.keyFile}`, `--ssl-ca=${tls.certFile}`, '--require-secure-transport=OFF',
       '--skip-log-bin', ...storageArgs, '--max-connections=300', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_general_ci',

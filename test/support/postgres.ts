@@ -16,7 +16,13 @@ export interface PostgresServer {
   createDatabase(name: string): Promise<string>;
   /** kill -9 of the postmaster and every backend: a crash, as clients see it. */
   kill(): Promise<void>;
-  /** Starts the server again on the same port and data (after kill), once it accepts connections. */
+  /** A clean (fast) shutdown that keeps the data, as an operator stopping the server would. */
+  shutDown(): Promise<void>;
+  /** SIGSTOP of the postmaster and every backend: the server holds its connections and answers nothing. */
+  freeze(): void;
+  /** SIGCONT after `freeze` (nothing when the server is not running). */
+  thaw(): void;
+  /** Starts the server again on the same port and data (after kill or shutDown), once it accepts connections. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -175,6 +181,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   };
   await launch();
   const postmasterPid = (): number => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const shutDown = async (): Promise<void> => {
+    if (exited) return;
+    const stopped = new Promise((resolve) => child.once('exit', resolve));
+    // runuser does not forward signals: stop the postmaster itself (fast shutdown).
+    process.kill(postmasterPid(), 'SIGINT');
+    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+  };
 
   return {
     port,
@@ -201,31 +214,44 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       const postmaster = postmasterPid();
       // The backends first (children of the postmaster), so none lingers holding the shared memory;
       // one may have ended since it was listed.
-      for (const pid of childrenOf(postmaster)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-        }
-      }
+      for (const pid of childrenOf(postmaster)) signalIfAlive(pid, 'SIGKILL');
       process.kill(postmaster, 'SIGKILL');
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    },
+    shutDown,
+    freeze() {
+      if (exited) throw new Error('PostgreSQL is not running');
+      const postmaster = postmasterPid();
+      process.kill(postmaster, 'SIGSTOP');
+      for (const pid of childrenOf(postmaster)) signalIfAlive(pid, 'SIGSTOP');
+    },
+    thaw() {
+      if (exited) return;
+      const postmaster = postmasterPid();
+      for (const pid of childrenOf(postmaster)) signalIfAlive(pid, 'SIGCONT');
+      process.kill(postmaster, 'SIGCONT');
+      // runuser stops itself when its child stops (job control) and stays stopped: it could reap nothing, nor exit.
+      if (child.pid) signalIfAlive(child.pid, 'SIGCONT');
     },
     async restart() {
       if (!exited) throw new Error('PostgreSQL is still running');
       await launch();
     },
     async stop() {
-      if (!exited) {
-        const stopped = new Promise((resolve) => child.once('exit', resolve));
-        // runuser does not forward signals: stop the postmaster itself (fast shutdown).
-        process.kill(postmasterPid(), 'SIGINT');
-        await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
-      }
+      await shutDown();
       fs.closeSync(log);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signals `pid` unless it has ended since it was listed. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 /** The process ids whose parent is `pid`, from /proc. */

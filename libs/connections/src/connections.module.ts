@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConnectorsModule } from '@switchboard/connectors';
 import { CredentialsModule } from '@switchboard/credentials';
 import { FirstRunSample, ProjectsModule } from '@switchboard/projects';
-import { ConnectionCredentialReferencesModule } from './connection-credential-references';
+import { ConnectionPortsModule } from './connection-ports.module';
 import { ConnectionResolver } from './connection-resolver';
 import { ConnectionSecretsPlanner } from './connection-secrets-plan';
 import { ConnectionsController } from './connections.controller';
@@ -17,7 +17,7 @@ import { UsagesController } from './usages/usages.controller';
 import { UsagesService } from './usages/usages.service';
 
 @Module({
-  imports: [ConnectionsStoreModule, ConnectionCredentialReferencesModule, CredentialsModule, ConnectorsModule, ProjectsModule],
+  imports: [ConnectionsStoreModule, ConnectionPortsModule, CredentialsModule, ConnectorsModule, ProjectsModule],
   controllers: [ConnectionTypesController, ConnectionsController, UsagesController],
   providers: [
     ConnectionsService,

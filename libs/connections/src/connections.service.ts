@@ -19,6 +19,7 @@ import { ConnectionEntity } from './connection.entity';
 import { ConnectionsRepository, ConnectionWithSecretFields } from './connections.repository';
 import { applyMergePatch } from './json-merge-patch';
 import { assertLabels } from './labels';
+import { UsagesRepository } from './usages/usages.repository';
 
 /** What a create or update wants the connection to become. */
 interface Desired extends PlannedConfig {
@@ -33,6 +34,7 @@ interface Desired extends PlannedConfig {
 export class ConnectionsService {
   constructor(
     private readonly connections: ConnectionsRepository,
+    private readonly usages: UsagesRepository,
     private readonly registry: ConnectionTypeRegistry,
     private readonly planner: ConnectionSecretsPlanner,
     private readonly resolver: ConnectionResolver,
@@ -147,13 +149,14 @@ export class ConnectionsService {
     const projectId = access.project.id;
     const connection = await this.require(projectId, ref);
     if (ifMatch && !ifMatch.includes(connection.version)) throw preconditionFailed();
-    const consumers = await this.connections.consumersOf(projectId, connection.id);
+    const consumers = await this.usages.consumersOf(projectId, connection.id);
     if (consumers.length && !force) {
       throw conflict(`The connection is in use by ${consumers.join(', ')}; unregister them or delete with ?force=true.`);
     }
     const expected = ifMatch ? connection.version : undefined;
     const deleted = await this.connections.transaction(async (manager) => {
       if (!(await this.connections.delete(manager, projectId, connection.id, expected))) return false;
+      await this.usages.deleteOfConnection(manager, projectId, connection.id);
       if (connection.ownsCredential && connection.credentialId) await this.owned.delete(manager, projectId, connection.credentialId);
       return true;
     });
@@ -216,7 +219,7 @@ export class ConnectionsService {
         updatedAt: now,
         createdBy: actor.userId ?? null,
       };
-      await this.connections.insert(manager, connection);
+      await this.connections.insert(manager, projectId, connection);
       const secretFields = secrets.source === 'shared' ? secrets.secretFields : credentialId ? Object.keys(secrets.secrets).sort() : [];
       return { ...connection, secretFields };
     });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ConnectionTypeDefinition, SECRET_MASK } from './connection-type';
 import { ConnectionTypeRegistry } from './connection-type-registry';
 import { CONNECTION_TYPE_DEFINITIONS, CONNECTION_TYPES } from './supported-types';
-import { failingFields, fieldErrors, registry, uriError } from './spec-helpers';
+import { failingFields, fieldErrors, registry, uriError } from '../../../test/support/connection-uris';
 
 describe('ConnectionTypeRegistry: types', () => {
   it('knows every connection type once, in CONNECTION_TYPES order', () => {

@@ -22,9 +22,9 @@ import { SmtpConnector } from './smtp/smtp.connector';
  * target that never answers, with a deadline well under 5 s.
  */
 const DEADLINE_MS = 1_000;
-/** Correctness bounds, not a benchmark: the old code took the full 5 s connect timeout. */
+/** Correctness bounds, not a benchmark: the old code took the full 5 s connect timeout; the slack is for a busy machine. */
 const EARLIEST_MS = DEADLINE_MS - 100;
-const LATEST_MS = DEADLINE_MS + 1_000;
+const LATEST_MS = DEADLINE_MS + 3_000;
 
 const guard = new EgressGuard(EgressPolicy.parse({}));
 const cache = new SessionCache();
@@ -56,7 +56,7 @@ function assertWithinDeadline(what: string, ms: number): void {
 }
 
 /** A connection abandoned at the deadline is closed soon after, not left to a connect timeout of its own. */
-const CLOSED_WITHIN_MS = 1_500;
+const CLOSED_WITHIN_MS = 3_000;
 
 async function assertClosedSoon(what: string, silent: SilentListener): Promise<void> {
   const started = Date.now();

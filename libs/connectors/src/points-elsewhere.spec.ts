@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { ConnectionConfig, Secrets } from './connection-type';
 import { Elsewhere, pointsElsewhere, trustAnchorSecrets } from './points-elsewhere';
 import { CONNECTION_TYPE_DEFINITIONS } from './supported-types';
-import { registry } from './spec-helpers';
+import { registry } from '../../../test/support/connection-uris';
 
 type Side = { config: ConnectionConfig; secrets?: Secrets; raw?: boolean };
 

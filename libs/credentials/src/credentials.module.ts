@@ -7,6 +7,7 @@ import { CredentialsRepository } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
 import { EncryptionController } from './encryption/encryption.controller';
 import { EncryptionService } from './encryption/encryption.service';
+import { SealedCredentialsRepository } from './encryption/sealed-credentials.repository';
 import { OwnedSecretsStore } from './owned-secrets.store';
 import { SecretReveals } from './secret-reveals';
 import { SecretsVault } from './secrets-vault';
@@ -16,7 +17,15 @@ export const CREDENTIAL_ENTITIES = [CredentialEntity];
 @Module({
   imports: [ProjectsModule, TypeOrmModule.forFeature(CREDENTIAL_ENTITIES)],
   controllers: [CredentialsController, EncryptionController],
-  providers: [CredentialsRepository, SecretsVault, CredentialsService, OwnedSecretsStore, SecretReveals, EncryptionService],
+  providers: [
+    CredentialsRepository,
+    SealedCredentialsRepository,
+    SecretsVault,
+    CredentialsService,
+    OwnedSecretsStore,
+    SecretReveals,
+    EncryptionService,
+  ],
   exports: [CredentialsService, OwnedSecretsStore, SecretReveals],
 })
 export class CredentialsModule {}

@@ -61,7 +61,7 @@ export class CredentialsService {
     assertCredentialContent(dto.type, fields, dto.secrets, { rejectMask: true });
     const id = uuidv7();
     const now = new Date();
-    await this.credentials.insert({
+    await this.credentials.insert(projectId, {
       id,
       projectId,
       name: dto.name,

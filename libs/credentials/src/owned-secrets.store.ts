@@ -28,6 +28,7 @@ export class OwnedSecretsStore {
     const id = uuidv7();
     const now = new Date();
     await this.credentials.insert(
+      projectId,
       {
         id,
         projectId,

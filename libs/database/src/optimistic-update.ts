@@ -1,7 +1,8 @@
 import { AppError, conflict, preconditionFailed } from '@switchboard/common';
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { ObjectLiteral } from 'typeorm';
 import { isForeignKeyViolation, isUniqueViolation } from './database-errors';
 import { jsonRow } from './json-row';
+import type { ProjectRows } from './project-rows';
 
 /**
  * Without If-Match a lost compare-and-set is planned again: each loss means another writer's
@@ -34,21 +35,18 @@ export interface ConstraintRefusals {
 
 /**
  * Compare-and-set on `version` (which moves one up): false when someone else changed or deleted
- * the row first, and nothing is written. `manager` is a transaction's, or the data source's.
+ * the row first, and nothing is written. `rows` are on a transaction's manager (`on`), or not.
  */
-export async function updateIfVersion<T extends ObjectLiteral>(
-  manager: EntityManager,
-  entity: EntityTarget<T>,
+export async function updateIfVersion<T extends ObjectLiteral & { projectId: string | null }>(
+  rows: ProjectRows<T>,
   row: VersionedRow,
   changes: Partial<T>,
   refusals: ConstraintRefusals,
 ): Promise<boolean> {
   try {
-    const result = await manager
-      .createQueryBuilder()
-      .update(entity)
-      .set(jsonRow<T>({ ...changes, version: row.version + 1 }))
-      .where('project_id = :projectId AND id = :id AND version = :version', row)
+    const result = await rows
+      .updating(row.projectId, jsonRow<T>({ ...changes, version: row.version + 1 }))
+      .andWhere('id = :id AND version = :version', { id: row.id, version: row.version })
       .execute();
     return result.affected === 1;
   } catch (error) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
+import { updateIfVersion } from './optimistic-update';
 import { ProjectRows } from './project-rows';
 
 @Entity({ name: 'notes' })
@@ -8,9 +9,10 @@ class NoteEntity {
   @PrimaryColumn({ type: 'varchar' }) id: string;
   @Column({ name: 'project_id', type: 'varchar' }) projectId: string;
   @Column({ type: 'varchar' }) text: string;
+  @Column({ type: 'integer', default: 1 }) version: number;
 }
 
-const note = (projectId: string, id: string, text = id): NoteEntity => Object.assign(new NoteEntity(), { id, projectId, text });
+const note = (projectId: string, id: string, text = id): NoteEntity => Object.assign(new NoteEntity(), { id, projectId, text, version: 1 });
 
 /** On a real SQLite database: whatever a caller passes, statements reach only the rows of the project named first. */
 describe('ProjectRows: every statement names the project', () => {
@@ -66,5 +68,48 @@ describe('ProjectRows: every statement names the project', () => {
     assert.equal((await rows.deleting('a').andWhere('id = :id', { id: 'b1' }).execute()).affected, 0);
     assert.equal((await rows.on(dataSource.manager).deleting('b').andWhere('id = :id', { id: 'b1' }).execute()).affected, 1);
     assert.deepEqual(await texts('a'), ['a1', 'a2']);
+  });
+
+  it('runs plain SQL with the project bound first, and refuses a statement that could reach other projects', async () => {
+    const byId = rows.sql<{ text: string }>('n', (where) => `SELECT n.text FROM notes n ${where} AND n.id = ${rows.placeholder(2)}`);
+    assert.match(byId.text, /^SELECT n\.text FROM notes n WHERE n\.project_id = \? AND n\.id = \?$/);
+    assert.deepEqual(await byId.run('a', ['a1']), [{ text: 'a1' }]);
+    assert.deepEqual(await byId.run('a', ['b1']), []);
+    const deletion = rows.sql(null, (where) => `DELETE FROM notes ${where} AND id = ${rows.placeholder(2)}`);
+    await deletion.run('a', ['b2'], dataSource.manager);
+    assert.deepEqual(await texts('b'), ['b2!']);
+    assert.throws(() => rows.placeholder(1), /Parameter 1 of a project statement is the project/);
+    assert.throws(() => rows.sql('n', () => 'SELECT n.text FROM notes n'), /names the project once/);
+    assert.throws(
+      () => rows.sql('n', (where) => `SELECT n.text FROM notes n ${where} AND n.id = ? OR n.id = ?`),
+      /joins its conditions with AND/,
+    );
+    assert.throws(
+      () => rows.sql('n', (where) => `SELECT n.text FROM notes n JOIN notes m ON m.id = ? ${where}`),
+      /binds the project first/,
+    );
+    rows.sql('n', (where) => `SELECT n.text FROM notes n ${where} AND (n.id = ? OR n.id = ?) ORDER BY n.id`);
+  });
+
+  it('inserts as plain SQL into the project named, whatever the row says', async () => {
+    await rows.insertPrepared('b', note('a', 'b3'));
+    await rows.on(dataSource.manager).insertPrepared('b', note('a', 'b4'));
+    assert.deepEqual(await texts('b'), ['b2!', 'b3', 'b4']);
+    assert.deepEqual(await texts('a'), ['a1', 'a2']);
+  });
+
+  it('compares and sets a version only in the project named', async () => {
+    const refusals = { unique: () => new Error('unique') as never };
+    assert.equal(await updateIfVersion(rows, { projectId: 'a', id: 'b3', version: 1 }, { text: 'stolen' }, refusals), false);
+    assert.equal(await updateIfVersion(rows, { projectId: 'b', id: 'b3', version: 2 }, { text: 'stale' }, refusals), false);
+    assert.equal(await updateIfVersion(rows, { projectId: 'b', id: 'b3', version: 1 }, { text: 'b3!' }, refusals), true);
+    assert.deepEqual(
+      (await rows.find('b', { order: { id: 'ASC' } })).map((row) => [row.text, row.version]),
+      [
+        ['b2!', 1],
+        ['b3!', 2],
+        ['b4', 1],
+      ],
+    );
   });
 });

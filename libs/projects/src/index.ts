@@ -8,3 +8,4 @@ export * from './access/project-scoped.decorator';
 export * from './bootstrap/first-run.service';
 export * from './bootstrap/first-run-sample';
 export * from './projects.module';
+export * from './projects/project-teardown';

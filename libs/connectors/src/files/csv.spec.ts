@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { columnNames, detectDelimiter, detectHeader, parseCsv } from './csv';
-import { assertUnprocessable, columns, infer } from './files-spec-helpers';
+import { assertUnprocessable, columns, infer } from '../../../../test/support/file-schemas';
 import { cellType } from './value-types';
 
 const all = { complete: true, maxRecords: 1000 };
@@ -216,11 +216,13 @@ describe('CSV file schemas', () => {
     assert.equal(schema.details.sampledRows, 0);
   });
 
-  it('stays fast on a pathological width and reports at most 10,000 columns', async () => {
+  it('reads only its head of a pathological width and reports at most 10,000 columns', async () => {
     const text = `id,${Array.from({ length: 100_000 }, () => 'a').join(',')}\n${'1\n'.repeat(2000)}`;
     const started = Date.now();
     const schema = await infer('wide.csv', text, { headBytes: 1024 * 1024 });
-    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    assert.ok(schema.served <= 1024 * 1024, `read ${schema.served} bytes`);
+    // A catastrophe only (quadratic work on 100,000 columns); speed is bench/'s to measure.
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
     assert.equal(schema.columns.length, 10_000);
     assert.equal(schema.details.columnsTruncated, true);
     assert.deepEqual(schema.columns.slice(0, 4), columns('id:integer a:string? a_2:string? a_3:string?'));

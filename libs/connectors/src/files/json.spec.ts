@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertUnprocessable, columns, infer } from './files-spec-helpers';
+import { assertUnprocessable, columns, infer } from '../../../../test/support/file-schemas';
 import { valueEnd } from './json';
 
 describe('JSON value boundaries', () => {

@@ -7,7 +7,7 @@ import { AppError } from '@switchboard/common';
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { LARGE_PARQUET_COLUMNS, countingReader, openFileReader, writeLargeParquet } from '../../../../test/support/large-files';
-import { assertUnprocessable, columns, infer } from './files-spec-helpers';
+import { assertUnprocessable, columns, infer } from '../../../../test/support/file-schemas';
 import { inferFileSchema } from './infer-file-schema';
 import { MAX_PARQUET_FOOTER_BYTES, PARQUET_TAIL_PROBE_BYTES } from './limits';
 import { parquetColumns } from './parquet';

@@ -67,20 +67,6 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
   assert.fail('expected a failure');
 }
 
-/** Peak RSS growth (bytes) while `work` runs, sampled every 5 ms. */
-async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-  try {
-    const result = await work();
-    peak = Math.max(peak, process.memoryUsage().rss);
-    return { result, growth: peak - baseline };
-  } finally {
-    clearInterval(sampler);
-  }
-}
-
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 describe('MySQL/MariaDB introspection against a real MariaDB', () => {
@@ -520,36 +506,31 @@ describe('MySQL/MariaDB introspection against a real MariaDB', () => {
       assert.equal(await runningOnBig(), 0, 'the server still runs a statement on big');
     }
 
-    it('previews 1,000 rows: truncated, and memory does not grow with the table', async () => {
+    // What the server sent bounds what the connector can hold; speed and memory are bench/'s to measure.
+    it('previews 1,000 rows: truncated, and the server sends those rows, not the table', async () => {
       const sentBefore = await bytesSent();
-      const { result, growth } = await peakRssGrowth(() =>
-        connector.preview(asOwner(), contextFor('owner'), { table: 'big', limit: 1_000 }),
-      );
+      const result = await connector.preview(asOwner(), contextFor('owner'), { table: 'big', limit: 1_000 });
       const sent = (await bytesSent()) - sentBefore;
-      console.log(`# mysql introspection: preview limit 1000 of big: peak RSS growth ${mb(growth)}, server sent ${mb(sent)}`);
+      console.log(`# mysql introspection: preview limit 1000 of big: server sent ${mb(sent)}`);
       assert.equal(result.rows.length, 1_000);
       assert.equal(result.truncated, true);
       assert.deepEqual(result.rows[999], [1000, `row-1000-${'x'.repeat(40)}`]);
-      assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${mb(growth)}`);
       assert.ok(sent < 1024 * 1024, `the server sent ${mb(sent)}`);
     });
 
-    it('queries it with limit 10,000: truncated, the server stops sending, memory stays flat', async () => {
+    it('queries it with limit 10,000: truncated, and the server stops sending', async () => {
       const sentBefore = await bytesSent();
-      const { result, growth } = await peakRssGrowth(() =>
-        connector.query(asOwner(), contextFor('owner'), { sql: 'SELECT * FROM big', limit: 10_000, timeoutMs: 30_000 }),
-      );
+      const result = await connector.query(asOwner(), contextFor('owner'), { sql: 'SELECT * FROM big', limit: 10_000, timeoutMs: 30_000 });
       // Counted once the server is idle: a half-closed socket would let it send the whole table after the answer.
       await eventuallyNoneRunning();
       const sent = (await bytesSent()) - sentBefore;
       console.log(
-        `# mysql introspection: query limit 10000 on big: peak RSS growth ${mb(growth)}, server sent ${mb(sent)} of a ${mb(tableBytes)} table, ${result.stats.executionMs} ms`,
+        `# mysql introspection: query limit 10000 on big: server sent ${mb(sent)} of a ${mb(tableBytes)} table, ${result.stats.executionMs} ms`,
       );
       assert.equal(result.rows.length, 10_000);
       assert.equal(result.truncated, true);
       assert.deepEqual(result.stats.rowCount, 10_000);
       assert.deepEqual(result.rows[9_999], [10_000, `row-10000-${'x'.repeat(40)}`]);
-      assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${mb(growth)}`);
       // Closing the connection stopped the server: it sent a small part of the table, and runs nothing more.
       assert.ok(sent < tableBytes / 4, `the server sent ${mb(sent)} of ${mb(tableBytes)}`);
     });
@@ -818,12 +799,13 @@ describe('MySQL/MariaDB introspection against a real MariaDB', () => {
     });
 
     it('stops a statement at its timeout, on the server, with TARGET_TIMEOUT', async () => {
-      for (const text of ['SELECT SLEEP(10)', 'SELECT SUM(a.seq * b.seq) FROM seq_1_to_100000 a, seq_1_to_100000 b']) {
+      // Statements that would run a minute or more: "stopped" and "ran to the end" stay far apart however busy the machine is.
+      for (const text of ['SELECT SLEEP(60)', 'SELECT SUM(a.seq * b.seq) FROM seq_1_to_100000 a, seq_1_to_100000 b']) {
         const started = Date.now();
         const error = await failure(rootQuery(text, 10, 300));
         assert.equal(error.code, ErrorCode.TARGET_TIMEOUT, `${text}: ${error.detail}`);
         assert.equal(error.status, 504);
-        assert.ok(Date.now() - started < 3_000, `${text} took ${Date.now() - started} ms`);
+        assert.ok(Date.now() - started < 20_000, `${text} took ${Date.now() - started} ms`);
       }
       // The server ended both (a killed statement may take a moment to leave the process list).
       const running = () =>
@@ -837,16 +819,16 @@ describe('MySQL/MariaDB introspection against a real MariaDB', () => {
       const context = contextFor('root-test-db', '1', 10_000, AbortSignal.timeout(300));
       const started = Date.now();
       const error = await failure(
-        connector.query(asRoot({ database: db().database }), context, { sql: 'SELECT SLEEP(5)', limit: 1, timeoutMs: 5_000 }),
+        connector.query(asRoot({ database: db().database }), context, { sql: 'SELECT SLEEP(60)', limit: 1, timeoutMs: 30_000 }),
       );
       assert.equal(error.code, ErrorCode.TARGET_TIMEOUT);
-      assert.ok(Date.now() - started < 2_000);
+      assert.ok(Date.now() - started < 15_000, 'it waited for the statement timeout, not the 300 ms deadline');
       assert.deepEqual((await rootQuery('SELECT 1')).rows, [[1]]);
     });
 
     it('answers at once when the server kills the connection mid-statement, and the next call gets a fresh one', async () => {
       const started = Date.now();
-      const failed = failure(rootQuery('SELECT SLEEP(20) AS killed_mid_statement', 10, 30_000));
+      const failed = failure(rootQuery('SELECT SLEEP(60) AS killed_mid_statement', 10, 30_000));
       let killed = 0;
       for (let attempt = 0; attempt < 100 && killed === 0; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -859,7 +841,8 @@ describe('MySQL/MariaDB introspection against a real MariaDB', () => {
       assert.equal(killed, 1);
       const error = await failed;
       assert.equal(error.code, ErrorCode.TARGET_UNAVAILABLE, error.detail);
-      assert.ok(Date.now() - started < 5_000, `answered after ${Date.now() - started} ms`);
+      // Well before the statement's own 30 s timeout: the dropped connection, not a timer, ended the call.
+      assert.ok(Date.now() - started < 20_000, `answered after ${Date.now() - started} ms`);
       assert.deepEqual((await rootQuery('SELECT 1')).rows, [[1]]);
     });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertRoundTrip, registry, uriError } from '../spec-helpers';
+import { assertRoundTrip, registry, uriError } from '../../../../test/support/connection-uris';
 import { postgresDefinition } from './postgres.definition';
 
 describe('postgres definition', () => {

@@ -172,7 +172,7 @@ describe('S3Connector against a real s3rver', () => {
     assert.equal(result.error?.code, 'EGRESS_DENIED', JSON.stringify(result));
     assert.equal(failedStage(result), 'dns');
     assert.match(result.message, /^Could not reach http:\/\/sb-test\.evil\.test:\d+\.$/);
-    assert.ok(Date.now() - started < 1_000);
+    assert.ok(Date.now() - started < 5_000, 'refused at once, without the SDK retrying');
   });
 
   it('uses AWS virtual-hosted addressing for the region when no endpoint is set (checked before any connection)', async () => {

@@ -11,14 +11,21 @@ describe('SessionCache', () => {
     const log: string[] = [];
     const cache = new SessionCache(10, 60_000);
     let opened = 0;
-    const open = async () => ({ client: ++opened, close: async () => void log.push(`closed ${opened}`) });
+    // Each session closes under its own number, so closing the wrong one shows in the log.
+    const open = async () => {
+      const id = ++opened;
+      return { client: id, close: async () => void log.push(`closed ${id}`) };
+    };
     assert.equal(await cache.use('c1', 1, open, async (client) => client), 1);
     assert.equal(await cache.use('c1', 1, open, async (client) => client), 1);
     assert.equal(await cache.use('c1', 2, open, async (client) => client), 2);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(log, ['closed 2'], 'version 1 was closed when version 2 opened');
+    assert.deepEqual(log, ['closed 1'], 'version 1 was closed when version 2 opened');
+    assert.equal(await cache.use('c1', 2, open, async (client) => client), 2, 'version 2 stays open and is reused');
+    assert.equal(opened, 2);
     assert.equal(cache.size, 1);
     await cache.onApplicationShutdown();
+    assert.deepEqual(log, ['closed 1', 'closed 2']);
     assert.equal(cache.size, 0);
   });
 

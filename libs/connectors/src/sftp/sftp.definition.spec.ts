@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertRoundTrip, failingFields, registry } from '../spec-helpers';
+import { assertRoundTrip, failingFields, registry } from '../../../../test/support/connection-uris';
 import { sftpDefinition } from './sftp.definition';
 
 const FINGERPRINT = `SHA256:${'a+b/'.repeat(10)}xyz`;

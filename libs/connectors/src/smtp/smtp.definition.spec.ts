@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertRoundTrip, failingFields, fieldErrors, registry, uriError } from '../spec-helpers';
+import { assertRoundTrip, failingFields, fieldErrors, registry, uriError } from '../../../../test/support/connection-uris';
 import { smtpDefinition } from './smtp.definition';
 
 describe('smtp definition', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertRoundTrip, failingFields, registry, uriError } from '../spec-helpers';
+import { assertRoundTrip, failingFields, registry, uriError } from '../../../../test/support/connection-uris';
 
 describe('sqlite definition', () => {
   it('needs a one-line path', () => {

@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
-import { CredentialsRepository } from '../credentials.repository';
 import { SecretsVault } from '../secrets-vault';
 import { EncryptionStatusDto, RotationResultDto } from './encryption.dto';
+import { SealedCredentialsRepository } from './sealed-credentials.repository';
 
 const BATCH_SIZE = 100;
 /** Below every UUID, to start the keyset walk (an empty string is not a valid uuid on PostgreSQL). */
@@ -13,7 +13,7 @@ export class EncryptionService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Encryption');
 
   constructor(
-    private readonly credentials: CredentialsRepository,
+    private readonly credentials: SealedCredentialsRepository,
     private readonly vault: SecretsVault,
     private readonly audit: AuditService,
   ) {}

@@ -6,6 +6,7 @@ import type { ProjectAccess } from '../access/project-access';
 import { ProjectAccessService } from '../access/project-access.service';
 import { ROLE_SCOPES } from '../roles/roles';
 import { CallerAccess, CreateProjectDto, ProjectDto, toProjectDto, UpdateProjectDto } from './project.dto';
+import { ProjectTeardown } from './project-teardown';
 import { ProjectsRepository } from './projects.repository';
 
 @Injectable()
@@ -15,6 +16,7 @@ export class ProjectsService {
     private readonly projectAccess: ProjectAccessService,
     private readonly audit: AuditService,
     private readonly authCache: AuthCache,
+    private readonly teardown: ProjectTeardown,
   ) {}
 
   async list(principal: Principal, query: PageQueryDto): Promise<Page<ProjectDto>> {
@@ -81,7 +83,9 @@ export class ProjectsService {
 
   /** The project's own audit trail goes with it; the deletion itself is kept as an instance event. */
   async delete(actor: AuditActor, access: ProjectAccess): Promise<void> {
+    const released = await this.teardown.prepare(access.project.id);
     await this.projects.delete(access.project.id);
+    released();
     await this.projectAccess.changed({ kind: 'project', id: access.project.id });
     await this.authCache.changed({ kind: 'project', id: access.project.id }); // its keys went with it
     await this.audit.record({

@@ -2,45 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { EnvelopeCipher, KeyRing } from '@switchboard/crypto';
-import { assertCredentialContent, mergeFields } from './credential-content';
-import { maskSecrets, mergeSecrets } from './secrets-merge';
 import { SecretsVault } from './secrets-vault';
 
 const ring = (spec: string) => KeyRing.parse(spec);
 const key = () => randomBytes(32).toString('base64');
-
-describe('mergeSecrets', () => {
-  it('keeps omitted and masked secrets, clears nulls, sets values', () => {
-    const merged = mergeSecrets({ password: 'p', token: 't', key: 'k' }, { password: '********', token: null, extra: 'e' });
-    assert.deepEqual(merged.secrets, { password: 'p', key: 'k', extra: 'e' });
-    assert.deepEqual(merged.kept.sort(), ['key', 'password']);
-    assert.equal(merged.changed, true);
-    assert.equal(mergeSecrets({ password: 'p' }, { password: 'p' }).changed, false);
-    assert.equal(mergeSecrets({}, { gone: null }).changed, false);
-  });
-
-  it('masks names', () => {
-    assert.deepEqual(maskSecrets(['a', 'b']), { a: '********', b: '********' });
-  });
-});
-
-describe('credential content', () => {
-  it('accepts what a type holds and names what it does not', () => {
-    assert.doesNotThrow(() => assertCredentialContent('basic', { username: 'u' }, { password: 'p' }));
-    assert.throws(
-      () => assertCredentialContent('basic', { host: 'h' }, { token: 't' }),
-      (error: { options: { errors: { field: string }[] } }) =>
-        ['fields.host', 'secrets.token', 'secrets.password'].every((field) => error.options.errors.some((e) => e.field === field)),
-    );
-    assert.doesNotThrow(() => assertCredentialContent('generic', { anything: 'x' }, { any_name: 'y' }));
-    assert.throws(() => assertCredentialContent('generic', {}, { 'bad name': 'y' }));
-    assert.throws(() => assertCredentialContent('token', {}, { token: '' }));
-  });
-
-  it('merge-patches fields', () => {
-    assert.deepEqual(mergeFields({ a: '1', b: '2' }, { b: null, c: '3' }), { a: '1', c: '3' });
-  });
-});
 
 describe('SecretsVault', () => {
   it('seals a project/credential-bound envelope with names and a stable fingerprint', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { AppError, ErrorCode, FieldError } from '@switchboard/common';
-import { ConnectionTypeRegistry } from './connection-type-registry';
+import { ConnectionTypeRegistry } from '@switchboard/connectors';
 
-/** Shared by the specs only. */
+/** The registry the connection-type specs parse and format URIs with. */
 export const registry = new ConnectionTypeRegistry();
 
 /** The field errors of the VALIDATION_FAILED AppError `action` throws. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyMergePatch } from './json-merge-patch';
-import { assertLabels } from './labels';
 
 describe('applyMergePatch (RFC 7396)', () => {
   it('merges objects key by key, removes on null, replaces everything else', () => {
@@ -20,16 +19,5 @@ describe('applyMergePatch (RFC 7396)', () => {
     assert.equal(applyMergePatch({ a: 'b' }, null), null);
     assert.deepEqual(applyMergePatch(['a'], { a: 'b' }), { a: 'b' });
     assert.deepEqual(applyMergePatch({ e: null }, { a: 1 }), { e: null, a: 1 });
-  });
-});
-
-describe('assertLabels', () => {
-  it('accepts short string labels and names every bad one', () => {
-    assert.doesNotThrow(() => assertLabels({ team: 'data', 'app.kubernetes.io/name': 'x' }));
-    assert.throws(
-      () => assertLabels({ ok: 'fine', 'bad key': 'x', num: 5 as unknown as string, long: 'x'.repeat(201) }),
-      (error: { options: { errors: { field: string }[] } }) =>
-        JSON.stringify(error.options.errors.map((e) => e.field)) === JSON.stringify(['labels.bad key', 'labels.num', 'labels.long']),
-    );
   });
 });

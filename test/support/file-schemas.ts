@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { AppError, ErrorCode } from '@switchboard/common';
-import { bufferReader, countingReader } from '../../../../test/support/large-files';
-import type { FileColumn, FileColumnType, FileSchema, RangeReader } from '../introspection/types';
-import { InferFileSchemaOptions, inferFileSchema } from './infer-file-schema';
+import type { FileColumn, FileColumnType, FileSchema, RangeReader } from '@switchboard/connectors';
+import { InferFileSchemaOptions, inferFileSchema } from '../../libs/connectors/src/files/infer-file-schema';
+import { bufferReader, countingReader } from './large-files';
 
-/** Shared by the file-schema specs only. */
+/** What the file-schema specs infer with and expect. */
 
 /** Columns written `name:type`, `?` for nullable: `columns('id:integer note:string?')`. */
 export function columns(spec: string): FileColumn[] {
