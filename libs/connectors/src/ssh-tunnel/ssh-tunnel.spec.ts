@@ -22,7 +22,7 @@ import type { IntrospectionContext } from '../introspection/types';
 import { MysqlConnector } from '../mysql/mysql.connector';
 import { PostgresConnector } from '../postgres/postgres.connector';
 import { SessionCache } from '../sessions/session-cache';
-import { registry } from '../spec-helpers';
+import { ConnectionTypeRegistry } from '../connection-type-registry';
 import { tunneledConnector } from './tunneled';
 
 const SETUP = { timeout: 120_000 };
@@ -41,6 +41,7 @@ const resolver: EgressResolver = async (host) => {
   throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
 };
 const egress = new EgressGuard(EgressPolicy.parse({}), resolver);
+const registry = new ConnectionTypeRegistry();
 
 function contextFor(ms = 10_000): ConnectorContext {
   const deadline = Date.now() + ms;
