@@ -201,11 +201,22 @@ for (const driver of DRIVERS) {
         assert.ok(secretNames('postgres').includes('password'));
         assert.ok(secretNames('mysql').includes('password'));
         assert.deepEqual(secretNames('sqlite'), []);
-        assert.deepEqual(secretNames('http').sort(), ['password', 'token']);
-        assert.deepEqual(secretNames('sftp').sort(), ['passphrase', 'password', 'privateKey']);
+        const ssh = ['sshPassword', 'sshPrivateKey', 'sshPassphrase'];
+        assert.deepEqual(secretNames('http').sort(), ['password', 'token', ...ssh].sort());
+        assert.deepEqual(secretNames('sftp').sort(), ['passphrase', 'password', 'privateKey', ...ssh].sort());
         assert.deepEqual(secretNames('s3').sort(), ['accessKeyId', 'secretAccessKey', 'sessionToken']);
-        assert.deepEqual(secretNames('smtp'), ['password', 'tlsCa', 'tlsCert', 'tlsKey']);
-        assert.deepEqual(secretNames('generic'), ['password']);
+        assert.deepEqual(secretNames('smtp'), ['password', 'tlsCa', 'tlsCert', 'tlsKey', ...ssh]);
+        assert.deepEqual(secretNames('generic'), ['password', ...ssh]);
+        // Every type that opens TCP to a host can go through an SSH bastion.
+        for (const type of ['postgres', 'mysql', 'http', 'sftp', 'smtp', 'generic']) {
+          assert.deepEqual(byType[type].configSchema.properties.sshTunnel.required, ['host', 'username'], type);
+          assert.ok(
+            ssh.every((name) => secretNames(type).includes(name)),
+            type,
+          );
+        }
+        assert.equal(byType.sqlite.configSchema.properties.sshTunnel, undefined);
+        assert.equal(byType.s3.configSchema.properties.sshTunnel, undefined);
         assert.ok(byType.postgres.capabilities.includes('tables'));
         assert.ok(byType.smtp.capabilities.includes('sendTestEmail'));
         assert.ok(byType.s3.capabilities.includes('files'));

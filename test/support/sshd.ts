@@ -35,6 +35,12 @@ export interface SshServer {
   rootDir: string;
   /** Ends every open SSH connection from the server side (kills its per-connection processes); returns how many. */
   dropConnections(): number;
+  /** Adds a public key line to `username`'s authorized keys. */
+  authorize(publicKeyLine: string): void;
+  /** The server's log (LogLevel VERBOSE, per-connection processes included). */
+  logFile: string;
+  /** Kills every process of this server (as a crash or reboot would) and starts it again on the same port, same host key. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -221,15 +227,23 @@ async function startIn(dir: string): Promise<SshServer> {
       ].join('\n'),
     );
     const log = fs.openSync(logFile, 'w');
-    const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', log, log] });
+    let child!: ChildProcess;
     let exitedWith: string | undefined;
-    const exited = new Promise<void>((resolve) =>
-      child.once('exit', (code, signal) => {
-        exitedWith = `exited (${signal ?? code})`;
-        resolve();
-      }),
-    );
-    const cancelCleanUp = cleanUpOnExit(child, dir);
+    let exited!: Promise<void>;
+    let cancelCleanUp = (): void => undefined;
+    const launch = (): void => {
+      child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', log, log] });
+      exitedWith = undefined;
+      const launched = child;
+      exited = new Promise<void>((resolve) =>
+        launched.once('exit', (code, signal) => {
+          exitedWith = `exited (${signal ?? code})`;
+          resolve();
+        }),
+      );
+      cancelCleanUp = cleanUpOnExit(child, dir);
+    };
+    launch();
     let stopped = false;
     const stop = async () => {
       if (stopped) return;
@@ -285,6 +299,26 @@ async function startIn(dir: string): Promise<SshServer> {
           }
         }
         return connections.length;
+      },
+      authorize(publicKeyLine: string) {
+        fs.appendFileSync(path.join(authorizedDir, SSH_TEST_USER), `${publicKeyLine.trim()}\n`);
+      },
+      logFile,
+      async restart() {
+        for (const pid of child.pid ? [...descendantPids(child.pid), child.pid] : []) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        await exited;
+        cancelCleanUp();
+        launch();
+        await waitUntil(() => sshBanner(port), {
+          abort: () => exitedWith,
+          describe: (why) => `sshd did not come back on 127.0.0.1:${port}: ${why}; log ${logFile}:\n${logTail(logFile)}`,
+        });
       },
       async stop() {
         await stop();

@@ -10,6 +10,7 @@ import { ConnectionsService } from './connections.service';
 import { ConnectionsStoreModule } from './connections-store.module';
 import { SampleConnection } from './sample/sample-connection';
 import { SharedCredentialLocations } from './shared-credential-locations';
+import { SshHostKeyPins } from './ssh-host-key-pins';
 import { ConnectionTypesController } from './types/connection-types.controller';
 import { ConnectionTypesService } from './types/connection-types.service';
 import { UsagesController } from './usages/usages.controller';
@@ -25,8 +26,9 @@ import { UsagesService } from './usages/usages.service';
     SharedCredentialLocations,
     UsagesService,
     ConnectionTypesService,
+    SshHostKeyPins,
     { provide: FirstRunSample, useClass: SampleConnection },
   ],
-  exports: [ConnectionResolver],
+  exports: [ConnectionResolver, SshHostKeyPins],
 })
 export class ConnectionsModule {}

@@ -2,6 +2,7 @@ export * from './connection.entity';
 export * from './connection.dto';
 export * from './connections.service';
 export * from './connection-resolver';
+export * from './ssh-host-key-pins';
 export * from './usages/connection-usage.entity';
 export * from './connections-store.module';
 export * from './connections.module';

@@ -85,7 +85,7 @@ describe('ConnectionTypeRegistry: config', () => {
       ['config.host', 'config.hots'],
     );
     assert.equal(errors[0].message, 'is required');
-    assert.equal(errors[1].message, "unknown property 'hots'; expected one of: host, port, database, schema, username, sslMode");
+    assert.equal(errors[1].message, "unknown property 'hots'; expected one of: host, port, database, schema, username, sslMode, sshTunnel");
   });
 
   it('reports every problem at once, with readable messages and no rejected value', () => {
@@ -144,7 +144,10 @@ describe('ConnectionTypeRegistry: secrets', () => {
     assert.deepEqual(
       fieldErrors(() => validate({ pasword: 'p', password: 5, tlsCa: '', tlsKey: 'k'.repeat(64 * 1024 + 1) })),
       [
-        { field: 'secrets.pasword', message: "unknown secret 'pasword'; expected one of: password, tlsCa, tlsCert, tlsKey" },
+        {
+          field: 'secrets.pasword',
+          message: "unknown secret 'pasword'; expected one of: password, tlsCa, tlsCert, tlsKey, sshPassword, sshPrivateKey, sshPassphrase",
+        },
         { field: 'secrets.password', message: 'must be a string, or null to clear it' },
         { field: 'secrets.tlsCa', message: 'must not be empty; send null to clear it' },
         { field: 'secrets.tlsKey', message: 'must be at most 65536 bytes' },

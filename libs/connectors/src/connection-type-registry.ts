@@ -95,6 +95,8 @@ export class ConnectionTypeRegistry {
       if (message) errors.push({ field: `secrets.${name}`, message });
     }
     if (errors.length) throw validationFailed(errors);
+    const checked = definition.checkSecrets?.(secrets as SecretsUpdate, options) ?? [];
+    if (checked.length) throw validationFailed(checked.map((error) => ({ ...error, field: `secrets.${error.field}` })));
     return { ...secrets } as SecretsUpdate;
   }
 

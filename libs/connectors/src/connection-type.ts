@@ -125,6 +125,12 @@ export interface ConnectionTypeDefinition<T extends string = ConnectionType> {
   credentialFields: string[];
   /** Cross-field rules JSON Schema cannot state (e.g. min <= max), on the validated, defaulted config; fields relative to config. */
   checkConfig?(config: ConnectionConfig): FieldError[];
+  /**
+   * What can be told of secrets offline (e.g. a private key that is not one), on the secrets a
+   * request sends: null clears, the mask (only when `allowMask`) or an absent name keeps the
+   * stored value, which is not known here. Fields relative to secrets.
+   */
+  checkSecrets?(secrets: Readonly<SecretsUpdate>, options: { allowMask: boolean }): FieldError[];
   uri?: UriSupport;
 }
 

@@ -40,6 +40,15 @@ export const nameField = (title: string, description: string, maxLength: number)
   format: 'single-line',
 });
 
+/** A pinned SSH host key; when set, any other key is refused before authentication. */
+export const hostKeyFingerprintField = (description: string): JsonSchema => ({
+  type: 'string',
+  title: 'Host key fingerprint',
+  description,
+  format: 'ssh-fingerprint',
+  examples: ['SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8'],
+});
+
 export const emailField = (title: string, description: string): JsonSchema => ({
   type: 'string',
   title,

@@ -7,6 +7,8 @@ import { s3Type } from './s3/s3.type';
 import { sftpType } from './sftp/sftp.type';
 import { smtpType } from './smtp/smtp.type';
 import { sqliteType } from './sqlite/sqlite.type';
+import { tunneled } from './ssh-tunnel/tunneled';
+import { httpTunnelTarget } from './http/http.definition';
 
 /**
  * Every connection type Switchboard knows, in the order clients see them. Adding one is a
@@ -16,14 +18,14 @@ import { sqliteType } from './sqlite/sqlite.type';
  */
 // prettier-ignore
 export const SUPPORTED_CONNECTION_TYPES = [
-  postgresType,
-  mysqlType,
+  tunneled(postgresType),
+  tunneled(mysqlType),
   sqliteType,
-  httpType,
-  sftpType,
+  tunneled(httpType, httpTunnelTarget),
+  tunneled(sftpType),
   s3Type,
-  smtpType,
-  genericType,
+  tunneled(smtpType),
+  tunneled(genericType),
 ] as const;
 
 export const CONNECTION_TYPE_DEFINITIONS: readonly ConnectionTypeDefinition[] = SUPPORTED_CONNECTION_TYPES.map(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode } from '@switchboard/common';
-import { ConnectionResolver } from '@switchboard/connections';
+import { ConnectionResolver, SshHostKeyPins } from '@switchboard/connections';
 import { ConnectorRegistry, ResolvedConnection, StageFailure, TestResult } from '@switchboard/connectors';
 import type { ProjectAccess } from '@switchboard/projects';
 import { DEFAULT_TEST_TIMEOUT_MS, TestDraftDto, TestOptionsDto } from './connection-test.dto';
@@ -16,12 +16,16 @@ export class ConnectionTestService {
     private readonly connectors: ConnectorRegistry,
     private readonly outbound: Outbound,
     private readonly audit: AuditService,
+    private readonly hostKeyPins: SshHostKeyPins,
   ) {}
 
   async testStored(actor: AuditActor, access: ProjectAccess, ref: string, options: TestOptionsDto): Promise<TestResult> {
     const resolved = await this.resolver.resolveForUse(access.project.id, ref);
     const result = await this.run(access.project.id, resolved, options.timeoutMs);
     await this.record(actor, access, result, { type: 'connection', id: resolved.connection.id, name: resolved.connection.name });
+    if (await this.hostKeyPins.pinObserved(actor, access.project.id, resolved.connection, result)) {
+      return { ...result, details: { ...result.details, sshTunnelHostKeyPinned: true } };
+    }
     return result;
   }
 

@@ -41,6 +41,8 @@ export interface ResolvedTarget {
   address: string;
   family: 4 | 6;
   host: string;
+  /** Connect to this port instead of the configured one: set for an SSH tunnel's local end. */
+  port?: number;
 }
 
 /** Answers every address of a name, like dns.lookup with `all: true`. */

@@ -118,12 +118,16 @@ function classifyHttpError(error: unknown, where: string, signal: AbortSignal): 
  * answers it), while the URL keeps the host name for the Host header, SNI and certificate checks.
  */
 function pinnedAgent(context: ConnectorContext, resolved: ResolvedTarget, tlsVerify: boolean, probe?: ConnectProbe): Agent {
-  const connector = buildConnector({
+  const built = buildConnector({
     lookup: lookupFor(resolved),
     rejectUnauthorized: tlsVerify,
     timeout: Math.max(1, Math.min(CONNECT_TIMEOUT_MS, context.remainingMs())),
     keepAlive: false,
   } as buildConnector.BuildOptions);
+  // An SSH tunnel's local end listens on its own port; the URL's stays for the Host header.
+  const { port } = resolved;
+  const connector: buildConnector.connector =
+    port === undefined ? built : (options, callback) => built({ ...options, port: String(port) }, callback);
   if (!probe) return new Agent({ connect: connector, connections: 1 });
   const connect: buildConnector.connector = (options, callback) => {
     // buildConnector returns the socket it opens (its typings say void): 'connect' is TCP done.

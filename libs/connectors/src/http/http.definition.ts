@@ -1,5 +1,5 @@
 import type { FieldError } from '@switchboard/common';
-import { ConnectionTypeDefinition, JsonSchema, SECRET_MASK, UriError } from '../connection-type';
+import { ConnectionConfig, ConnectionTypeDefinition, JsonSchema, SECRET_MASK, UriError } from '../connection-type';
 import { PASSWORD_SECRET, requiredWhen, usernameField } from '../fields';
 import { rankedField } from '../transport-security';
 import { compact, decode, queryOf, stringOf } from '../uri';
@@ -127,3 +127,9 @@ export const httpDefinition: ConnectionTypeDefinition<'http'> = {
     },
   },
 };
+
+/** Through an SSH tunnel, the bastion forwards to baseUrl's host and port. */
+export function httpTunnelTarget(config: ConnectionConfig): { host: string; port: number } {
+  const url = new URL(String(config.baseUrl));
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
+}

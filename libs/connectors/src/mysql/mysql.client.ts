@@ -64,7 +64,7 @@ export function mysqlConnectionOptions(
     host: target.host,
     port,
     stream: () => {
-      const socket = net.connect({ host: target.address, port });
+      const socket = net.connect({ host: target.address, port: target.port ?? port });
       socket.setNoDelay(true);
       // Node's TLS verifies `servername || host || socket._host`; mysql2 sends no servername
       // for an IP literal and passes no host, so without this an IP target would be checked

@@ -109,7 +109,7 @@ export function clientConfig(
   const { config, secrets } = connection;
   return {
     host: target.address,
-    port: targetOf(connection).port,
+    port: target.port ?? targetOf(connection).port,
     user: typeof config.username === 'string' ? config.username : undefined,
     password: () => secrets.password ?? '',
     database,

@@ -32,7 +32,7 @@ export async function reachTarget(run: TestRun, context: ConnectorContext, host:
   );
   await run.stage(
     'tcp',
-    () => connectTcp(target.address, port, context.signal),
+    () => connectTcp(target.address, target.port ?? port, context.signal),
     (error) => classifyNetworkError(error, where),
   );
   return target;

@@ -1,6 +1,7 @@
 import { AppError, ErrorCode, notFound } from '@switchboard/common';
 import type { FileEntry, SFTPWrapper, Stats } from 'ssh2';
 import type { TestError } from '../connector';
+import type { ResolvedTarget } from '../egress/egress-guard';
 import type { IntrospectionContext } from '../introspection/types';
 import { targetFailed, targetTimeout } from '../introspection/errors';
 import { classifyNetworkError } from '../probes/network-errors';
@@ -115,9 +116,9 @@ export async function connectSftp(
   context: IntrospectionContext,
 ): Promise<SftpChannel> {
   const { host, port, where } = settings;
-  let address: string;
+  let address: ResolvedTarget;
   try {
-    address = (await context.egress.resolve(host, port, context.signal)).address;
+    address = await context.egress.resolve(host, port, context.signal);
   } catch (error) {
     throw failed(classifyNetworkError(error, where), scrub);
   }

@@ -69,7 +69,7 @@ export class SftpConnector implements Connector {
       const { ssh, methods } = await run.stage(
         'ssh',
         async () => {
-          const started = startSsh(settings, target.address, {
+          const started = startSsh(settings, target, {
             keySignal: AbortSignal.any([context.signal, keyWork.signal]),
             readyTimeoutMs: context.remainingMs(),
             onHostKey: (fingerprint) => (details.hostKeyFingerprint = fingerprint),

@@ -1,5 +1,5 @@
 import { ConnectionTypeDefinition } from '../connection-type';
-import { hostField, PASSWORD_SECRET, portField, usernameField } from '../fields';
+import { hostField, hostKeyFingerprintField, PASSWORD_SECRET, portField, usernameField } from '../fields';
 import { pinnedField } from '../transport-security';
 import { authorityOf, buildUri, compact, numberOf, pathOf, queryOf, stringOf } from '../uri';
 
@@ -24,13 +24,9 @@ export const sftpDefinition: ConnectionTypeDefinition<'sftp'> = {
         default: '/',
         examples: ['/srv/exports'],
       },
-      hostKeyFingerprint: {
-        type: 'string',
-        title: 'Host key fingerprint',
-        description: 'SHA256 fingerprint of the server host key (ssh-keygen -lf); when set, any other key is refused.',
-        format: 'ssh-fingerprint',
-        examples: ['SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8'],
-      },
+      hostKeyFingerprint: hostKeyFingerprintField(
+        'SHA256 fingerprint of the server host key (ssh-keygen -lf); when set, any other key is refused.',
+      ),
     },
     examples: [{ host: 'files.example.com', port: 22, username: 'exports', rootPath: '/srv/exports' }],
   },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client, type AnyAuthMethod, type AuthHandlerMiddleware, type ConnectConfig } from 'ssh2';
 import type { ResolvedConnection, TestError } from '../connector';
+import type { ResolvedTarget } from '../egress/egress-guard';
 import { classifyNetworkError } from '../probes/network-errors';
 import { messageOf } from '../probes/test-run';
 import { KeyError, loadPrivateKey } from './ssh-keys';
@@ -59,6 +60,8 @@ export interface SshSettings {
   passphrase?: string;
   /** host:port, for messages. */
   where: string;
+  /** How to re-pin after a legitimate host key change, appended to a mismatch message. */
+  repin?: string;
 }
 
 export function sshSettingsOf({ config, secrets }: ResolvedConnection): SshSettings {
@@ -168,7 +171,7 @@ export interface SshStartOptions {
  * methods are offered, in order (private key, then password; never "none", agent or keyboard).
  * Wait on `ssh.handshake` and `ssh.ready`.
  */
-export function startSsh(settings: SshSettings, address: string, options: SshStartOptions): SshStart {
+export function startSsh(settings: SshSettings, target: Pick<ResolvedTarget, 'address' | 'port'>, options: SshStartOptions): SshStart {
   const ssh = new SshSession();
   const { privateKey, password, username } = settings;
   // Started now, so an encrypted key is decrypted while the handshake runs.
@@ -182,8 +185,8 @@ export function startSsh(settings: SshSettings, address: string, options: SshSta
   methods.catch(() => undefined);
   let attempt = 0;
   const connectConfig: ConnectConfig = {
-    host: address,
-    port: settings.port,
+    host: target.address,
+    port: target.port ?? settings.port,
     username,
     readyTimeout: Math.max(1, options.readyTimeoutMs),
     ...(options.keepaliveMs ? { keepaliveInterval: options.keepaliveMs, keepaliveCountMax: 3 } : {}),
@@ -216,7 +219,9 @@ export function classifySshError(
   if (ssh?.mismatch && ssh.fingerprint) {
     return {
       code: 'HOST_KEY_MISMATCH',
-      message: `The host key of ${where} is ${ssh.fingerprint}, not the pinned ${pinned}; the connection was refused before authentication.`,
+      message:
+        `The host key of ${where} is ${ssh.fingerprint}, not the pinned ${pinned}; the connection was refused before authentication.` +
+        (settings.repin ? ` ${settings.repin}` : ''),
     };
   }
   const level = (error as { level?: unknown } | null)?.level;

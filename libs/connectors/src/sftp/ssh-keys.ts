@@ -1,4 +1,4 @@
-import { createDecipheriv, type CipherGCMTypes, type Decipher } from 'node:crypto';
+import { createDecipheriv, createPrivateKey, randomBytes, type CipherGCMTypes, type Decipher, type KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { utils, type ParsedKey } from 'ssh2';
 
@@ -7,7 +7,17 @@ import { utils, type ParsedKey } from 'ssh2';
 /** Why a private key cannot be used; the message never quotes the key or the passphrase. */
 export class KeyError extends Error {
   override name = 'KeyError';
+
+  constructor(
+    message: string,
+    /** The key is encrypted and no passphrase was given: whether that is a mistake depends on what is stored. */
+    readonly needsPassphrase = false,
+  ) {
+    super(message);
+  }
 }
+
+const noPassphrase = (): KeyError => new KeyError('it is encrypted and no passphrase is set', true);
 
 /** Ciphers OpenSSH encrypts private keys with, as node's OpenSSL names them. */
 const KEY_CIPHERS: Record<string, { ssl: string; keyLen: number; ivLen: number; blockLen: number; authLen: number }> = {
@@ -182,26 +192,94 @@ async function decryptOpenSshKey(key: EncryptedOpenSshKey, passphrase: string, s
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
+const PKCS8_PEM = /^-----BEGIN (ENCRYPTED )?PRIVATE KEY-----\r?\n[\s\S]+-----END (ENCRYPTED )?PRIVATE KEY-----$/;
+
 /**
- * Parses a private key (OpenSSH, PEM or PuTTY) with its optional passphrase. OpenSSH keys are
- * decrypted on a worker thread; other formats use cheap KDFs and are parsed by ssh2 directly.
- * Throws KeyError with a message that names the problem, never the key.
+ * ssh2 reads no PKCS#8 ("BEGIN PRIVATE KEY", what `openssl genpkey` and `ssh-keygen -m PKCS8`
+ * write): node's OpenSSL decrypts it, and it is handed to ssh2 in a format ssh2 reads.
  */
-export async function loadPrivateKey(privateKey: string, passphrase: string | undefined, signal: AbortSignal): Promise<ParsedKey> {
-  let text = privateKey;
-  const encrypted = encryptedOpenSshKey(privateKey);
-  if (encrypted) {
-    if (!passphrase) throw new KeyError('it is encrypted and no passphrase is set');
-    text = await decryptOpenSshKey(encrypted, passphrase, signal);
+function pkcs8ToSsh2(text: string, passphrase: string | undefined): string {
+  const encrypted = text.startsWith('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+  if (encrypted && !passphrase) throw noPassphrase();
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: text, format: 'pem', ...(passphrase ? { passphrase } : {}) });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_MISSING_PASSPHRASE') throw noPassphrase();
+    if (encrypted) throw new KeyError('the passphrase is wrong');
+    throw new KeyError('it is not a valid PKCS#8 private key');
   }
-  const parsed = utils.parseKey(text, encrypted ? undefined : passphrase || undefined);
+  if (key.asymmetricKeyType === 'rsa') return key.export({ type: 'pkcs1', format: 'pem' }).toString();
+  if (key.asymmetricKeyType === 'ec') return key.export({ type: 'sec1', format: 'pem' }).toString();
+  if (key.asymmetricKeyType === 'ed25519') return openSshEd25519(key);
+  throw new KeyError(`${key.asymmetricKeyType ?? 'this'} keys are not supported for SSH; use ed25519, ECDSA or RSA`);
+}
+
+/** An unencrypted OpenSSH-format file holding the ed25519 key (ssh2 reads ed25519 only in this format). */
+function openSshEd25519(key: KeyObject): string {
+  const jwk = key.export({ format: 'jwk' });
+  const seed = Buffer.from(String(jwk.d), 'base64url');
+  const publicKey = Buffer.from(String(jwk.x), 'base64url');
+  const publicBlob = Buffer.concat([wireString('ssh-ed25519'), wireString(publicKey)]);
+  const check = randomBytes(4);
+  let section = Buffer.concat([
+    check,
+    check,
+    wireString('ssh-ed25519'),
+    wireString(publicKey),
+    wireString(Buffer.concat([seed, publicKey])),
+    wireString(''),
+  ]);
+  const padding = Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, index) => index + 1);
+  section = Buffer.concat([section, Buffer.from(padding)]);
+  const file = Buffer.concat([
+    OPENSSH_MAGIC,
+    wireString('none'),
+    wireString('none'),
+    wireString(Buffer.alloc(0)),
+    Buffer.from([0, 0, 0, 1]),
+    wireString(publicBlob),
+    wireString(section),
+  ]);
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${file.toString('base64').replace(/.{1,70}/g, '$&\n')}-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
+/** A key ssh2 can parse without a slow KDF (PEM, PKCS#8, PuTTY, unencrypted or just-decrypted OpenSSH). */
+function parseCheapKey(text: string, passphrase: string | undefined): ParsedKey {
+  const readable = PKCS8_PEM.test(text.trim()) ? pkcs8ToSsh2(text.trim(), passphrase) : text;
+  const parsed = utils.parseKey(readable, passphrase || undefined);
   const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | Error | undefined) : parsed;
   if (!key) throw new KeyError('it holds no key');
   if (key instanceof Error) {
-    if (/no passphrase given/i.test(key.message)) throw new KeyError('it is encrypted and no passphrase is set');
+    if (/no passphrase given/i.test(key.message)) throw noPassphrase();
     if (/passphrase|decrypt|integrity check/i.test(key.message)) throw new KeyError('the passphrase is wrong');
+    if (/unsupported key format/i.test(key.message)) throw new KeyError('it is not a private key in OpenSSH, PEM, PKCS#8 or PuTTY format');
     throw new KeyError(`ssh2 says: ${key.message.replace(/\.$/, '')}`);
   }
   if (!key.isPrivateKey()) throw new KeyError('it is a public key, not a private key');
   return key;
+}
+
+/**
+ * Parses a private key (OpenSSH, PEM: PKCS#1, SEC1 or PKCS#8, or PuTTY) with its optional
+ * passphrase. OpenSSH keys are decrypted on a worker thread; other formats use cheap KDFs.
+ * Throws KeyError with a message that names the problem, never the key.
+ */
+export async function loadPrivateKey(privateKey: string, passphrase: string | undefined, signal: AbortSignal): Promise<ParsedKey> {
+  const encrypted = encryptedOpenSshKey(privateKey);
+  if (!encrypted) return parseCheapKey(privateKey, passphrase);
+  if (!passphrase) throw noPassphrase();
+  return parseCheapKey(await decryptOpenSshKey(encrypted, passphrase, signal), undefined);
+}
+
+/**
+ * What can be told of a key without the slow KDF, for validation on save: that it is a private
+ * key, and encrypted with no passphrase. An OpenSSH key's passphrase is not tried (seconds of
+ * CPU per request); a PEM or PKCS#8 key's is. Throws KeyError.
+ */
+export function checkPrivateKey(privateKey: string, passphrase: string | undefined): void {
+  const encrypted = encryptedOpenSshKey(privateKey);
+  if (encrypted && !passphrase) throw noPassphrase();
+  if (!encrypted) parseCheapKey(privateKey, passphrase);
 }

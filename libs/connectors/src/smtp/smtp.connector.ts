@@ -115,7 +115,7 @@ function connectionOptions(
 ): SMTPConnectionOptions {
   return {
     host: target.address,
-    port: settings.port,
+    port: target.port ?? settings.port,
     secure: settings.security === 'tls',
     requireTLS: settings.security === 'starttls',
     ignoreTLS: settings.security === 'none',
@@ -347,7 +347,7 @@ export class SmtpConnector implements Connector {
       );
       await run.stage(
         'tcp',
-        () => connectTcp(target.address, settings.port, context.signal),
+        () => connectTcp(target.address, target.port ?? settings.port, context.signal),
         (error) => classifyNetworkError(error, where),
       );
       const opened = new SmtpSession(connectionOptions(settings, config, secrets, target, context), context.signal);

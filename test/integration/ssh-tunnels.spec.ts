@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'pg';
+import { startServers, stopServers, type Servers } from '../support/servers';
+import { DRIVERS, expectOk, expectProblem, startTestApp, type TestApp } from '../support/test-app';
+
+const serverUrl = process.env.SWITCHBOARD_TEST_PG_URL;
+if (!serverUrl) throw new Error('SWITCHBOARD_TEST_PG_URL is not set: run the tests through test/run.js, which starts PostgreSQL');
+const pgServer = new URL(serverUrl);
+const MASK = '********';
+
+for (const driver of DRIVERS) {
+  describe(`SSH tunnels over HTTP (${driver})`, () => {
+    const DB = `sb_tunnel_http_${driver}_${randomBytes(4).toString('hex')}`;
+    let t: TestApp;
+    let token: string;
+    let servers: Pick<Servers, 'sshd'>;
+    let sshd: Servers['sshd'];
+    const base = '/api/v1/projects/default/connections';
+    const pgPassword = decodeURIComponent(pgServer.password);
+    const body = (name: string, sshTunnel: Record<string, unknown>, secrets: Record<string, string | null>) => ({
+      name,
+      type: 'postgres',
+      config: {
+        host: '127.0.0.1',
+        port: Number(pgServer.port),
+        database: DB,
+        username: decodeURIComponent(pgServer.username),
+        sslMode: 'disable',
+        sshTunnel,
+      },
+      secrets: { password: pgPassword, ...secrets },
+    });
+    const tunnel = (extra: Record<string, unknown> = {}) => ({ host: '127.0.0.1', port: sshd.port, username: sshd.username, ...extra });
+    const secretsUsed = (): string[] => [
+      sshd.password,
+      sshd.passphrase,
+      pgPassword,
+      ...sshd.privateKey.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----')),
+    ];
+
+    before(async () => {
+      servers = await startServers(['sshd']);
+      sshd = servers.sshd;
+      const admin = new Client({ connectionString: pgServer.href });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${DB}`).finally(() => admin.end());
+      const db = new Client({ connectionString: Object.assign(new URL(pgServer.href), { pathname: `/${DB}` }).href });
+      await db.connect();
+      await db
+        .query(`CREATE TABLE behind_bastion (id int PRIMARY KEY, label text); INSERT INTO behind_bastion VALUES (1, 'one'), (2, 'two')`)
+        .finally(() => db.end());
+      t = await startTestApp(driver);
+      token = (await t.login()).accessToken;
+    });
+
+    after(async () => {
+      await t?.close();
+      await stopServers(servers);
+    });
+
+    it('creates a tunneled connection: sshTunnel defaulted, ssh secrets masked, never returned', async () => {
+      const created = await t.call('POST', base, {
+        token,
+        body: body('via-password', { host: '127.0.0.1', username: sshd.username }, { sshPassword: sshd.password }),
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.deepEqual(created.body.config.sshTunnel, { host: '127.0.0.1', port: 22, username: sshd.username });
+      const read = expectOk(await t.call('GET', `${base}/via-password`, { token }));
+      assert.deepEqual(read.secrets, { password: MASK, sshPassword: MASK });
+      assert.deepEqual([...read.secretFields].sort(), ['password', 'sshPassword']);
+      assert.ok(!JSON.stringify(read).includes(sshd.password));
+    });
+
+    it('a stored test goes dns -> tcp -> ssh -> tunnel -> auth -> query; a wrong ssh password fails in the ssh stage', async () => {
+      expectOk(await t.call('POST', base, { token, body: body('tunneled', tunnel(), { sshPassword: sshd.password }) }), 201);
+      const result = expectOk(await t.call('POST', `${base}/tunneled/test`, { token, body: {} }));
+      assert.equal(result.success, true, JSON.stringify(result));
+      assert.deepEqual(
+        result.stages.map((stage: { name: string }) => stage.name),
+        ['dns', 'tcp', 'ssh', 'tunnel', 'auth', 'query'],
+      );
+      assert.equal(result.details.sshTunnelHostKeyFingerprint, sshd.hostKeyFingerprint);
+
+      expectOk(await t.call('POST', base, { token, body: body('wrong-ssh', tunnel(), { sshPassword: 'not-the-ssh-password' }) }), 201);
+      const wrong = expectOk(await t.call('POST', `${base}/wrong-ssh/test`, { token, body: {} }));
+      assert.equal(wrong.success, false);
+      assert.equal(wrong.error.code, 'AUTH_FAILED');
+      assert.deepEqual(
+        wrong.stages.map((stage: { name: string; ok: boolean }) => [stage.name, stage.ok]),
+        [
+          ['dns', true],
+          ['tcp', true],
+          ['ssh', false],
+        ],
+      );
+    });
+
+    it('trust on first use: the first successful stored test pins the fingerprint, a new version, audited', async () => {
+      const wrongDb = {
+        ...body('tofu', tunnel(), { sshPassword: sshd.password }),
+        secrets: { password: 'not-the-db-password', sshPassword: sshd.password },
+      };
+      const created = expectOk(await t.call('POST', base, { token, body: wrongDb }), 201);
+      const failed = expectOk(await t.call('POST', `${base}/tofu/test`, { token, body: {} }));
+      assert.equal(failed.success, false, 'the target refused the sign-in');
+      const unpinned = expectOk(await t.call('GET', `${base}/tofu`, { token }));
+      assert.equal(unpinned.config.sshTunnel.hostKeyFingerprint, undefined, 'a failed test pins nothing');
+      assert.equal(unpinned.version, created.version);
+
+      const fixed = expectOk(await t.call('PATCH', `${base}/tofu`, { token, body: { secrets: { password: pgPassword } } }));
+      const first = expectOk(await t.call('POST', `${base}/tofu/test`, { token, body: {} }));
+      assert.equal(first.success, true, JSON.stringify(first));
+      assert.equal(first.details.sshTunnelHostKeyPinned, true);
+      const pinned = expectOk(await t.call('GET', `${base}/tofu`, { token }));
+      assert.equal(pinned.config.sshTunnel.hostKeyFingerprint, sshd.hostKeyFingerprint);
+      assert.equal(pinned.version, fixed.version + 1);
+
+      const again = expectOk(await t.call('POST', `${base}/tofu/test`, { token, body: {} }));
+      assert.equal(again.success, true, JSON.stringify(again));
+      assert.equal(again.details.sshTunnelHostKeyPinned, undefined, 'pinned once only');
+      assert.equal(expectOk(await t.call('GET', `${base}/tofu`, { token })).version, pinned.version);
+
+      const events = expectOk(
+        await t.call('GET', '/api/v1/projects/default/audit-events?action=connection.ssh_host_key_pinned', { token }),
+      );
+      const pins = events.data.filter((event: { target: { name: string } }) => event.target.name === 'tofu');
+      assert.equal(pins.length, 1);
+      assert.equal(pins[0].details.hostKeyFingerprint, sshd.hostKeyFingerprint);
+    });
+
+    it('a draft test reports the observed fingerprint and stores nothing; a mismatching pin says how to re-pin', async () => {
+      const draft = body('draft', tunnel(), { sshPrivateKey: sshd.privateKey });
+      const result = expectOk(await t.call('POST', `${base}/test`, { token, body: draft }));
+      assert.equal(result.success, true, JSON.stringify(result));
+      assert.equal(result.details.sshTunnelHostKeyFingerprint, sshd.hostKeyFingerprint);
+      assert.equal(result.details.sshTunnelHostKeyPinned, undefined);
+      expectProblem(await t.call('GET', `${base}/draft`, { token }), 404, 'NOT_FOUND');
+
+      const pinned = 'SHA256:' + Buffer.alloc(32, 9).toString('base64').replace(/=+$/, '');
+      const mismatch = expectOk(
+        await t.call('POST', `${base}/test`, {
+          token,
+          body: body('draft', tunnel({ hostKeyFingerprint: pinned }), { sshPrivateKey: sshd.privateKey }),
+        }),
+      );
+      assert.equal(mismatch.error.code, 'HOST_KEY_MISMATCH');
+      assert.match(mismatch.message, /sshTunnel\.hostKeyFingerprint/);
+    });
+
+    it('the mask keeps the ssh secret, null clears it, and moving the bastion with a kept secret is refused', async () => {
+      expectOk(await t.call('POST', base, { token, body: body('kept', tunnel(), { sshPassword: sshd.password }) }), 201);
+      const kept = await t.call('PATCH', `${base}/kept`, {
+        token,
+        body: { description: 'still tunneled', secrets: { sshPassword: MASK } },
+      });
+      assert.equal(kept.status, 200, kept.text);
+      assert.equal(expectOk(await t.call('POST', `${base}/kept/test`, { token, body: {} })).success, true);
+
+      const moved = await t.call('PATCH', `${base}/kept`, { token, body: { config: { sshTunnel: tunnel({ host: 'localhost' }) } } });
+      expectProblem(moved, 422, 'UNPROCESSABLE');
+      assert.match(moved.body.detail, /sshTunnel weakened/);
+
+      const cleared = await t.call('PATCH', `${base}/kept`, { token, body: { secrets: { sshPassword: null } } });
+      assert.equal(cleared.status, 200, cleared.text);
+      assert.deepEqual(cleared.body.secretFields, ['password']);
+      const result = expectOk(await t.call('POST', `${base}/kept/test`, { token, body: {} }));
+      assert.equal(result.error.code, 'AUTH_FAILED');
+      assert.match(result.message, /Neither sshPassword nor sshPrivateKey is set/);
+    });
+
+    it('a private key that is not one, or encrypted with no passphrase, is refused on save, naming the field', async () => {
+      const notKey = await t.call('POST', base, { token, body: body('bad-key', tunnel(), { sshPrivateKey: 'definitely not a key' }) });
+      expectProblem(notKey, 400, 'VALIDATION_FAILED');
+      assert.deepEqual(
+        notKey.body.errors.map((error: { field: string }) => error.field),
+        ['secrets.sshPrivateKey'],
+      );
+      const encrypted = await t.call('POST', base, { token, body: body('bad-key', tunnel(), { sshPrivateKey: sshd.encryptedPrivateKey }) });
+      expectProblem(encrypted, 400, 'VALIDATION_FAILED');
+      assert.deepEqual(encrypted.body.errors, [{ field: 'secrets.sshPrivateKey', message: 'is encrypted and no sshPassphrase is set' }]);
+      const ok = await t.call('POST', base, {
+        token,
+        body: body('good-key', tunnel(), { sshPrivateKey: sshd.encryptedPrivateKey, sshPassphrase: sshd.passphrase }),
+      });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal(expectOk(await t.call('POST', `${base}/good-key/test`, { token, body: {} })).success, true);
+    });
+
+    it('previews and queries through the tunnel', async () => {
+      const preview = expectOk(await t.call('GET', `${base}/tunneled/preview?table=behind_bastion`, { token }));
+      assert.deepEqual(preview.rows, [
+        [1, 'one'],
+        [2, 'two'],
+      ]);
+      const query = expectOk(
+        await t.call('POST', `${base}/tunneled/query`, { token, body: { sql: 'SELECT label FROM behind_bastion ORDER BY id DESC' } }),
+      );
+      assert.deepEqual(query.rows, [['two'], ['one']]);
+    });
+
+    it('no ssh secret reached a log line, an audit event or a reply', async () => {
+      const audit = expectOk(await t.call('GET', '/api/v1/projects/default/audit-events?perPage=100', { token }));
+      const json = JSON.stringify(audit);
+      for (const secret of secretsUsed()) {
+        assert.ok(!json.includes(secret), 'a secret reached the audit events');
+        assert.ok(!t.logs.some((line) => line.includes(secret)), 'a secret reached the logs');
+      }
+    });
+  });
+}
