@@ -62,7 +62,7 @@ export class ConnectionsService {
 
   /** Secrets masked; `reveal` needs secrets:reveal and is audited. */
   async get(actor: AuditActor, access: ProjectAccess, ref: string, reveal: boolean): Promise<ConnectionDto> {
-    const connection = await this.require(access.project.id, ref);
+    const connection = await this.findByRefOrNotFound(access.project.id, ref);
     if (!reveal) return this.toDto(connection, maskSecrets(connection.secretFields));
     const read = () => this.resolver.secretsOf(connection);
     const secrets = await this.reveals.reveal(actor, access.project.id, access.scopes, this.target(connection), read);
@@ -147,7 +147,7 @@ export class ConnectionsService {
    */
   async delete(actor: AuditActor, access: ProjectAccess, ref: string, force: boolean, ifMatch?: readonly number[]): Promise<void> {
     const projectId = access.project.id;
-    const connection = await this.require(projectId, ref);
+    const connection = await this.findByRefOrNotFound(projectId, ref);
     if (ifMatch && !ifMatch.includes(connection.version)) throw preconditionFailed();
     const consumers = await this.usages.consumersOf(projectId, connection.id);
     if (consumers.length && !force) {
@@ -177,7 +177,7 @@ export class ConnectionsService {
    */
   async clone(actor: AuditActor, access: ProjectAccess, ref: string, dto: CloneConnectionDto): Promise<ConnectionDto> {
     const projectId = access.project.id;
-    const source = await this.require(projectId, ref);
+    const source = await this.findByRefOrNotFound(projectId, ref);
     const secrets: SecretsPlan =
       source.ownsCredential || !source.credentialId
         ? { source: 'inline', secrets: await this.resolver.secretsOf(source), changed: true }
@@ -225,7 +225,7 @@ export class ConnectionsService {
     });
   }
 
-  async require(projectId: string, ref: string): Promise<ConnectionWithSecretFields> {
+  async findByRefOrNotFound(projectId: string, ref: string): Promise<ConnectionWithSecretFields> {
     const connection = await this.connections.findByRef(projectId, ref);
     if (!connection) throw notFound('Connection');
     return connection;
@@ -244,7 +244,7 @@ export class ConnectionsService {
     plan: (current: ConnectionWithSecretFields, stored: () => Promise<Secrets>) => Promise<Desired>,
   ): Promise<ConnectionDto> {
     const projectId = access.project.id;
-    const read = (target: string) => this.require(projectId, target);
+    const read = (target: string) => this.findByRefOrNotFound(projectId, target);
     return updateWithRetries('connection', ref, ifMatch, read, async (current) => {
       const stored = async () => (current.ownsCredential && current.credentialId ? this.owned.read(projectId, current.credentialId) : {});
       const desired = await plan(current, stored);
@@ -285,7 +285,7 @@ export class ConnectionsService {
   }
 
   private async getMasked(projectId: string, id: string): Promise<ConnectionDto> {
-    const connection = await this.require(projectId, id);
+    const connection = await this.findByRefOrNotFound(projectId, id);
     return this.toDto(connection, maskSecrets(connection.secretFields));
   }
 

@@ -16,13 +16,13 @@ export class UsagesService {
   ) {}
 
   async list(access: ProjectAccess, ref: string): Promise<UsageListDto> {
-    const connection = await this.connections.require(access.project.id, ref);
+    const connection = await this.connections.findByRefOrNotFound(access.project.id, ref);
     return { data: (await this.usages.list(access.project.id, connection.id)).map(toUsageDto) };
   }
 
   async put(actor: AuditActor, access: ProjectAccess, ref: string, consumer: string, dto: PutUsageDto): Promise<UsageDto> {
     assertConsumer(consumer);
-    const connection = await this.connections.require(access.project.id, ref);
+    const connection = await this.connections.findByRefOrNotFound(access.project.id, ref);
     const usage = await this.usages.upsert(access.project.id, connection.id, consumer, dto.description ?? null);
     await this.audit.record({
       actor,
@@ -35,7 +35,7 @@ export class UsagesService {
   }
 
   async remove(actor: AuditActor, access: ProjectAccess, ref: string, consumer: string): Promise<void> {
-    const connection = await this.connections.require(access.project.id, ref);
+    const connection = await this.connections.findByRefOrNotFound(access.project.id, ref);
     if (!(await this.usages.delete(access.project.id, connection.id, consumer))) throw notFound('Usage');
     await this.audit.record({
       actor,
