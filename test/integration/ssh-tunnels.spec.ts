@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
+import { createSeededDatabase } from '../support/postgres';
 import { startServers, stopServers, type Servers } from '../support/servers';
 import { DRIVERS, expectOk, expectProblem, startTestApp, type TestApp } from '../support/test-app';
 
@@ -43,14 +43,11 @@ for (const driver of DRIVERS) {
     before(async () => {
       servers = await startServers(['sshd']);
       sshd = servers.sshd;
-      const admin = new Client({ connectionString: pgServer.href });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${DB}`).finally(() => admin.end());
-      const db = new Client({ connectionString: Object.assign(new URL(pgServer.href), { pathname: `/${DB}` }).href });
-      await db.connect();
-      await db
-        .query(`CREATE TABLE behind_bastion (id int PRIMARY KEY, label text); INSERT INTO behind_bastion VALUES (1, 'one'), (2, 'two')`)
-        .finally(() => db.end());
+      await createSeededDatabase(
+        pgServer.href,
+        DB,
+        `CREATE TABLE behind_bastion (id int PRIMARY KEY, label text); INSERT INTO behind_bastion VALUES (1, 'one'), (2, 'two')`,
+      );
       t = await startTestApp(driver);
       token = (await t.login()).accessToken;
     });

@@ -270,3 +270,13 @@ function childrenOf(pid: number): number[] {
     })
     .map(Number);
 }
+
+/** Creates database `name` on the server at `serverUrl` (e.g. SWITCHBOARD_TEST_PG_URL) and runs `seedSql` in it. */
+export async function createSeededDatabase(serverUrl: string, name: string, seedSql: string): Promise<void> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
+  const db = new Client({ connectionString: Object.assign(new URL(serverUrl), { pathname: `/${name}` }).href });
+  await db.connect();
+  await db.query(seedSql).finally(() => db.end());
+}

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppError, ErrorCode } from '@switchboard/common';
-import { Client } from 'pg';
 import { startSilent, type SilentListener } from '../../../../test/support/black-hole';
 import { startCountingProxy, type CountingProxy } from '../../../../test/support/counting-proxy';
 import { startHttpTarget, type HttpTarget } from '../../../../test/support/http-target';
+import { createSeededDatabase } from '../../../../test/support/postgres';
 import { makeTempDir, startServers, stopServers, type Servers } from '../../../../test/support/servers';
 import type { ConnectionConfig, Secrets, ConnectionType } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
@@ -110,16 +110,11 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     silent = await startSilent();
     httpTarget = await startHttpTarget();
     keysDir = makeTempDir('tunnel-keys');
-    const admin = new Client({ connectionString: pgServer.href });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${DB}`).finally(() => admin.end());
-    const db = new Client({ connectionString: Object.assign(new URL(pgServer.href), { pathname: `/${DB}` }).href });
-    await db.connect();
-    await db
-      .query(
-        `CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers SELECT i, 'customer ' || i FROM generate_series(1, 50) i`,
-      )
-      .finally(() => db.end());
+    await createSeededDatabase(
+      pgServer.href,
+      DB,
+      `CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers SELECT i, 'customer ' || i FROM generate_series(1, 50) i`,
+    );
     await servers.mariadb.query('CREATE TABLE IF NOT EXISTS tunnel_items (id INT PRIMARY KEY, label VARCHAR(40))');
     await servers.mariadb.query("REPLACE INTO tunnel_items VALUES (1, 'one'), (2, 'two')");
     const keyLines = (key: string) => key.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
