@@ -79,7 +79,9 @@ export class StreamSocket extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     clearTimeout(this.idle);
     this.stream?.destroy();
-    callback(error);
+    // A socket closes its handle asynchronously, and drivers count on it: TLS on top reports why
+    // it destroyed the socket before the socket's 'close' (else mysql2 and pg report a lost connection instead).
+    setImmediate(() => callback(error));
   }
 
   private attach(stream: Duplex): void {
