@@ -19,7 +19,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { bearerToken, clientCredentials, sendJson, startJsonServer, type JsonRequest, type SeenRequest } from './json-server';
+import { BearerTokens, type TokenCheck } from './bearer-tokens';
+import { sendJson, startJsonServer, type JsonRequest, type SeenRequest } from './json-server';
 import { sendDatabricksError } from './databricks/errors';
 import {
   handleWarehouseSide,
@@ -155,15 +156,9 @@ export const DEFAULT_WAREHOUSES: Warehouse[] = [
 type Failure = { remaining: number; status: 429 | 503; retryAfterSeconds?: number; pathPrefix: string };
 
 export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptions = {}): Promise<DatabricksWorkspace> {
-  const pat = `dapi${randomBytes(16).toString('hex')}`;
-  const clientId = `sb-sp-${randomBytes(4).toString('hex')}`;
-  const clientSecret = `dose${randomBytes(16).toString('hex')}`;
-  const lifetimeSeconds = options.oauthTokenLifetimeSeconds ?? 3600;
-  const oauthTokens = new Map<string, number>(); // access token -> expiry (epoch ms)
-  const revoked = new Set<string>();
+  const tokens = new BearerTokens(`dapi${randomBytes(16).toString('hex')}`, options.oauthTokenLifetimeSeconds ?? 3600, 'eyJ');
   const failures: Failure[] = [];
   const requests: DatabricksWorkspace['requests'] = [];
-  let tokensIssued = 0;
 
   const catalog: UnityCatalogState = {
     catalogs: structuredClone(options.catalogs ?? DEFAULT_CATALOGS),
@@ -181,36 +176,17 @@ export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptio
     stopped: false,
   };
 
-  function authenticate(request: JsonRequest): 'pat' | 'oauth' | { message: string } {
-    const token = bearerToken(request.headers);
-    if (!token) return { message: 'Credential was not sent or was of an unsupported type for this API.' };
-    if (revoked.has(token)) return { message: 'Invalid access token.' };
-    if (token === pat) return 'pat';
-    const expiry = oauthTokens.get(token);
-    if (expiry === undefined) return { message: 'Invalid access token.' };
-    if (Date.now() >= expiry) return { message: 'Token expired. Please obtain a new token.' };
-    return 'oauth';
-  }
+  const UNAUTHENTICATED: Partial<Record<TokenCheck, string>> = {
+    missing: 'Credential was not sent or was of an unsupported type for this API.',
+    invalid: 'Invalid access token.',
+    revoked: 'Invalid access token.',
+    expired: 'Token expired. Please obtain a new token.',
+  };
 
-  /** POST /oidc/v1/token: the OAuth 2.0 client-credentials grant (RFC 6749 §4.4) as Databricks answers it. */
+  /** POST /oidc/v1/token: the client-credentials grant as Databricks answers it (token_type Bearer, scope all-apis). */
   function issueToken(request: JsonRequest, response: http.ServerResponse): void {
-    const form = new URLSearchParams(request.body);
-    if (form.get('grant_type') !== 'client_credentials') {
-      return sendJson(response, 400, { error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported' });
-    }
-    const client = clientCredentials(request.headers, form);
-    if (!client || client.id !== clientId || client.secret !== clientSecret) {
-      return sendJson(response, 401, { error: 'invalid_client', error_description: 'Client authentication failed' });
-    }
-    const accessToken = `eyJ${randomBytes(24).toString('base64url')}`;
-    oauthTokens.set(accessToken, Date.now() + lifetimeSeconds * 1000);
-    tokensIssued += 1;
-    sendJson(response, 200, {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: lifetimeSeconds,
-      scope: form.get('scope') ?? 'all-apis',
-    });
+    const { status, body } = tokens.grant(request);
+    sendJson(response, status, status === 200 ? { ...body, token_type: 'Bearer', scope: body.scope ?? 'all-apis' } : body);
   }
 
   /** Answers an injected failure for this request, if one is due. */
@@ -234,17 +210,17 @@ export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptio
   }
 
   async function handle(request: JsonRequest, response: http.ServerResponse): Promise<void> {
-    const auth = request.path === '/oidc/v1/token' ? 'none' : authenticate(request);
-    requests.push({
-      method: request.method,
-      path: request.path,
-      query: Object.fromEntries(request.query),
-      at: new Date(),
-      auth: typeof auth === 'string' ? auth : request.headers.authorization ? 'rejected' : 'none',
-    });
+    const isTokenRoute = request.path === '/oidc/v1/token';
+    const check = isTokenRoute ? 'missing' : tokens.check(request.headers);
+    const auth = check === 'static' ? 'pat' : check === 'oauth' ? 'oauth' : check === 'missing' ? 'none' : 'rejected';
+    requests.push({ method: request.method, path: request.path, query: Object.fromEntries(request.query), at: new Date(), auth });
     if (injectedFailure(request, response)) return;
-    if (request.path === '/oidc/v1/token' && request.method === 'POST') return issueToken(request, response);
-    if (typeof auth !== 'string') return sendDatabricksError(response, 401, 'UNAUTHENTICATED', auth.message);
+    if (isTokenRoute) {
+      if (request.method === 'POST') return issueToken(request, response);
+      return sendJson(response, 405, { error: 'invalid_request', error_description: 'Use POST' });
+    }
+    const refusal = UNAUTHENTICATED[check];
+    if (refusal) return sendDatabricksError(response, 401, 'UNAUTHENTICATED', refusal);
     if (handleUnityCatalog(request, response, catalog)) return;
     const answered = handleWarehouseSide(request, response, side);
     if (answered instanceof Promise) return answered;
@@ -256,14 +232,14 @@ export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptio
     url: server.url,
     port: server.port,
     ca: server.ca!,
-    pat,
-    clientId,
-    clientSecret,
+    pat: tokens.staticToken,
+    clientId: tokens.clientId,
+    clientSecret: tokens.clientSecret,
     requests,
     submittedStatements: side.submitted,
     cancelledStatementIds: side.cancelledIds,
     requestCount: (pathPrefix = '') => requests.filter((request) => request.path.startsWith(pathPrefix)).length,
-    oauthTokensIssued: () => tokensIssued,
+    oauthTokensIssued: () => tokens.issued(),
     setWarehouseState(id, state) {
       const warehouse = side.warehouses.get(id);
       if (!warehouse) throw new Error(`no warehouse ${id} in the test workspace`);
@@ -286,12 +262,8 @@ export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptio
     denyCatalog(name) {
       catalog.deniedCatalogs.add(name);
     },
-    revokeToken(token) {
-      revoked.add(token);
-    },
-    expireOAuthTokens() {
-      for (const token of oauthTokens.keys()) oauthTokens.set(token, 0);
-    },
+    revokeToken: (token) => tokens.revoke(token),
+    expireOAuthTokens: () => tokens.expireAll(),
     async stop() {
       side.stopped = true;
       await server.stop();

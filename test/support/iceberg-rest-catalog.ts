@@ -24,7 +24,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { bearerToken, clientCredentials, sendJson, startJsonServer, type JsonRequest, type SeenRequest } from './json-server';
+import { BearerTokens, type TokenCheck } from './bearer-tokens';
+import { sendJson, startJsonServer, type JsonRequest, type SeenRequest } from './json-server';
 import { pageAt, type Page, type Paging } from './page-tokens';
 import { DEFAULT_WAREHOUSES, loadTableResult, type IcebergNamespace, type IcebergWarehouse } from './iceberg/catalog-data';
 
@@ -93,49 +94,30 @@ const sameLevels = (a: string[], b: string[]) => a.length === b.length && a.ever
 const shown = (levels: string[]) => levels.join('.');
 
 export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {}): Promise<IcebergRestCatalog> {
-  const token = `sb-iceberg-${randomBytes(16).toString('hex')}`;
-  const clientId = `sb-client-${randomBytes(4).toString('hex')}`;
-  const clientSecret = `sb-secret-${randomBytes(16).toString('hex')}`;
-  const lifetimeSeconds = options.oauthTokenLifetimeSeconds ?? 3600;
+  const tokens = new BearerTokens(`sb-iceberg-${randomBytes(16).toString('hex')}`, options.oauthTokenLifetimeSeconds ?? 3600, 'sb-oauth-');
   const warehouses = structuredClone(options.warehouses ?? DEFAULT_WAREHOUSES);
   const paging: Paging = { pageSize: 2, emptyPages: false, ...options.paging };
-  const oauthTokens = new Map<string, number>(); // access token -> expiry (epoch ms)
-  const revoked = new Set<string>();
   const denied: string[][] = [];
   const failures: { remaining: number; retryAfterSeconds?: number; pathPrefix: string }[] = [];
   const requests: IcebergRestCatalog['requests'] = [];
-  let tokensIssued = 0;
 
-  function authenticate(request: JsonRequest): 'token' | 'oauth' | { status: 401 | 419; message: string } {
-    const presented = bearerToken(request.headers);
-    if (!presented) return { status: 401, message: 'Not authorized: missing bearer token' };
-    if (revoked.has(presented)) return { status: 401, message: 'Not authorized: token revoked' };
-    if (presented === token) return 'token';
-    const expiry = oauthTokens.get(presented);
-    if (expiry === undefined) return { status: 401, message: 'Not authorized: invalid token' };
-    if (Date.now() >= expiry) return { status: options.expiredTokenStatus ?? 401, message: 'Credentials have timed out' };
-    return 'oauth';
-  }
+  const NOT_AUTHORIZED: Partial<Record<TokenCheck, string>> = {
+    missing: 'Not authorized: missing bearer token',
+    invalid: 'Not authorized: invalid token',
+    revoked: 'Not authorized: token revoked',
+    expired: 'Credentials have timed out',
+  };
 
+  /** POST /v1/oauth/tokens: OAuthTokenResponse (token_type bearer) or OAuthError. */
   function issueToken(request: JsonRequest, response: http.ServerResponse): void {
-    const form = new URLSearchParams(request.body);
-    if (form.get('grant_type') !== 'client_credentials') {
-      return sendJson(response, 400, { error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported' });
-    }
-    const client = clientCredentials(request.headers, form);
-    if (!client || client.id !== clientId || client.secret !== clientSecret) {
-      return sendJson(response, 401, { error: 'invalid_client', error_description: 'Client authentication failed' });
-    }
-    const accessToken = `sb-oauth-${randomBytes(24).toString('base64url')}`;
-    oauthTokens.set(accessToken, Date.now() + lifetimeSeconds * 1000);
-    tokensIssued += 1;
-    sendJson(response, 200, {
-      access_token: accessToken,
+    const { status, body } = tokens.grant(request);
+    const granted = {
+      ...body,
       token_type: 'bearer',
-      expires_in: lifetimeSeconds,
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      scope: form.get('scope') ?? 'catalog',
-    });
+      scope: body.scope ?? 'catalog',
+    };
+    sendJson(response, status, status === 200 ? granted : body);
   }
 
   function config(request: JsonRequest, response: http.ServerResponse): void {
@@ -206,14 +188,9 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
 
   function handle(request: JsonRequest, response: http.ServerResponse): void {
     const isTokenRoute = request.path === '/v1/oauth/tokens';
-    const auth = isTokenRoute ? undefined : authenticate(request);
-    requests.push({
-      method: request.method,
-      path: request.path,
-      query: Object.fromEntries(request.query),
-      at: new Date(),
-      auth: auth === undefined ? 'none' : typeof auth === 'string' ? auth : request.headers.authorization ? 'rejected' : 'none',
-    });
+    const check = isTokenRoute ? 'missing' : tokens.check(request.headers);
+    const auth = check === 'static' ? 'token' : check === 'oauth' ? 'oauth' : check === 'missing' ? 'none' : 'rejected';
+    requests.push({ method: request.method, path: request.path, query: Object.fromEntries(request.query), at: new Date(), auth });
     const failure = failures.find((candidate) => candidate.remaining > 0 && request.path.startsWith(candidate.pathPrefix));
     if (failure) {
       failure.remaining -= 1;
@@ -224,10 +201,11 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
       if (request.method === 'POST') return issueToken(request, response);
       return sendJson(response, 400, { error: 'invalid_request', error_description: 'POST only' });
     }
-    if (typeof auth !== 'string') {
-      const type = auth!.status === 419 ? 'AuthenticationTimeoutException' : 'NotAuthorizedException';
-      return sendIcebergError(response, auth!.status, type, auth!.message);
+    const refusal = NOT_AUTHORIZED[check];
+    if (refusal && check === 'expired' && options.expiredTokenStatus === 419) {
+      return sendIcebergError(response, 419, 'AuthenticationTimeoutException', refusal);
     }
+    if (refusal) return sendIcebergError(response, 401, 'NotAuthorizedException', refusal);
     if (request.path === '/v1/config' && request.method === 'GET') return config(request, response);
     if (!request.path.startsWith('/v1/'))
       return sendIcebergError(response, 400, 'BadRequestException', `No route for request: ${request.method} ${request.path}`);
@@ -241,12 +219,12 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     url: server.url,
     port: server.port,
     ca: server.ca,
-    token,
-    clientId,
-    clientSecret,
+    token: tokens.staticToken,
+    clientId: tokens.clientId,
+    clientSecret: tokens.clientSecret,
     requests,
     requestCount: (pathPrefix = '') => requests.filter((request) => request.path.startsWith(pathPrefix)).length,
-    oauthTokensIssued: () => tokensIssued,
+    oauthTokensIssued: () => tokens.issued(),
     failNextRequests(count, failure = {}) {
       failures.push({ remaining: count, retryAfterSeconds: failure.retryAfterSeconds, pathPrefix: failure.pathPrefix ?? '/v1/' });
     },
@@ -256,12 +234,8 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     denyNamespace(namespace) {
       denied.push([...namespace]);
     },
-    revokeToken(revokedToken) {
-      revoked.add(revokedToken);
-    },
-    expireOAuthTokens() {
-      for (const issued of oauthTokens.keys()) oauthTokens.set(issued, 0);
-    },
+    revokeToken: (token) => tokens.revoke(token),
+    expireOAuthTokens: () => tokens.expireAll(),
     stop: () => server.stop(),
   };
 }
