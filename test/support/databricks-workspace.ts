@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { BearerTokens, type TokenCheck } from './bearer-tokens';
+import { InjectedFailures } from './injected-failures';
 import { sendJson, startJsonServer, type JsonRequest, type SeenRequest } from './json-server';
 import { sendDatabricksError } from './databricks/errors';
 import {
@@ -153,11 +154,9 @@ export const DEFAULT_WAREHOUSES: Warehouse[] = [
   { id: 'wh-starting', name: 'Starting warehouse', state: 'STARTING' },
 ];
 
-type Failure = { remaining: number; status: 429 | 503; retryAfterSeconds?: number; pathPrefix: string };
-
 export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptions = {}): Promise<DatabricksWorkspace> {
   const tokens = new BearerTokens(`dapi${randomBytes(16).toString('hex')}`, options.oauthTokenLifetimeSeconds ?? 3600, 'eyJ');
-  const failures: Failure[] = [];
+  const failures = new InjectedFailures();
   const requests: DatabricksWorkspace['requests'] = [];
 
   const catalog: UnityCatalogState = {
@@ -191,22 +190,20 @@ export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptio
 
   /** Answers an injected failure for this request, if one is due. */
   function injectedFailure(request: JsonRequest, response: http.ServerResponse): boolean {
-    const failure = failures.find((candidate) => candidate.remaining > 0 && request.path.startsWith(candidate.pathPrefix));
-    if (!failure) return false;
-    failure.remaining -= 1;
-    const headers = failure.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failure.retryAfterSeconds) };
-    if (failure.status === 429) {
-      sendDatabricksError(response, 429, 'REQUEST_LIMIT_EXCEEDED', 'Too many requests. Please wait a moment and try again.', headers);
-    } else {
+    const failure = failures.take(request.path);
+    if (failure?.status === 429) {
       sendDatabricksError(
         response,
-        503,
-        'TEMPORARILY_UNAVAILABLE',
-        'The service is temporarily unavailable. Please try again later.',
-        headers,
+        429,
+        'REQUEST_LIMIT_EXCEEDED',
+        'Too many requests. Please wait a moment and try again.',
+        failure.headers,
       );
+    } else if (failure) {
+      const message = 'The service is temporarily unavailable. Please try again later.';
+      sendDatabricksError(response, 503, 'TEMPORARILY_UNAVAILABLE', message, failure.headers);
     }
-    return true;
+    return !!failure;
   }
 
   async function handle(request: JsonRequest, response: http.ServerResponse): Promise<void> {
@@ -246,12 +243,7 @@ export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptio
       warehouse.state = state;
     },
     failNextRequests(count, failure) {
-      failures.push({
-        remaining: count,
-        status: failure.status,
-        retryAfterSeconds: failure.retryAfterSeconds,
-        pathPrefix: failure.pathPrefix ?? '/api/',
-      });
+      failures.add(count, { ...failure, pathPrefix: failure.pathPrefix ?? '/api/' });
     },
     makeNextStatementSlow(ms = Infinity) {
       side.nextSlowMs = ms;

@@ -25,6 +25,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { BearerTokens, type TokenCheck } from './bearer-tokens';
+import { InjectedFailures } from './injected-failures';
 import { sendJson, startJsonServer, type JsonRequest, type SeenRequest } from './json-server';
 import { pageAt, type Page, type Paging } from './page-tokens';
 import { DEFAULT_WAREHOUSES, loadTableResult, type IcebergNamespace, type IcebergWarehouse } from './iceberg/catalog-data';
@@ -98,7 +99,7 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
   const warehouses = structuredClone(options.warehouses ?? DEFAULT_WAREHOUSES);
   const paging: Paging = { pageSize: 2, emptyPages: false, ...options.paging };
   const denied: string[][] = [];
-  const failures: { remaining: number; retryAfterSeconds?: number; pathPrefix: string }[] = [];
+  const failures = new InjectedFailures();
   const requests: IcebergRestCatalog['requests'] = [];
 
   const NOT_AUTHORIZED: Partial<Record<TokenCheck, string>> = {
@@ -191,12 +192,8 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     const check = isTokenRoute ? 'missing' : tokens.check(request.headers);
     const auth = check === 'static' ? 'token' : check === 'oauth' ? 'oauth' : check === 'missing' ? 'none' : 'rejected';
     requests.push({ method: request.method, path: request.path, query: Object.fromEntries(request.query), at: new Date(), auth });
-    const failure = failures.find((candidate) => candidate.remaining > 0 && request.path.startsWith(candidate.pathPrefix));
-    if (failure) {
-      failure.remaining -= 1;
-      const headers = failure.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failure.retryAfterSeconds) };
-      return sendIcebergError(response, 503, 'SlowDownException', 'Slow down', headers);
-    }
+    const failure = failures.take(request.path);
+    if (failure) return sendIcebergError(response, 503, 'SlowDownException', 'Slow down', failure.headers);
     if (isTokenRoute) {
       if (request.method === 'POST') return issueToken(request, response);
       return sendJson(response, 400, { error: 'invalid_request', error_description: 'POST only' });
@@ -226,7 +223,7 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     requestCount: (pathPrefix = '') => requests.filter((request) => request.path.startsWith(pathPrefix)).length,
     oauthTokensIssued: () => tokens.issued(),
     failNextRequests(count, failure = {}) {
-      failures.push({ remaining: count, retryAfterSeconds: failure.retryAfterSeconds, pathPrefix: failure.pathPrefix ?? '/v1/' });
+      failures.add(count, { status: 503, retryAfterSeconds: failure.retryAfterSeconds, pathPrefix: failure.pathPrefix ?? '/v1/' });
     },
     setPaging(next) {
       Object.assign(paging, next);
