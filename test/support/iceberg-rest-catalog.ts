@@ -133,8 +133,9 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
   function sendPage<T>(response: http.ServerResponse, key: string, items: T[], query: URLSearchParams): void {
     const token = query.get('pageToken');
     const size = query.get('pageSize');
-    if (size !== null && !/^[1-9]\d*$/.test(size))
+    if (size !== null && !/^[1-9]\d*$/.test(size)) {
       return sendIcebergError(response, 400, 'BadRequestException', `Invalid pageSize: ${size}`);
+    }
     const page: Page<T> = token === null ? { items } : pageAt(items, token, size === null ? undefined : Number(size), paging);
     if ('invalid' in page) return sendIcebergError(response, 400, 'BadRequestException', page.invalid);
     sendJson(response, 200, { [key]: page.items, 'next-page-token': page.nextPageToken ?? null });
@@ -142,14 +143,18 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
 
   const isDenied = (levels: string[]) => denied.some((namespace) => sameLevels(namespace, levels.slice(0, namespace.length)));
 
-  /** The namespace named by `levels`, or the error already sent. */
-  function namespaceOr404(warehouse: IcebergWarehouse, levels: string[], response: http.ServerResponse): IcebergNamespace | undefined {
+  /** The namespace named by `levels` if this principal may see it; otherwise the 404 or 403 is sent. */
+  function visibleNamespace(warehouse: IcebergWarehouse, levels: string[], response: http.ServerResponse): IcebergNamespace | undefined {
     const namespace = warehouse.namespaces.find((candidate) => sameLevels(candidate.name, levels));
-    if (!namespace) sendIcebergError(response, 404, 'NoSuchNamespaceException', `Namespace does not exist: ${shown(levels)}`);
-    else if (isDenied(levels))
+    if (!namespace) {
+      sendIcebergError(response, 404, 'NoSuchNamespaceException', `Namespace does not exist: ${shown(levels)}`);
+      return undefined;
+    }
+    if (isDenied(levels)) {
       sendIcebergError(response, 403, 'ForbiddenException', `Forbidden: not allowed to access namespace ${shown(levels)}`);
-    else return namespace;
-    return undefined;
+      return undefined;
+    }
+    return namespace;
   }
 
   function catalogRoute(request: JsonRequest, response: http.ServerResponse, segments: string[]): void {
@@ -168,13 +173,13 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     if (namespacePath === undefined) {
       const parentParam = request.query.get('parent');
       const parent = parentParam ? parentParam.split(NAMESPACE_SEPARATOR) : [];
-      if (parent.length && !namespaceOr404(warehouse, parent, response)) return;
+      if (parent.length && !visibleNamespace(warehouse, parent, response)) return;
       const children = warehouse.namespaces
         .filter((namespace) => namespace.name.length === parent.length + 1 && sameLevels(namespace.name.slice(0, parent.length), parent))
         .map((namespace) => namespace.name);
       return sendPage(response, 'namespaces', children, request.query);
     }
-    const namespace = namespaceOr404(warehouse, namespacePath.split(NAMESPACE_SEPARATOR), response);
+    const namespace = visibleNamespace(warehouse, namespacePath.split(NAMESPACE_SEPARATOR), response);
     if (!namespace) return;
     if (tables === undefined) return sendJson(response, 200, { namespace: namespace.name, properties: namespace.properties ?? {} });
     if (tableName === undefined) {
@@ -182,8 +187,9 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
       return sendPage(response, 'identifiers', identifiers, request.query);
     }
     const table = namespace.tables.find((candidate) => candidate.name === tableName);
-    if (!table)
+    if (!table) {
       return sendIcebergError(response, 404, 'NoSuchTableException', `Table does not exist: ${shown([...namespace.name, tableName])}`);
+    }
     sendJson(response, 200, loadTableResult(warehouse, namespace, table));
   }
 
@@ -204,8 +210,9 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     }
     if (refusal) return sendIcebergError(response, 401, 'NotAuthorizedException', refusal);
     if (request.path === '/v1/config' && request.method === 'GET') return config(request, response);
-    if (!request.path.startsWith('/v1/'))
+    if (!request.path.startsWith('/v1/')) {
       return sendIcebergError(response, 400, 'BadRequestException', `No route for request: ${request.method} ${request.path}`);
+    }
     // Split before decoding, so a %2F inside a name stays part of the name.
     const segments = request.path.slice('/v1/'.length).split('/').map(decodeURIComponent);
     catalogRoute(request, response, segments);

@@ -101,8 +101,9 @@ function stoppedAt(token: Token | undefined): StatementFailure {
 
 function parseSelect(tokens: Token[]): ParsedSelect | StatementFailure {
   const first = tokens[0];
-  if (first?.kind === 'word' && OTHER_STATEMENTS.has(first.text.toUpperCase()))
+  if (first?.kind === 'word' && OTHER_STATEMENTS.has(first.text.toUpperCase())) {
     return unsupported(`A ${first.text.toUpperCase()} statement`);
+  }
   if (!isKeyword(first, 'SELECT')) return syntaxError(first?.text ?? 'end of input');
   let at = 1;
   let columns: string[] | '*';

@@ -156,12 +156,15 @@ function invalidParameter(body: Record<string, unknown>): string | undefined {
   if (!wait || (Number(wait[1]) !== 0 && (Number(wait[1]) < 5 || Number(wait[1]) > 50))) {
     return `wait_timeout must be 0s or between 5s and 50s, got ${String(body.wait_timeout)}`;
   }
-  if (!['CONTINUE', 'CANCEL'].includes(String(body.on_wait_timeout ?? 'CONTINUE')))
+  if (!['CONTINUE', 'CANCEL'].includes(String(body.on_wait_timeout ?? 'CONTINUE'))) {
     return `Invalid on_wait_timeout: ${String(body.on_wait_timeout)}`;
-  if ((body.disposition ?? 'INLINE') !== 'INLINE')
+  }
+  if ((body.disposition ?? 'INLINE') !== 'INLINE') {
     return `Disposition ${String(body.disposition)} is not supported by the test workspace; use INLINE`;
-  if ((body.format ?? 'JSON_ARRAY') !== 'JSON_ARRAY')
+  }
+  if ((body.format ?? 'JSON_ARRAY') !== 'JSON_ARRAY') {
     return `INLINE disposition only supports JSON_ARRAY format, got ${String(body.format)}`;
+  }
   if (body.row_limit !== undefined && !(Number.isInteger(body.row_limit) && (body.row_limit as number) >= 0)) {
     return `Invalid row_limit: ${String(body.row_limit)}`;
   }
@@ -174,8 +177,9 @@ async function executeStatement(request: JsonRequest, response: http.ServerRespo
   const problem = invalidParameter(body);
   if (problem) return sendDatabricksError(response, 400, 'INVALID_PARAMETER_VALUE', problem);
   const warehouse = side.warehouses.get(body.warehouse_id as string);
-  if (!warehouse)
+  if (!warehouse) {
     return sendDatabricksError(response, 404, 'RESOURCE_DOES_NOT_EXIST', `Warehouse ${String(body.warehouse_id)} does not exist.`);
+  }
   // Submitting to a stopped warehouse starts it (auto-resume); the statement waits, PENDING.
   if (warehouse.state === 'STOPPED') warehouse.state = 'STARTING';
 
