@@ -126,10 +126,13 @@ for (const driver of DRIVERS) {
       assert.equal(expectOk(draft).success, true, draft.text);
     });
 
-    it('the credential cannot be deleted while connections use it for their bastion (409 naming them)', async () => {
+    it('the credential cannot be deleted while connections (clones included) use it for their bastion (409 naming them)', async () => {
+      const copy = expectOk(await call('POST', `${base}/orders/clone`, { name: 'orders-copy' }), 201);
+      assert.equal(copy.config.sshTunnel.credentialId, keyId);
+      assert.equal((await testOf('orders-copy')).success, true);
       const refused = await call('DELETE', `${API}/credentials/bastion-key`);
       expectProblem(refused, 409, 'CONFLICT');
-      assert.match(refused.body.detail, /billing, orders/);
+      assert.match(refused.body.detail, /billing, orders, orders-copy;/);
       expectOk(await call('GET', `${API}/credentials/bastion-key`));
     });
 
@@ -171,6 +174,11 @@ for (const driver of DRIVERS) {
       const drafted = await call('POST', `${base}/test`, { type: 'postgres', config: target(bastion({ credentialId: foreignId })) });
       expectProblem(drafted, 400, 'VALIDATION_FAILED');
       expectProblem(await call('GET', `${base}/foreign`), 404, 'NOT_FOUND');
+
+      // In its own project the key serves; deleting the project takes connection and credential together.
+      const other = `/api/v1/projects/elsewhere-${driver}/connections`;
+      expectOk(await call('POST', other, body('theirs', bastion({ credentialId: 'foreign-key' }))), 201);
+      assert.equal((await call('DELETE', `/api/v1/projects/elsewhere-${driver}`)).status, 204);
     });
 
     it('refuses inline SSH secrets beside the credential, sent or stored, naming the secret', async () => {
@@ -291,7 +299,7 @@ for (const driver of DRIVERS) {
     });
 
     it('once no connection uses it, the credential can go', async () => {
-      for (const name of ['orders', 'inline', 'editors', 'admins', 'by-uri']) {
+      for (const name of ['orders', 'orders-copy', 'inline', 'editors', 'admins', 'by-uri']) {
         assert.equal((await call('DELETE', `${base}/${name}`)).status, 204);
       }
       const last = await call('DELETE', `${API}/credentials/bastion-key`);
