@@ -197,6 +197,29 @@ for (const driver of DRIVERS) {
       assert.deepEqual(switched.secretFields, ['password']);
       assert.equal((await testOf('inline')).success, true);
 
+      // Nor from the connection's own shared credential: one place for the bastion's secrets.
+      const genericId = expectOk(
+        await call('POST', `${API}/credentials`, {
+          name: 'everything',
+          type: 'generic',
+          secrets: { password: pgPassword, sshPassword: sshd.password },
+        }),
+        201,
+      ).id;
+      const twice = await call('POST', base, {
+        name: 'twice',
+        type: 'postgres',
+        config: target(bastion({ credentialId: keyId })),
+        credentialId: genericId,
+      });
+      expectProblem(twice, 400, 'VALIDATION_FAILED');
+      assert.deepEqual(twice.body.errors, [
+        {
+          field: 'credentialId',
+          message: 'holds sshPassword, an SSH secret, while config.sshTunnel.credentialId signs in to the bastion; give one or the other',
+        },
+      ]);
+
       const noUser = await call('POST', `${API}/credentials`, {
         name: 'anonymous-key',
         type: 'ssh-key',
@@ -309,12 +332,13 @@ for (const driver of DRIVERS) {
       assert.equal((await call('DELETE', `${API}/credentials/bastion-key`)).status, 204);
     });
 
-    it('nothing of the keys reached a reply, a log line or an audit event', async () => {
+    it('nothing of the keys (or passwords) reached a reply, a log line or an audit event', async () => {
       const audit = JSON.stringify(expectOk(await call('GET', `${API}/audit-events?perPage=100`)));
-      for (const line of [sshd.privateKey, rotated.privateKey, unauthorized.privateKey].flatMap(keyLines)) {
-        assert.ok(!replies.some((reply) => reply.includes(line)), 'a key reached a reply');
-        assert.ok(!t.logs.some((log) => log.includes(line)), 'a key reached the logs');
-        assert.ok(!audit.includes(line), 'a key reached the audit events');
+      const keys = [sshd.privateKey, rotated.privateKey, unauthorized.privateKey].flatMap(keyLines);
+      for (const line of [...keys, sshd.password, pgPassword]) {
+        assert.ok(!replies.some((reply) => reply.includes(line)), 'a secret reached a reply');
+        assert.ok(!t.logs.some((log) => log.includes(line)), 'a secret reached the logs');
+        assert.ok(!audit.includes(line), 'a secret reached the audit events');
       }
     });
   });

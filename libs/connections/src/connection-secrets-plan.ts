@@ -15,7 +15,7 @@ import type { EntityManager } from 'typeorm';
 import type { CreateConnectionDto } from './connection.dto';
 import type { ConnectionEntity } from './connection.entity';
 import { CredentialUser, SharedCredentialLocations } from './shared-credential-locations';
-import { SshTunnelKeys } from './ssh-tunnel-keys';
+import { SSH_CREDENTIAL_FIELD, SshTunnelKeys } from './ssh-tunnel-keys';
 
 /** Where a connection's secrets come from after a write. */
 export type SecretsPlan =
@@ -89,7 +89,8 @@ export class ConnectionSecretsPlanner {
   /**
    * Validates the config and plans where the secrets come from: a shared credential (whose
    * non-secret fields, e.g. username, may fill what the config leaves out, and which goes only
-   * where the user may send it) or inline ones, merged into `stored` on an update.
+   * where the user may send it) or inline ones, merged into `stored` on an update. The
+   * bastion's key may come from its own shared credential (sshTunnel.credentialId, SshTunnelKeys).
    */
   async plan(
     user: CredentialUser,
@@ -103,7 +104,13 @@ export class ConnectionSecretsPlanner {
     if (!credentialId) {
       const validated = this.registry.validateConfig(definition.type, rawConfig);
       const secrets = this.inlinePlan(definition, validated, update, stored);
-      const inline = { names: Object.keys(secrets.secrets), field: (name: string) => `secrets.${name}` };
+      const inline = {
+        names: Object.keys(secrets.secrets),
+        refusal: (name: string) => ({
+          field: `secrets.${name}`,
+          message: `is an SSH secret beside ${SSH_CREDENTIAL_FIELD}, which signs in to the bastion; give one or the other (null clears a stored one)`,
+        }),
+      };
       return { config: await this.sshKeys.plan(user, validated, inline), secrets };
     }
     if (update && Object.keys(update).length) {
@@ -124,7 +131,13 @@ export class ConnectionSecretsPlanner {
     const missing = definition.requiredSecrets(config).filter((name) => !credential.secretFields.includes(name));
     if (missing.length) throw validationFailed([{ field: 'credentialId', message: `the credential lacks ${missing.join(', ')}` }]);
     await this.sharedLocations.assertMayUse(user, definition, config, credential);
-    const fromCredential = { names: usableSecretNames(definition, credential.secretFields), field: () => 'credentialId' };
+    const fromCredential = {
+      names: usableSecretNames(definition, credential.secretFields),
+      refusal: (name: string) => ({
+        field: 'credentialId',
+        message: `holds ${name}, an SSH secret, while ${SSH_CREDENTIAL_FIELD} signs in to the bastion; give one or the other`,
+      }),
+    };
     return {
       config: await this.sshKeys.plan(user, config, fromCredential),
       secrets: { source: 'shared', credentialId: credential.id, secretFields: credential.secretFields },

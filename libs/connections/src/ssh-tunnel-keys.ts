@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { validationFailed } from '@switchboard/common';
+import { FieldError, validationFailed } from '@switchboard/common';
 import { ConnectionConfig, Secrets, SSH_SECRET_NAMES, sshTunnelOf } from '@switchboard/connectors';
 import { CredentialsService } from '@switchboard/credentials';
 import { CredentialUser, SharedCredentialLocations } from './shared-credential-locations';
@@ -53,25 +53,19 @@ export class SshTunnelKeys {
   ) {}
 
   /**
-   * The validated config with the credential named by id; `otherSshSecrets` are the SSH secrets
-   * the connection would also have from elsewhere, and `field` names where they come from.
+   * The validated config with the credential named by its id. `otherSshSecrets` are the SSH
+   * secrets the connection would have from elsewhere too (inline, or its credentialId), each
+   * refused with `refusal(name)`.
    */
   async plan(
     user: CredentialUser,
     config: ConnectionConfig,
-    otherSshSecrets: { names: readonly string[]; field: (name: string) => string },
+    otherSshSecrets: { names: readonly string[]; refusal: (name: string) => FieldError },
   ): Promise<ConnectionConfig> {
     const tunnel = sshTunnelOf(config);
     if (typeof tunnel?.credentialId !== 'string') return config;
     const doubled = otherSshSecrets.names.filter((name) => SSH_SECRET_NAMES.includes(name));
-    if (doubled.length) {
-      throw validationFailed(
-        doubled.map((name) => ({
-          field: otherSshSecrets.field(name),
-          message: `is an SSH secret beside ${SSH_CREDENTIAL_FIELD}, which signs in to the bastion; give one or the other (null clears a stored one)`,
-        })),
-      );
-    }
+    if (doubled.length) throw validationFailed(doubled.map(otherSshSecrets.refusal));
     const credential = await this.credentials.findShared(user.access.project.id, tunnel.credentialId);
     if (!credential) throw validationFailed([{ field: SSH_CREDENTIAL_FIELD, message: 'no such credential in this project' }]);
     if (credential.type !== SSH_KEY_CREDENTIAL) {
