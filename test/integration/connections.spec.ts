@@ -209,7 +209,12 @@ for (const driver of DRIVERS) {
         assert.deepEqual(secretNames('generic'), ['password', ...ssh]);
         // Every type that opens TCP to a host can go through an SSH bastion.
         for (const type of ['postgres', 'mysql', 'http', 'sftp', 'smtp', 'generic']) {
-          assert.deepEqual(byType[type].configSchema.properties.sshTunnel.required, ['host', 'username'], type);
+          const sshTunnel = byType[type].configSchema.properties.sshTunnel;
+          assert.deepEqual(sshTunnel.required, ['host'], type);
+          // username, unless a shared ssh-key credential (credentialId) supplies it
+          assert.deepEqual(sshTunnel.if.required, ['credentialId'], type);
+          assert.deepEqual(sshTunnel.else.required, ['username'], type);
+          assert.equal(sshTunnel.properties.credentialId.type, 'string', type);
           assert.ok(
             ssh.every((name) => secretNames(type).includes(name)),
             type,

@@ -9,6 +9,7 @@ import type { CreateConnectionDto } from './connection.dto';
 import type { ConnectionEntity } from './connection.entity';
 import { ConnectionsRepository, ConnectionWithSecretFields } from './connections.repository';
 import { assertLabels } from './labels';
+import { SshTunnelKeys, withSshKey } from './ssh-tunnel-keys';
 
 /** Connections as a connector uses them: config with credential fields filled in, and decrypted secrets. */
 @Injectable()
@@ -19,6 +20,7 @@ export class ConnectionResolver {
     private readonly credentials: CredentialsService,
     private readonly owned: OwnedSecretsStore,
     private readonly planner: ConnectionSecretsPlanner,
+    private readonly sshKeys: SshTunnelKeys,
   ) {}
 
   /**
@@ -28,18 +30,28 @@ export class ConnectionResolver {
   async resolveForUse(projectId: string, ref: string): Promise<ResolvedConnection & { connection: ConnectionWithSecretFields }> {
     const found = await this.connections.findForUse(projectId, ref);
     if (!found) throw notFound('Connection');
-    const { connection, credential } = found;
+    const { connection, credential, sshCredential } = found;
     const definition = this.registry.validateType(connection.type);
     const shared = connection.credentialId && !connection.ownsCredential ? credential : null;
     const secrets =
       credential && connection.credentialId ? this.owned.open(projectId, connection.credentialId, credential.secretEnvelope) : {};
+    const sshKey =
+      sshCredential && connection.sshCredentialId
+        ? { fields: sshCredential.fields, secrets: this.owned.open(projectId, connection.sshCredentialId, sshCredential.secretEnvelope) }
+        : null;
+    const used = withSshKey(
+      {
+        config: withCredentialFields(definition, connection.config, shared?.fields ?? {}),
+        secrets: shared ? usableSecrets(definition, secrets) : secrets,
+      },
+      sshKey,
+    );
     return {
       connection,
-      // A shared credential's secrets can change without the connection's version moving.
-      generation: `${connection.version}.${shared?.version ?? 0}`,
+      // Shared credentials' secrets can change without the connection's version moving.
+      generation: `${connection.version}.${shared?.version ?? 0}.${sshCredential?.version ?? 0}`,
       type: connection.type,
-      config: withCredentialFields(definition, connection.config, shared?.fields ?? {}),
-      secrets: shared ? usableSecrets(definition, secrets) : secrets,
+      ...used,
     };
   }
 
@@ -51,14 +63,12 @@ export class ConnectionResolver {
     const definition = this.registry.validateType(body.type);
     const user = { actor, access, action: 'connection.test' };
     const { config, secrets } = await this.planner.plan(user, definition, body.config, dto.credentialId ?? null, body.secrets);
-    if (secrets.source === 'inline') return { type: body.type, config, secrets: secrets.secrets };
+    const sshKey = await this.sshKeys.read(projectId, config);
+    if (secrets.source === 'inline') return { type: body.type, ...withSshKey({ config, secrets: secrets.secrets }, sshKey) };
     const credential = (await this.credentials.findShared(projectId, secrets.credentialId))!;
     const shared = await this.credentials.readSecrets(projectId, credential.id);
-    return {
-      type: body.type,
-      config: withCredentialFields(definition, config, credential.fields),
-      secrets: usableSecrets(definition, shared),
-    };
+    const used = { config: withCredentialFields(definition, config, credential.fields), secrets: usableSecrets(definition, shared) };
+    return { type: body.type, ...withSshKey(used, sshKey) };
   }
 
   /** The secrets the stored connection would use, decrypted: inline ones, or its shared credential's. */

@@ -15,6 +15,7 @@ import type { EntityManager } from 'typeorm';
 import type { CreateConnectionDto } from './connection.dto';
 import type { ConnectionEntity } from './connection.entity';
 import { CredentialUser, SharedCredentialLocations } from './shared-credential-locations';
+import { SSH_CREDENTIAL_FIELD, SshTunnelKeys } from './ssh-tunnel-keys';
 
 /** Where a connection's secrets come from after a write. */
 export type SecretsPlan =
@@ -44,8 +45,13 @@ export function withCredentialFields(
 
 /** A shared credential's secrets that this type of connection uses. */
 export function usableSecrets(definition: ConnectionTypeDefinition, secrets: Secrets): Secrets {
-  const names = new Set(definition.secretFields.map((field) => field.name));
+  const names = new Set(usableSecretNames(definition, Object.keys(secrets)));
   return Object.fromEntries(Object.entries(secrets).filter(([name]) => names.has(name)));
+}
+
+/** Which of a shared credential's secret names this type of connection uses. */
+export function usableSecretNames(definition: ConnectionTypeDefinition, names: readonly string[]): string[] {
+  return names.filter((name) => definition.secretFields.some((field) => field.name === name));
 }
 
 /**
@@ -60,6 +66,7 @@ export class ConnectionSecretsPlanner {
     private readonly credentials: CredentialsService,
     private readonly owned: OwnedSecretsStore,
     private readonly sharedLocations: SharedCredentialLocations,
+    private readonly sshKeys: SshTunnelKeys,
   ) {}
 
   /** Type, config and secrets a create or PUT body gives; on a replace (`isUpdate`) a uri may carry the mask it was shown with: that secret is kept. */
@@ -82,7 +89,8 @@ export class ConnectionSecretsPlanner {
   /**
    * Validates the config and plans where the secrets come from: a shared credential (whose
    * non-secret fields, e.g. username, may fill what the config leaves out, and which goes only
-   * where the user may send it) or inline ones, merged into `stored` on an update.
+   * where the user may send it) or inline ones, merged into `stored` on an update. The
+   * bastion's key may come from its own shared credential (sshTunnel.credentialId, SshTunnelKeys).
    */
   async plan(
     user: CredentialUser,
@@ -94,8 +102,16 @@ export class ConnectionSecretsPlanner {
   ): Promise<PlannedConfig> {
     const projectId = user.access.project.id;
     if (!credentialId) {
-      const config = this.registry.validateConfig(definition.type, rawConfig);
-      return { config, secrets: this.inlinePlan(definition, config, update, stored) };
+      const validated = this.registry.validateConfig(definition.type, rawConfig);
+      const secrets = this.inlinePlan(definition, validated, update, stored);
+      const inline = {
+        names: Object.keys(secrets.secrets),
+        refusal: (name: string) => ({
+          field: `secrets.${name}`,
+          message: `is an SSH secret beside ${SSH_CREDENTIAL_FIELD}, which signs in to the bastion; give one or the other (null clears a stored one)`,
+        }),
+      };
+      return { config: await this.sshKeys.plan(user, validated, inline), secrets };
     }
     if (update && Object.keys(update).length) {
       throw validationFailed([{ field: 'secrets', message: 'give either inline secrets or a credentialId, not both' }]);
@@ -115,7 +131,17 @@ export class ConnectionSecretsPlanner {
     const missing = definition.requiredSecrets(config).filter((name) => !credential.secretFields.includes(name));
     if (missing.length) throw validationFailed([{ field: 'credentialId', message: `the credential lacks ${missing.join(', ')}` }]);
     await this.sharedLocations.assertMayUse(user, definition, config, credential);
-    return { config, secrets: { source: 'shared', credentialId: credential.id, secretFields: credential.secretFields } };
+    const fromCredential = {
+      names: usableSecretNames(definition, credential.secretFields),
+      refusal: (name: string) => ({
+        field: 'credentialId',
+        message: `holds ${name}, an SSH secret, while ${SSH_CREDENTIAL_FIELD} signs in to the bastion; give one or the other`,
+      }),
+    };
+    return {
+      config: await this.sshKeys.plan(user, config, fromCredential),
+      secrets: { source: 'shared', credentialId: credential.id, secretFields: credential.secretFields },
+    };
   }
 
   /**
@@ -171,7 +197,7 @@ export class ConnectionSecretsPlanner {
     config: ConnectionConfig,
     update: SecretsUpdate | undefined,
     stored: StoredSecrets | undefined,
-  ): SecretsPlan {
+  ): Extract<SecretsPlan, { source: 'inline' }> {
     const current = stored?.current ?? {};
     const validated = this.registry.validateSecrets(definition.type, update ?? {}, { allowMask: stored !== undefined });
     const merged = mergeSecrets(current, validated);

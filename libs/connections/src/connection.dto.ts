@@ -43,7 +43,10 @@ export class CreateConnectionDto {
 
   @ApiPropertyOptional({
     example: 'postgresql://reader:s3cret@db.internal:5432/analytics?sslmode=require',
-    description: 'A connection string, parsed into config and secrets (instead of `config`).',
+    description:
+      'A connection string, parsed into config and secrets (instead of `config`). Types that take an SSH tunnel read it from ' +
+      'the query parameters sshHost, sshPort, sshUser, sshHostKeyFingerprint and sshCredential (config.sshTunnel); SSH secrets ' +
+      'never go in a URI: give them in `secrets`.',
   })
   @IsOptionalNotNull()
   @IsString()

@@ -41,6 +41,18 @@ export class ConnectionEntity {
   @JoinColumn({ name: 'credential_id', foreignKeyConstraintName: 'fk_connections_credential' })
   credential?: CredentialEntity;
 
+  /**
+   * The shared ssh-key credential `config.sshTunnel.credentialId` names (the config says it to
+   * clients; this column makes it a reference the database keeps, like `credentialId`).
+   */
+  @Index('ix_connections_ssh_credential_id')
+  @UuidColumn('ssh_credential_id', { nullable: true })
+  sshCredentialId: string | null;
+
+  @ManyToOne(() => CredentialEntity, { onDelete: 'NO ACTION' })
+  @JoinColumn({ name: 'ssh_credential_id', foreignKeyConstraintName: 'fk_connections_ssh_credential' })
+  sshCredential?: CredentialEntity;
+
   /** True when `credentialId` holds secrets given inline, owned by this connection alone. */
   @Column({ name: 'owns_credential', type: 'boolean', default: false })
   ownsCredential: boolean;

@@ -11,6 +11,7 @@ import { ConnectionsStoreModule } from './connections-store.module';
 import { SampleConnection } from './sample/sample-connection';
 import { SharedCredentialLocations } from './shared-credential-locations';
 import { SshHostKeyPins } from './ssh-host-key-pins';
+import { SshTunnelKeys } from './ssh-tunnel-keys';
 import { ConnectionTypesController } from './types/connection-types.controller';
 import { ConnectionTypesService } from './types/connection-types.service';
 import { UsagesController } from './usages/usages.controller';
@@ -24,6 +25,7 @@ import { UsagesService } from './usages/usages.service';
     ConnectionSecretsPlanner,
     ConnectionResolver,
     SharedCredentialLocations,
+    SshTunnelKeys,
     UsagesService,
     ConnectionTypesService,
     SshHostKeyPins,

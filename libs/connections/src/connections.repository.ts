@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow, validationFailed } from '@switchboard/common';
 import { isForeignKeyViolation, isUniqueViolation, ProjectRows, ProjectSql, updateIfVersion } from '@switchboard/database';
 import { DataSource, EntityManager, EntityMetadata, Repository } from 'typeorm';
+import type { ConnectionConfig } from '@switchboard/connectors';
 import { ConnectionEntity } from './connection.entity';
 
 export interface ConnectionFilter {
@@ -67,23 +68,22 @@ export class ConnectionsRepository {
     });
   }
 
-  /** The connection and its credential's sealed secrets, fields and version: one query per use (introspection, tests). */
+  /**
+   * The connection with its credential's and its bastion key credential's sealed secrets,
+   * fields and versions: one query per use (introspection, tests).
+   */
   async findForUse(
     projectId: string,
     ref: string,
-  ): Promise<{ connection: ConnectionWithSecretFields; credential: CredentialForUse | null } | null> {
+  ): Promise<{
+    connection: ConnectionWithSecretFields;
+    credential: CredentialForUse | null;
+    sshCredential: CredentialForUse | null;
+  } | null> {
     const where = this.whereRef();
     const [raw] = await this.rawRows(isUuid(ref) ? where.id : where.name, projectId, [ref.toLowerCase()], true);
     if (!raw) return null;
-    const credential: CredentialForUse | null =
-      raw.credential_version === null || raw.credential_version === undefined
-        ? null
-        : {
-            version: Number(raw.credential_version),
-            fields: parseJson(raw.credential_fields) as Record<string, string>,
-            secretEnvelope: (raw.secret_envelope as string | null) ?? null,
-          };
-    return { connection: this.hydrate(raw), credential };
+    return { connection: this.hydrate(raw), credential: credentialForUse(raw, ''), sshCredential: credentialForUse(raw, 'ssh_') };
   }
 
   async list(projectId: string, filter: ConnectionFilter, window: PageWindow): Promise<[ConnectionWithSecretFields[], number]> {
@@ -127,8 +127,20 @@ export class ConnectionsRepository {
     if (statement === undefined) {
       const columns = this.metadata.columns.map((column) => `n.${column.databaseName}`);
       columns.push('c.secret_fields AS secret_fields');
-      if (forUse) columns.push('c.secret_envelope AS secret_envelope', 'c.version AS credential_version', 'c.fields AS credential_fields');
-      const from = 'FROM connections n LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id';
+      let from = 'FROM connections n LEFT JOIN credentials c ON c.id = n.credential_id AND c.project_id = n.project_id';
+      if (forUse) {
+        for (const [alias, prefix] of [
+          ['c', ''],
+          ['s', 'ssh_'],
+        ]) {
+          columns.push(
+            `${alias}.secret_envelope AS ${prefix}secret_envelope`,
+            `${alias}.version AS ${prefix}credential_version`,
+            `${alias}.fields AS ${prefix}credential_fields`,
+          );
+        }
+        from += ' LEFT JOIN credentials s ON s.id = n.ssh_credential_id AND s.project_id = n.project_id';
+      }
       statement = this.connections.sql('n', (where) => `SELECT ${columns.join(', ')} ${from} ${where}${tail}`);
       this.statements.set(key, statement);
     }
@@ -192,9 +204,9 @@ export class ConnectionsRepository {
     return (await query.execute()).affected === 1;
   }
 
+  /** Connections using the credential, for their secrets or for their bastion's key (sshTunnel.credentialId). */
   async namesUsingCredential(projectId: string, credentialId: string): Promise<string[]> {
-    const rows = await this.connections.find(projectId, { select: { name: true }, where: { credentialId }, order: { name: 'ASC' } });
-    return rows.map((row) => row.name);
+    return [...new Set((await this.usingCredential(projectId, credentialId)).map((row) => row.name))].sort();
   }
 
   async idsInProject(projectId: string): Promise<string[]> {
@@ -202,13 +214,39 @@ export class ConnectionsRepository {
   }
 
   async idsUsingCredential(projectId: string, credentialId: string): Promise<string[]> {
-    return (await this.connections.find(projectId, { select: { id: true }, where: { credentialId } })).map((row) => row.id);
+    return [...new Set((await this.usingCredential(projectId, credentialId)).map((row) => row.id))];
+  }
+
+  private async usingCredential(projectId: string, credentialId: string): Promise<Pick<ConnectionEntity, 'id' | 'name'>[]> {
+    const select = { id: true, name: true } as const;
+    const [forSecrets, forBastion] = await Promise.all([
+      this.connections.find(projectId, { select, where: { credentialId } }),
+      this.connections.find(projectId, { select, where: { sshCredentialId: credentialId } }),
+    ]);
+    return [...forSecrets, ...forBastion];
+  }
+
+  /** Config of each connection whose bastion signs in with the ssh-key credential: the bastions it is already sent to. */
+  async configsUsingSshCredential(projectId: string, credentialId: string): Promise<ConnectionConfig[]> {
+    const rows = await this.connections.find(projectId, { select: { config: true }, where: { sshCredentialId: credentialId } });
+    return rows.map((row) => row.config);
   }
 
   /** Type and config of each connection that borrows the shared credential: where it is already sent. */
   locationsOfCredential(projectId: string, credentialId: string): Promise<Pick<ConnectionEntity, 'type' | 'config'>[]> {
     return this.connections.find(projectId, { select: { type: true, config: true }, where: { credentialId, ownsCredential: false } });
   }
+}
+
+/** The credential columns of a findForUse row (`prefix` picks which join), or null when the join found none. */
+function credentialForUse(raw: Record<string, unknown>, prefix: '' | 'ssh_'): CredentialForUse | null {
+  const version = raw[`${prefix}credential_version`];
+  if (version === null || version === undefined) return null;
+  return {
+    version: Number(version),
+    fields: parseJson(raw[`${prefix}credential_fields`]) as Record<string, string>,
+    secretEnvelope: (raw[`${prefix}secret_envelope`] as string | null) ?? null,
+  };
 }
 
 function parseJson(value: unknown): unknown {

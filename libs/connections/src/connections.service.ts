@@ -19,6 +19,7 @@ import { ConnectionEntity } from './connection.entity';
 import { ConnectionsRepository, ConnectionWithSecretFields } from './connections.repository';
 import { applyMergePatch } from './json-merge-patch';
 import { assertLabels } from './labels';
+import { sshCredentialIdOf } from './ssh-tunnel-keys';
 import { UsagesRepository } from './usages/usages.repository';
 
 /** What a create or update wants the connection to become. */
@@ -214,6 +215,7 @@ export class ConnectionsService {
         projectId,
         credentialId,
         ownsCredential: secrets.source === 'inline' && credentialId !== null,
+        sshCredentialId: sshCredentialIdOf(fields.config),
         version: 1,
         createdAt: now,
         updatedAt: now,
@@ -258,6 +260,7 @@ export class ConnectionsService {
           labels: desired.labels,
           credentialId,
           ownsCredential: desired.secrets.source === 'inline' && credentialId !== null,
+          sshCredentialId: sshCredentialIdOf(desired.config),
           updatedAt: new Date(),
         });
         if (!updated) throw new LostRace();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { forbidden } from '@switchboard/common';
-import { ConnectionConfig, ConnectionTypeDefinition, pointsElsewhere, samePlace } from '@switchboard/connectors';
+import { compareBastions, ConnectionConfig, ConnectionTypeDefinition, pointsElsewhere, samePlace } from '@switchboard/connectors';
 import { mayRevealSecrets } from '@switchboard/credentials';
 import type { ProjectAccess } from '@switchboard/projects';
 import { ConnectionsRepository } from './connections.repository';
@@ -50,20 +50,55 @@ export class SharedCredentialLocations {
       .map((used) => pointsElsewhere(definition, { config: used.config, secrets: {} }, { config, secrets: {} }));
     if (differences.some(samePlace)) return;
     const here = differences.find((difference) => difference.moved.length === 0);
-    await this.audit.record({
-      actor: user.actor,
-      projectId,
-      action: 'credential.use',
-      target: { type: 'credential', id: credential.id, name: credential.name },
-      outcome: 'denied',
-      details: { via: user.action, connectionType: definition.type, ...(here && { weakened: here.weakened }) },
-    });
-    throw forbidden(
+    await this.refuse(
+      user,
+      credential,
+      { connectionType: definition.type, ...(here && { weakened: here.weakened }) },
       here
         ? `The connections of this project send the credential "${credential.name}" to this ${definition.type} location ` +
             `only with stronger transport security (${here.weakened.join(', ')}); weakening it needs the scope secrets:reveal.`
         : `No connection of this project uses the credential "${credential.name}" at this ${definition.type} location ` +
             `(${definition.locationFields.join(', ')}); sending it to a new place needs the scope secrets:reveal.`,
     );
+  }
+
+  /**
+   * The same rule for the bastion key of `config.sshTunnel.credentialId`: its location is the
+   * bastion (sshTunnel host and port), its transport security the bastion's pinned host key.
+   */
+  async assertMayUseAtBastion(user: CredentialUser, config: ConnectionConfig, credential: { id: string; name: string }): Promise<void> {
+    if (mayRevealSecrets(user.access.scopes)) return;
+    const bound = await this.connections.configsUsingSshCredential(user.access.project.id, credential.id);
+    const differences = bound.map((used) => compareBastions(used, config));
+    if (differences.some((difference) => !difference.moved && !difference.weakened)) return;
+    const weakened = differences.some((difference) => !difference.moved);
+    await this.refuse(
+      user,
+      credential,
+      { sshTunnel: true, ...(weakened && { weakened: ['sshTunnel.hostKeyFingerprint'] }) },
+      weakened
+        ? `The connections of this project use the credential "${credential.name}" at this bastion only with its host key ` +
+            'pinned (sshTunnel.hostKeyFingerprint); dropping or changing the pin needs the scope secrets:reveal.'
+        : `No connection of this project signs in to this bastion (sshTunnel host, port) with the credential "${credential.name}"; ` +
+            'sending it to a new place needs the scope secrets:reveal.',
+    );
+  }
+
+  /** Audits the refusal, then throws it (403). */
+  private async refuse(
+    user: CredentialUser,
+    credential: { id: string; name: string },
+    details: Record<string, unknown>,
+    message: string,
+  ): Promise<never> {
+    await this.audit.record({
+      actor: user.actor,
+      projectId: user.access.project.id,
+      action: 'credential.use',
+      target: { type: 'credential', id: credential.id, name: credential.name },
+      outcome: 'denied',
+      details: { via: user.action, ...details },
+    });
+    throw forbidden(message);
   }
 }

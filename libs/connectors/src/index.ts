@@ -13,3 +13,4 @@ export { StageFailure } from './probes/test-run';
 export * from './introspection/types';
 export * from './introspection/cells';
 export * from './introspection/errors';
+export { compareBastions, SSH_SECRET_NAMES, sshTunnelOf } from './ssh-tunnel/ssh-tunnel.definition';

@@ -45,25 +45,51 @@ export function refusePath(url: URL): void {
 
 const shownName = (name: string): string => (name.length > 64 ? `${name.slice(0, 64)}...` : name);
 
-/**
- * The query as name -> value. Names outside `allowed` are refused by name; `'any'` takes all
- * (generic's extras). '+' stays '+', as in libpq and JDBC URLs, not form encoding.
- */
-export function queryOf(url: URL, allowed: readonly string[] | 'any'): Record<string, string> {
-  const query: Record<string, string> = {};
+/** The query's `name=value` pairs as written, with their decoded names ('+' stays '+', as in libpq and JDBC URLs). */
+function* queryPairs(url: URL): Generator<{ pair: string; name: string; rawValue: string }> {
   for (const pair of url.search.replace(/^\?/u, '').split('&')) {
     if (!pair) continue;
     const separator = pair.indexOf('=');
     const name = decode(separator < 0 ? pair : pair.slice(0, separator), 'a query parameter name');
-    const value = separator < 0 ? '' : pair.slice(separator + 1);
+    yield { pair, name, rawValue: separator < 0 ? '' : pair.slice(separator + 1) };
+  }
+}
+
+function addOnce(query: Record<string, string>, name: string, rawValue: string): void {
+  if (Object.hasOwn(query, name)) throw new UriError(`query parameter '${shownName(name)}' is given more than once`);
+  query[name] = decode(rawValue, `query parameter '${shownName(name)}'`);
+}
+
+/**
+ * The query as name -> value. Names outside `allowed` are refused by name; `'any'` takes all
+ * (generic's extras).
+ */
+export function queryOf(url: URL, allowed: readonly string[] | 'any'): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const { name, rawValue } of queryPairs(url)) {
     if (allowed !== 'any' && !allowed.includes(name)) {
       const expected = allowed.length ? `; expected ${allowed.join(', ')}` : '; this URI takes none';
       throw new UriError(`unknown query parameter '${shownName(name)}'${expected}`);
     }
-    if (Object.hasOwn(query, name)) throw new UriError(`query parameter '${shownName(name)}' is given more than once`);
-    query[name] = decode(value, `query parameter '${shownName(name)}'`);
+    addOnce(query, name, rawValue);
   }
   return query;
+}
+
+/**
+ * Takes the parameters named in `names` out of the query (decoded, each at most once): they and
+ * the URL without them, its other parameters left as written for the type's own parser.
+ */
+export function takeQuery(url: URL, names: readonly string[]): { taken: Record<string, string>; rest: URL } {
+  const taken: Record<string, string> = {};
+  const kept: string[] = [];
+  for (const { pair, name, rawValue } of queryPairs(url)) {
+    if (names.includes(name)) addOnce(taken, name, rawValue);
+    else kept.push(pair);
+  }
+  const rest = new URL(url.href);
+  rest.search = kept.length ? `?${kept.join('&')}` : '';
+  return { taken, rest };
 }
 
 /** The entries whose value is defined, so absent URI parts leave config fields to their defaults. */
@@ -108,9 +134,20 @@ export function buildUri(parts: UriParts): string {
   const host = parts.host?.includes(':') ? `[${parts.host}]` : (parts.host ?? '');
   const port = parts.port === undefined ? '' : `:${parts.port}`;
   const path = parts.path === undefined ? '' : `/${parts.path.map(encodeURIComponent).join('/')}`;
-  const query = Object.entries(parts.query ?? {})
+  const query = queryText(parts.query ?? {});
+  return `${parts.scheme}://${userInfo}${host}${port}${path}${query ? `?${query}` : ''}`;
+}
+
+/** `uri` with `query` added after its own query parameters. */
+export function appendQuery(uri: string, query: UriParts['query'] & object): string {
+  const added = queryText(query);
+  if (!added) return uri;
+  return `${uri}${uri.includes('?') ? '&' : '?'}${added}`;
+}
+
+function queryText(query: NonNullable<UriParts['query']>): string {
+  return Object.entries(query)
     .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
     .map(([name, value]) => `${encodeURIComponent(name)}=${encodeQueryValue(String(value))}`)
     .join('&');
-  return `${parts.scheme}://${userInfo}${host}${port}${path}${query ? `?${query}` : ''}`;
 }
