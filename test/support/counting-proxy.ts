@@ -4,7 +4,8 @@ import net from 'node:net';
  * A loopback TCP proxy in front of a server that counts the bytes each way: point a
  * connection at `port` instead of the server's, and `bytesFromServer` says how much the
  * server really sent (e.g. to prove that a file's schema came from its head or footer only).
- * It can also cut every open connection, as a network failure would.
+ * It can also cut every open connection, as a network failure would, or stop forwarding on
+ * them while they stay open, as a network that went silent would.
  */
 export interface CountingProxy {
   host: string;
@@ -20,6 +21,11 @@ export interface CountingProxy {
   reset(): void;
   /** Destroys every open connection on both sides. */
   dropAll(): void;
+  /**
+   * Stops forwarding on every open connection, both ways: what either side sends is read and
+   * dropped, so the connections stay open (and a side that closes its end is still seen).
+   */
+  stallAll(): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +60,15 @@ export async function startCountingProxy(targetPort: number, targetHost = '127.0
     }
     pairs.clear();
   };
+  const stallAll = (): void => {
+    for (const [client, upstream] of pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      // Unpiped, they would stop reading: keep reading (and dropping) to see a close.
+      client.resume();
+      upstream.resume();
+    }
+  };
   return {
     host: '127.0.0.1',
     port: (server.address() as net.AddressInfo).port,
@@ -75,6 +90,7 @@ export async function startCountingProxy(targetPort: number, targetHost = '127.0
       counts.connections = 0;
     },
     dropAll,
+    stallAll,
     async close() {
       dropAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@ import { promises as dns, LookupAddress, LookupOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import os from 'node:os';
 import { EgressDenyReason, EgressPolicy } from './egress-policy';
+import type { StreamSocket } from './target-socket';
 
 export type EgressErrorCode = 'DNS_NOT_FOUND' | 'EGRESS_DENIED';
 
@@ -41,8 +42,12 @@ export interface ResolvedTarget {
   address: string;
   family: 4 | 6;
   host: string;
-  /** Connect to this port instead of the configured one: set for an SSH tunnel's local end. */
-  port?: number;
+  /**
+   * Set for a target reached through an SSH tunnel: the only way to it is a new stream (a
+   * channel forwarded by the bastion) that this opens, and `address`, the target as the bastion
+   * dials it, is never dialed from here. Drivers connect with `connectTarget`, which uses it.
+   */
+  openStream?: () => StreamSocket;
 }
 
 /** Answers every address of a name, like dns.lookup with `all: true`. */

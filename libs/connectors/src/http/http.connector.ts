@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestErrorCode, TestResult } from '../connector';
 import { lookupFor, type ResolvedTarget } from '../egress/egress-guard';
+import type { StreamSocket } from '../egress/target-socket';
 import { classifyNetworkError } from '../probes/network-errors';
 import { secretScrubber, StageFailure, TestRun } from '../probes/test-run';
 
@@ -115,7 +116,8 @@ function classifyHttpError(error: unknown, where: string, signal: AbortSignal): 
 
 /**
  * An undici Agent whose sockets go to the address the egress guard checked (its lookup always
- * answers it), while the URL keeps the host name for the Host header, SNI and certificate checks.
+ * answers it), or through the target's tunnel, while the URL keeps the host name for the Host
+ * header, SNI and certificate checks.
  */
 function pinnedAgent(context: ConnectorContext, resolved: ResolvedTarget, tlsVerify: boolean, probe?: ConnectProbe): Agent {
   const built = buildConnector({
@@ -124,13 +126,10 @@ function pinnedAgent(context: ConnectorContext, resolved: ResolvedTarget, tlsVer
     timeout: Math.max(1, Math.min(CONNECT_TIMEOUT_MS, context.remainingMs())),
     keepAlive: false,
   } as buildConnector.BuildOptions);
-  // An SSH tunnel's local end listens on its own port; the URL's stays for the Host header.
-  const { port } = resolved;
-  const connector: buildConnector.connector =
-    port === undefined ? built : (options, callback) => built({ ...options, port: String(port) }, callback);
+  const connector = resolved.openStream ? overStream(built, resolved.openStream) : built;
   if (!probe) return new Agent({ connect: connector, connections: 1 });
   const connect: buildConnector.connector = (options, callback) => {
-    // buildConnector returns the socket it opens (its typings say void): 'connect' is TCP done.
+    // Both connectors return the socket they open (their typings say void): 'connect' is TCP done.
     const socket = (connector as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined)(
       options,
       (...args) => {
@@ -143,6 +142,30 @@ function pinnedAgent(context: ConnectorContext, resolved: ResolvedTarget, tlsVer
     return socket as unknown as void;
   };
   return new Agent({ connect, connections: 1 });
+}
+
+/**
+ * Connects over a stream of the target's own (its tunnel's channel): https puts undici's TLS
+ * on top of it, as undici does on a proxy's tunnel. Returns the stream, whose 'connect' is TCP done.
+ */
+function overStream(built: buildConnector.connector, openStream: () => StreamSocket): buildConnector.connector {
+  return (options, callback) => {
+    const stream = openStream();
+    if (options.protocol === 'https:') {
+      built({ ...options, httpSocket: stream as unknown as Socket }, callback);
+      return stream as unknown as void;
+    }
+    let answered = false;
+    const answer = (error: Error | null): void => {
+      if (answered) return;
+      answered = true;
+      if (error) callback(error, null);
+      else callback(null, stream as unknown as Socket);
+    };
+    stream.once('connect', () => answer(null));
+    stream.once('error', answer);
+    return stream as unknown as void;
+  };
 }
 
 export class HttpConnector implements Connector {

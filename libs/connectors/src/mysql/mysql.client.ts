@@ -3,6 +3,7 @@ import type { ConnectionOptions, SslOptions } from 'mysql2';
 import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { TestError, TestErrorCode } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
+import { connectTarget, type TargetSocket } from '../egress/target-socket';
 import { classifyNetworkError } from '../probes/network-errors';
 import { messageOf } from '../probes/test-run';
 
@@ -48,8 +49,9 @@ export function mysqlTls(config: ConnectionConfig, secrets: Secrets): SslOptions
 /**
  * The only way Switchboard opens a MySQL/MariaDB connection: to the checked address, with
  * no free-form options (DESIGN §3). mysql2 is given the host *name* (for SNI and the
- * certificate check) but never dials it: `stream` opens the socket to `target.address`,
- * so there is no second DNS lookup to rebind. One statement per query (no
+ * certificate check) but never dials it: `stream` opens the socket to `target.address`
+ * (or a channel of its tunnel, one per connection of a pool), so there is no second DNS
+ * lookup to rebind. One statement per query (no
  * MULTI_STATEMENTS), no LOCAL INFILE (flag off, no stream factory), dates in UTC.
  */
 export function mysqlConnectionOptions(
@@ -57,14 +59,14 @@ export function mysqlConnectionOptions(
   secrets: Secrets,
   target: ResolvedTarget,
   timeoutMs: number,
-  onSocket?: (socket: net.Socket) => void,
+  onSocket?: (socket: TargetSocket) => void,
 ): ConnectionOptions {
   const port = Number(config.port ?? 3306);
   return {
     host: target.host,
     port,
     stream: () => {
-      const socket = net.connect({ host: target.address, port: target.port ?? port });
+      const socket = connectTarget(target, port);
       socket.setNoDelay(true);
       // Node's TLS verifies `servername || host || socket._host`; mysql2 sends no servername
       // for an IP literal and passes no host, so without this an IP target would be checked

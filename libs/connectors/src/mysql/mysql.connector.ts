@@ -1,4 +1,3 @@
-import type net from 'node:net';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
 import type {
@@ -14,6 +13,7 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
+import type { TargetSocket } from '../egress/target-socket';
 import { reachTarget } from '../probes/reach';
 import { secretScrubber, TestRun } from '../probes/test-run';
 import { classifyMysqlError, mysqlConnectionOptions } from './mysql.client';
@@ -35,7 +35,7 @@ export class MysqlConnector implements Connector {
     const port = Number(config.port ?? 3306);
     const where = `${host}:${port}`;
     const run = new TestRun('mysql2', secretScrubber(secrets));
-    let socket: net.Socket | undefined;
+    let socket: TargetSocket | undefined;
     let client: mysql.Connection | undefined;
     // Destroying the socket fails whatever mysql2 is waiting for (handshake or query) with an AbortError.
     const stop = () => socket?.destroy(abortError());

@@ -1,10 +1,10 @@
-import type net from 'node:net';
 import { AppError, ErrorCode } from '@switchboard/common';
 import mysql, { type FieldPacket, type Pool, type PoolConnection, type QueryOptions } from 'mysql2';
 import type { ConnectorContext, ResolvedConnection } from '../connector';
 import { queryFailed, readOnlyViolation, targetFailed, targetTimeout } from '../introspection/errors';
 import { classifyNetworkError } from '../probes/network-errors';
 import { messageOf, secretScrubber } from '../probes/test-run';
+import type { TargetSocket } from '../egress/target-socket';
 import type { Session } from '../sessions/session-cache';
 import { classifyMysqlError, mysqlConnectionOptions } from './mysql.client';
 
@@ -65,8 +65,8 @@ export async function openMysqlClient(connection: ResolvedConnection, context: C
     throw targetFailed({ code: testError.code, message: scrub(testError.message) });
   });
   // Every socket the pool opens, connecting ones included: a connect a call gave up on must not outlive the pool.
-  const sockets = new Set<net.Socket>();
-  const track = (socket: net.Socket): void => {
+  const sockets = new Set<TargetSocket>();
+  const track = (socket: TargetSocket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
@@ -126,7 +126,7 @@ function trackConnections(pool: Pool): { live: Set<PoolConnection>; idle: Set<Po
   return { live, idle };
 }
 
-async function closePool(pool: Pool, live: Set<PoolConnection>, sockets: Set<net.Socket>): Promise<void> {
+async function closePool(pool: Pool, live: Set<PoolConnection>, sockets: Set<TargetSocket>): Promise<void> {
   const ended = new Promise<void>((resolve) => pool.end(() => resolve()));
   await Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, GOODBYE_MS).unref())]);
   for (const connection of live) closeSocket(connection);

@@ -4,6 +4,7 @@ import { AppError } from '@switchboard/common';
 import { Client, Pool, type ClientBase, type ClientConfig, type CustomTypesConfig, type PoolClient } from 'pg';
 import type { ConnectorContext, ResolvedConnection, TestError } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
+import { connectTarget } from '../egress/target-socket';
 import { targetFailed, targetTimeout } from '../introspection/errors';
 import type { IntrospectionContext } from '../introspection/types';
 import { classifyNetworkError } from '../probes/network-errors';
@@ -97,9 +98,10 @@ export const configuredDatabase = (connection: ResolvedConnection): string =>
   typeof connection.config.database === 'string' ? connection.config.database : 'postgres';
 
 /**
- * Client settings shared by connection tests and pools: the checked address, TLS for the
- * configured name, and nothing from the environment (a password given as a function keeps
- * pg from falling back to PGPASSWORD or ~/.pgpass of this service).
+ * Client settings shared by connection tests and pools: the checked address (or, through a
+ * tunnel, a new channel for every client), TLS for the configured name, and nothing from the
+ * environment (a password given as a function keeps pg from falling back to PGPASSWORD or
+ * ~/.pgpass of this service).
  */
 export function clientConfig(
   connection: ResolvedConnection,
@@ -107,9 +109,12 @@ export function clientConfig(
   database = configuredDatabase(connection),
 ): ClientConfig {
   const { config, secrets } = connection;
+  const { openStream } = target;
   return {
     host: target.address,
-    port: target.port ?? targetOf(connection).port,
+    port: targetOf(connection).port,
+    // pg calls it for each client it makes, so every client of a pool has a channel of its own.
+    ...(openStream ? { stream: () => openStream() } : {}),
     user: typeof config.username === 'string' ? config.username : undefined,
     password: () => secrets.password ?? '',
     database,
@@ -151,6 +156,7 @@ export async function openPool(connection: ResolvedConnection, context: Connecto
     Client: connectBoundedClient(connecting) as unknown as new () => ClientBase,
     allowExitOnIdle: true,
   });
+  cancelRoutes.set(pool, { target, port });
   // An idle client whose server went away: the pool drops it, nothing else to do.
   pool.on('error', () => undefined);
   // A borrowed one (its backend terminated, the server restarted mid-query): the running query
@@ -238,24 +244,23 @@ export interface Borrowed {
 /** PostgreSQL's CancelRequest code (protocol 3.0, 4-byte key as pg negotiates). */
 const CANCEL_REQUEST_CODE = 80877102;
 
+/** Where each pool's cancel requests go: the target its clients connect to, the same way. */
+const cancelRoutes = new WeakMap<Pool, { target: ResolvedTarget; port: number }>();
+
 /**
- * Asks the server to cancel what `client` runs, over a new connection to the same checked
- * address (the pool's host), as libpq's PQcancel does. Best effort: errors are ignored.
+ * Asks the server to cancel what `client` runs, over a new connection to the pool's checked
+ * target (through its tunnel, if it has one), as libpq's PQcancel does. Best effort: errors are ignored.
  */
-function cancelRunning(client: PoolClient): void {
-  const { host, port, processID, secretKey } = client as unknown as {
-    host: string;
-    port: number;
-    processID: number | null;
-    secretKey: number | null;
-  };
-  if (typeof processID !== 'number' || typeof secretKey !== 'number') return;
+function cancelRunning(pool: Pool, client: PoolClient): void {
+  const route = cancelRoutes.get(pool);
+  const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+  if (!route || typeof processID !== 'number' || typeof secretKey !== 'number') return;
   const packet = Buffer.alloc(16);
   packet.writeInt32BE(16, 0);
   packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
   packet.writeInt32BE(processID, 8);
   packet.writeInt32BE(secretKey, 12);
-  const socket = net.connect({ host, port });
+  const socket = connectTarget(route.target, route.port);
   socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy());
   socket.on('error', () => undefined);
   socket.once('connect', () => socket.end(packet));
@@ -276,7 +281,7 @@ export async function withClient<R>(pool: Pool, signal: AbortSignal, work: (borr
   };
   const abort = () => {
     if (released) return;
-    cancelRunning(client);
+    cancelRunning(pool, client);
     destroy();
   };
   signal.addEventListener('abort', abort, { once: true });

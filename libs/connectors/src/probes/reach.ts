@@ -1,13 +1,13 @@
-import net from 'node:net';
 import type { ConnectorContext } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
+import { connectTarget } from '../egress/target-socket';
 import { classifyNetworkError } from './network-errors';
 import type { TestRun } from './test-run';
 
-/** Opens a TCP connection to the checked address and closes it: reachability, nothing more. */
-export function connectTcp(address: string, port: number, signal: AbortSignal): Promise<void> {
+/** Opens a connection to the checked target (TCP, or its tunnel's channel) and closes it: reachability, nothing more. */
+export function connectTcp(target: ResolvedTarget, port: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address, port });
+    const socket = connectTarget(target, port);
     const abort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
     signal.addEventListener('abort', abort, { once: true });
     socket.once('connect', () => {
@@ -32,7 +32,7 @@ export async function reachTarget(run: TestRun, context: ConnectorContext, host:
   );
   await run.stage(
     'tcp',
-    () => connectTcp(target.address, target.port ?? port, context.signal),
+    () => connectTcp(target, port, context.signal),
     (error) => classifyNetworkError(error, where),
   );
   return target;

@@ -118,7 +118,7 @@ export class S3Connector implements Connector {
         classify,
       );
       const port = portOf(url);
-      await run.stage('tcp', () => connectTcp(target.address, port, context.signal), classify);
+      await run.stage('tcp', () => connectTcp(target, port, context.signal), classify);
       if (url.protocol === 'https:') await run.stage('tls', () => handshake(target, port, context.signal), classify);
 
       const { httpAgent, httpsAgent } = pinnedAgents(context.egress, target, false);

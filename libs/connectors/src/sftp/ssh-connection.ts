@@ -178,12 +178,16 @@ export interface SshStartOptions {
 }
 
 /**
- * Connects to the checked address and starts the handshake: the host key is checked against
- * the pin (a mismatch ends the connection before authentication), then only the configured
- * methods are offered, in order (private key, then password; never "none", agent or keyboard).
- * Wait on `ssh.handshake` and `ssh.ready`.
+ * Connects to the checked address (or over the target's tunnel) and starts the handshake: the
+ * host key is checked against the pin (a mismatch ends the connection before authentication),
+ * then only the configured methods are offered, in order (private key, then password; never
+ * "none", agent or keyboard). Wait on `ssh.handshake` and `ssh.ready`.
  */
-export function startSsh(settings: SshSettings, target: Pick<ResolvedTarget, 'address' | 'port'>, options: SshStartOptions): SshStart {
+export function startSsh(
+  settings: SshSettings,
+  target: Pick<ResolvedTarget, 'address' | 'openStream'>,
+  options: SshStartOptions,
+): SshStart {
   const ssh = new SshSession();
   const { privateKey, password, username } = settings;
   // Started now, so an encrypted key is decrypted while the handshake runs.
@@ -198,7 +202,9 @@ export function startSsh(settings: SshSettings, target: Pick<ResolvedTarget, 'ad
   let attempt = 0;
   const connectConfig: ConnectConfig = {
     host: target.address,
-    port: target.port ?? settings.port,
+    port: settings.port,
+    // An SSH connection over a tunnel's channel: ssh2 waits for its 'connect' (readyTimeout runs meanwhile).
+    ...(target.openStream ? { sock: target.openStream() } : {}),
     username,
     readyTimeout: Math.max(1, options.readyTimeoutMs),
     ...(options.keepaliveMs ? { keepaliveInterval: options.keepaliveMs, keepaliveCountMax: 3 } : {}),

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection, { type SMTPConnectionOptions, type SMTPConnectionSendInfo } from 'nodemailer/lib/smtp-connection';
@@ -115,7 +115,10 @@ function connectionOptions(
 ): SMTPConnectionOptions {
   return {
     host: target.address,
-    port: target.port ?? settings.port,
+    port: settings.port,
+    // Through a tunnel: a channel to the server, which nodemailer takes as its connected socket
+    // (implicit TLS and STARTTLS then go on top of it); it has the socket methods nodemailer calls.
+    ...(target.openStream ? { connection: target.openStream() as unknown as Socket } : {}),
     secure: settings.security === 'tls',
     requireTLS: settings.security === 'starttls',
     ignoreTLS: settings.security === 'none',
@@ -347,7 +350,7 @@ export class SmtpConnector implements Connector {
       );
       await run.stage(
         'tcp',
-        () => connectTcp(target.address, target.port ?? settings.port, context.signal),
+        () => connectTcp(target, settings.port, context.signal),
         (error) => classifyNetworkError(error, where),
       );
       const opened = new SmtpSession(connectionOptions(settings, config, secrets, target, context), context.signal);

@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { startSilent, type SilentListener } from '../../../../test/support/black-hole';
 import { startCountingProxy, type CountingProxy } from '../../../../test/support/counting-proxy';
 import { startHttpTarget, type HttpTarget } from '../../../../test/support/http-target';
-import { createSeededDatabase } from '../../../../test/support/postgres';
-import { makeTempDir, startServers, stopServers, type Servers } from '../../../../test/support/servers';
+import { createSeededDatabase, startPostgres, type PostgresServer } from '../../../../test/support/postgres';
+import { makeTempDir, selfSignedCert, startServers, stopServers, type Servers } from '../../../../test/support/servers';
 import type { ConnectionConfig, Secrets, ConnectionType } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult, UnpinnedHostKey } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
@@ -22,6 +25,7 @@ import type { IntrospectionContext } from '../introspection/types';
 import { MysqlConnector } from '../mysql/mysql.connector';
 import { PostgresConnector } from '../postgres/postgres.connector';
 import { SessionCache } from '../sessions/session-cache';
+import { SmtpConnector } from '../smtp/smtp.connector';
 import { ConnectionTypeRegistry } from '../connection-type-registry';
 import { tunneledConnector } from './tunneled';
 
@@ -58,6 +62,53 @@ const mysql = tunneledConnector(new MysqlConnector(), (config) => ({ host: Strin
 const sftp = tunneledConnector(new SftpConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }));
 const http = tunneledConnector(new HttpConnector(), httpTunnelTarget);
 const generic = tunneledConnector(new GenericConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }));
+const smtp = tunneledConnector(new SmtpConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }));
+
+/**
+ * TCP ports this process listens on: the kernel's listening sockets (IPv4 and IPv6) whose inode
+ * is one of this process's descriptors.
+ */
+function listeningPorts(): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+      if (inode) inodes.add(inode);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      // sl local_address rem_address st ... inode; st 0A is LISTEN.
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] === '0A' && inodes.has(fields[9])) ports.add(parseInt(fields[1].split(':').at(-1)!, 16));
+    }
+  }
+  return ports;
+}
+
+/** Where every socket opened while `work` runs was dialed (each net.Socket#connect, TLS ones included), as host:port. */
+async function dialedDuring<T>(work: () => Promise<T>): Promise<{ value: T; dialed: string[] }> {
+  const dialed: string[] = [];
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    // net.connect hands over its normalised arguments as an array; pg calls connect(port, host).
+    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+    const { host, port } = (typeof first === 'object' && first !== null ? first : { port: first, host: args[1] }) as {
+      host?: unknown;
+      port?: unknown;
+    };
+    dialed.push(`${String(host ?? 'localhost')}:${String(port)}`);
+    return (connect as (...rest: unknown[]) => net.Socket).apply(this, args);
+  } as typeof connect;
+  try {
+    return { value: await work(), dialed };
+  } finally {
+    net.Socket.prototype.connect = connect;
+  }
+}
 
 /** An SSH wire string: length, then the bytes. */
 const wire = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, (bytes.length >> 8) & 0xff, bytes.length & 0xff]), bytes]);
@@ -70,7 +121,11 @@ const publicKeyOf = (file: string, passphrase: string): string =>
   execFileSync('ssh-keygen', ['-y', '-P', passphrase, '-f', file], { stdio: 'pipe' }).toString().trim();
 
 describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaDB', () => {
-  let servers: Pick<Servers, 'sshd' | 'mariadb'> | undefined;
+  let servers: Pick<Servers, 'sshd' | 'mariadb' | 'smtp'> | undefined;
+  /** A PostgreSQL with TLS (its certificate names localhost), for TLS through the tunnel. */
+  let tlsPostgres: PostgresServer | undefined;
+  /** A node https server with a self-signed certificate for localhost; it records the SNI name it was asked for. */
+  let httpsTarget: { port: number; servernames: (string | false | null)[]; close(): Promise<void> };
   let sshd: Servers['sshd'];
   /** In front of the bastion: every byte of the tunnel passes here. */
   let proxy: CountingProxy;
@@ -81,6 +136,17 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
   let canaries: string[] = [];
 
   const tunnel = (extra: Record<string, unknown> = {}) => ({ host: 'bastion.test', port: proxy.port, username: sshd.username, ...extra });
+  /**
+   * The only place the service itself may dial: the bastion, through the counting proxy (which
+   * runs in this process too, and dials sshd once for each connection it takes).
+   */
+  const onlyTheBastion = (dialed: string[]) => {
+    const bastion = `127.0.0.1:${proxy.port}`;
+    const count = (where: string) => dialed.filter((entry) => entry === where).length;
+    assert.ok(count(bastion) > 0, `dialed ${dialed.join(', ')}`);
+    assert.equal(count(`127.0.0.1:${sshd.port}`), count(bastion), `dialed ${dialed.join(', ')}`);
+    assert.equal(count(bastion) * 2, dialed.length, `dialed ${dialed.join(', ')}`);
+  };
   const pgConfig = (sshTunnel: Record<string, unknown>): ConnectionConfig => ({
     host: 'localhost',
     port: Number(pgServer.port),
@@ -104,12 +170,13 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     ({ type, config: { host: 'localhost', port: Number(pgServer.port), sshTunnel }, secrets }) as ResolvedConnection;
 
   before(async () => {
-    servers = await startServers(['sshd', 'mariadb']);
+    [servers, tlsPostgres] = await Promise.all([startServers(['sshd', 'mariadb', 'smtp']), startPostgres({ tls: true })]);
     sshd = servers.sshd;
     proxy = await startCountingProxy(sshd.port);
     silent = await startSilent();
     httpTarget = await startHttpTarget();
     keysDir = makeTempDir('tunnel-keys');
+    httpsTarget = await startHttpsTarget(selfSignedCert(keysDir));
     await createSeededDatabase(
       pgServer.href,
       DB,
@@ -129,6 +196,8 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     await proxy?.close();
     await silent?.close();
     await httpTarget?.stop();
+    await httpsTarget?.close();
+    await tlsPostgres?.stop();
     await stopServers(servers);
     if (keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
   });
@@ -136,7 +205,8 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
   describe('connection tests', () => {
     it('goes dns -> tcp -> ssh -> tunnel -> PostgreSQL, the bytes through the bastion, and reports the host key', async () => {
       proxy.reset();
-      const result = await run(postgres, pgConnection(tunnel(), { sshPassword: sshd.password }));
+      const { value: result, dialed } = await dialedDuring(() => run(postgres, pgConnection(tunnel(), { sshPassword: sshd.password })));
+      onlyTheBastion(dialed);
       assert.equal(result.success, true, JSON.stringify(result));
       assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel', 'auth', 'query']);
       assert.equal(result.details?.sshTunnelHostKeyFingerprint, sshd.hostKeyFingerprint);
@@ -156,9 +226,51 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
         config: { host: 'localhost', port: db.port, database: db.database, username: db.user, ssl: false, sshTunnel: tunnel() },
         secrets: { password: db.password, sshPrivateKey: sshd.privateKey },
       };
-      const result = await run(mysql, connection);
+      const { value: result, dialed } = await dialedDuring(() => run(mysql, connection));
       assert.equal(result.success, true, JSON.stringify(result));
       assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel', 'auth', 'query']);
+      onlyTheBastion(dialed);
+    });
+
+    it('upgrades to TLS with MariaDB on the channel, verifying the certificate for the configured name', async () => {
+      const db = servers!.mariadb;
+      const connection = (tlsCa?: string): ResolvedConnection => ({
+        type: 'mysql',
+        config: { host: 'localhost', port: db.port, database: db.database, username: db.user, ssl: true, sshTunnel: tunnel() },
+        secrets: { password: db.password, sshPassword: sshd.password, ...(tlsCa ? { tlsCa } : {}) },
+      });
+      const { value: result, dialed } = await dialedDuring(() => run(mysql, connection(db.ca)));
+      assert.equal(result.success, true, JSON.stringify(result));
+      onlyTheBastion(dialed);
+      // Without the CA the self-signed certificate is refused: the TLS really ran on the channel.
+      const unknownCa = await run(mysql, connection());
+      assert.equal(unknownCa.error?.code, 'TLS_ERROR', JSON.stringify(unknownCa));
+    });
+
+    it('speaks TLS with PostgreSQL on the channel (sslMode verify-full, the certificate checked for localhost)', async () => {
+      const password = decodeURIComponent(new URL(tlsPostgres!.url()).password);
+      const connection = (sslMode: string, tlsCa?: string): ResolvedConnection => ({
+        type: 'postgres',
+        generation: 'tls',
+        config: { host: 'localhost', port: tlsPostgres!.port, database: 'postgres', username: 'postgres', sslMode, sshTunnel: tunnel() },
+        secrets: { password, sshPassword: sshd.password, ...(tlsCa ? { tlsCa } : {}) },
+      });
+      const { value: result, dialed } = await dialedDuring(() => run(postgres, connection('verify-full', tlsPostgres!.ca)));
+      assert.equal(result.success, true, JSON.stringify(result));
+      onlyTheBastion(dialed);
+      const cache = new SessionCache();
+      try {
+        const query = await postgres.query!(connection('require'), introspectionContext(cache, 'tls', 'tls'), {
+          sql: 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+          limit: 1,
+          timeoutMs: 5_000,
+        });
+        assert.deepEqual(query.rows, [[true]]);
+      } finally {
+        await cache.onApplicationShutdown();
+      }
+      const unknownCa = await run(postgres, connection('verify-full'));
+      assert.equal(unknownCa.error?.code, 'TLS_ERROR', JSON.stringify(unknownCa));
     });
 
     it('goes through the tunnel to an HTTP API, the Host header still the configured one', async () => {
@@ -174,11 +286,63 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
         },
         secrets: { sshPassword: sshd.password },
       };
-      const result = await run(http, connection);
+      const { value: result, dialed } = await dialedDuring(() => run(http, connection));
       assert.equal(result.success, true, JSON.stringify(result));
       assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel', 'http']);
       assert.equal(httpTarget.requests.at(-1)?.headers.host, `localhost:${httpTarget.port}`);
       assert.ok(proxy.bytesFromServer > 0);
+      onlyTheBastion(dialed);
+    });
+
+    it('goes through the tunnel to an HTTPS API, TLS on the channel with the configured name as SNI', async () => {
+      const connection: ResolvedConnection = {
+        type: 'http',
+        config: {
+          baseUrl: `https://localhost:${httpsTarget.port}`,
+          healthPath: '/health',
+          authType: 'none',
+          tlsVerify: false,
+          sshTunnel: tunnel(),
+        },
+        secrets: { sshPassword: sshd.password },
+      };
+      const { value: result, dialed } = await dialedDuring(() => run(http, connection));
+      assert.equal(result.success, true, JSON.stringify(result));
+      assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel', 'tls', 'http']);
+      assert.deepEqual(httpsTarget.servernames, ['localhost']);
+      onlyTheBastion(dialed);
+    });
+
+    it('goes through the tunnel to an SMTP server, with STARTTLS and with TLS from the start', async () => {
+      const mail = servers!.smtp;
+      const connection = (security: 'starttls' | 'tls'): ResolvedConnection => ({
+        type: 'smtp',
+        config: {
+          host: 'localhost',
+          port: security === 'tls' ? mail.tlsPort : mail.port,
+          security,
+          auth: true,
+          username: mail.username,
+          from: 'tunnel@example.test',
+          sshTunnel: tunnel(),
+        },
+        secrets: { password: mail.password, tlsCa: mail.ca, sshPassword: sshd.password },
+      });
+      for (const security of ['starttls', 'tls'] as const) {
+        const { value: result, dialed } = await dialedDuring(() => run(smtp, connection(security)));
+        assert.equal(result.success, true, `${security}: ${JSON.stringify(result)}`);
+        assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel', 'handshake', 'auth']);
+        assert.equal(result.details?.encrypted, true);
+        onlyTheBastion(dialed);
+      }
+      const sent = mail.messages.length;
+      const { dialed } = await dialedDuring(() =>
+        smtp.sendTestEmail!(connection('starttls'), introspectionContext(new SessionCache(), 'mail', 'g1'), 'someone@example.test'),
+      );
+      onlyTheBastion(dialed);
+      assert.equal(mail.messages.length, sent + 1);
+      assert.deepEqual(mail.messages.at(-1)?.to, ['someone@example.test']);
+      assert.equal(mail.messages.at(-1)?.secure, true);
     });
 
     it('a wrong ssh password fails in the ssh stage, not as the target sign-in', async () => {
@@ -292,9 +456,10 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
         canaries.push(...key.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----')));
         const secrets: Secrets = { sshPrivateKey: key, ...(passphrase ? { sshPassphrase: passphrase } : {}) };
         assert.deepEqual(registry.validateSecrets('generic', secrets, { allowMask: false }), secrets);
-        const result = await run(generic, genericThrough(tunnel(), secrets));
+        const { value: result, dialed } = await dialedDuring(() => run(generic, genericThrough(tunnel(), secrets)));
         assert.equal(result.success, true, JSON.stringify(result));
         assert.deepEqual(stageNames(result), ['dns', 'tcp', 'ssh', 'tunnel']);
+        onlyTheBastion(dialed);
       });
     }
 
@@ -367,6 +532,60 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
       await waitFor(() => proxy.open === 0, 'closing the session closes the tunnel');
     });
 
+    it('opens no listening socket: the pools get forwarded channels, not a local port anyone could use', async () => {
+      const cache = new SessionCache();
+      const db = servers!.mariadb;
+      const before = listeningPorts();
+      assert.ok(before.has(proxy.port), 'the listening sockets of this process are seen (the proxy is one)');
+      try {
+        const { dialed } = await dialedDuring(async () => {
+          await postgres.preview!(pgConnection(tunnel(), { sshPassword: sshd.password }), introspectionContext(cache, 'l1', 'g1'), {
+            table: 'customers',
+            limit: 5,
+          });
+          await mysql.preview!(
+            {
+              type: 'mysql',
+              generation: 'g1',
+              config: { host: 'localhost', port: db.port, database: db.database, username: db.user, ssl: false, sshTunnel: tunnel() },
+              secrets: { password: db.password, sshPassword: sshd.password },
+            },
+            introspectionContext(cache, 'l2', 'g1'),
+            { table: 'tunnel_items', limit: 10 },
+          );
+        });
+        onlyTheBastion(dialed);
+        // Both pools are live and idle now, their tunnels up.
+        assert.deepEqual(
+          [...listeningPorts()].filter((port) => !before.has(port)),
+          [],
+        );
+      } finally {
+        await cache.onApplicationShutdown();
+      }
+    });
+
+    it('keepalives find a bastion that went silent, and the next call reconnects', async () => {
+      const quick = tunneledConnector(new PostgresConnector(), (config) => ({ host: String(config.host), port: Number(config.port) }), {
+        keepaliveMs: 200,
+      });
+      const cache = new SessionCache();
+      const connection = pgConnection(tunnel(), { sshPassword: sshd.password });
+      proxy.reset();
+      try {
+        await quick.preview!(connection, introspectionContext(cache, 'k1', 'g1'), { table: 'customers', limit: 5 });
+        assert.equal(proxy.open, 1);
+        // The network goes silent: the SSH connection stays open, nothing comes back.
+        proxy.stallAll();
+        await waitFor(() => proxy.open === 0, 'keepalives gave the silent SSH connection up');
+        const preview = await quick.preview!(connection, introspectionContext(cache, 'k1', 'g1', 5_000), { table: 'customers', limit: 5 });
+        assert.equal(preview.rows.length, 5);
+        assert.equal(proxy.connections, 2, 'a new SSH connection');
+      } finally {
+        await cache.onApplicationShutdown();
+      }
+    });
+
     it('after the bastion restarts, the next call reconnects by itself', async () => {
       const cache = new SessionCache();
       const connection = pgConnection(tunnel(), { sshPassword: sshd.password });
@@ -396,11 +615,10 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
         secrets: { password: sshd.password, sshPrivateKey: sshd.privateKey },
       };
       try {
-        const listing = await sftp.listFiles!(connection, introspectionContext(cache, 's1', 'g1'), {
-          prefix: 'data/',
-          delimiter: '/',
-          limit: 10,
-        });
+        const { value: listing, dialed } = await dialedDuring(() =>
+          sftp.listFiles!(connection, introspectionContext(cache, 's1', 'g1'), { prefix: 'data/', delimiter: '/', limit: 10 }),
+        );
+        onlyTheBastion(dialed);
         assert.deepEqual(
           listing.objects.map((object) => object.key),
           ['data/customers.csv', 'data/events.jsonl'],
@@ -511,6 +729,20 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
     });
   });
 });
+
+async function startHttpsTarget({ cert, key }: { cert: string; key: string }) {
+  const servernames: (string | false | null)[] = [];
+  const server = https.createServer({ cert, key }, (request, response) => {
+    servernames.push((request.socket as TLSSocket).servername);
+    response.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    servernames,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 async function waitFor(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;

@@ -3,6 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import type { ConnectorContext, ResolvedConnection, TestError } from '../connector';
 import { EgressError, EgressGuard, type ResolvedTarget } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
+import { StreamSocket } from '../egress/target-socket';
 import { classifyNetworkError } from '../probes/network-errors';
 import { messageOf, StageFailure } from '../probes/test-run';
 import { callback, classifySshError, ConnectionClosed, SshSession, startSsh, type SshSettings } from '../sftp/ssh-connection';
@@ -135,41 +136,30 @@ export function classifyForwardError(error: unknown, plan: TunnelPlan, signal: A
 }
 
 /**
- * One tunnel: a listener on a loopback port whose connections are forwarded, each as a channel
- * of one SSH connection to the bastion, to the target. Drivers connect to `localEnd()` as to
- * the target itself (names for TLS and Host headers stay the target's). The SSH connection is
- * opened by `connect`; once it died (bastion restart, network cut, keepalive timeout), the next
- * `connect` opens a new one on the same listener, so pools made through the tunnel keep working.
+ * One tunnel: one SSH connection to the bastion, carrying a forwarded channel to the target
+ * for every connection a driver opens (`openStream`: no listening socket, so nothing else on
+ * this host can use the tunnel). Names for TLS and Host headers stay the target's. The SSH
+ * connection is opened by `connect`; once it died (bastion restart, network cut, keepalive
+ * timeout) its channels are cut at once, and the next `connect` opens a new one, so pools made
+ * through the tunnel keep working: each new pool connection asks the current one for a channel.
  */
 export class SshTunnel {
   /** SSH connections opened so far (for tests and logs). */
   connections = 0;
   private ssh?: SshSession;
   private connecting?: Promise<SshSession>;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new Set<StreamSocket>();
   private closed = false;
 
-  private constructor(
+  constructor(
     readonly plan: TunnelPlan,
-    private readonly server: net.Server,
-    private readonly port: number,
-  ) {
-    server.on('connection', (socket) => this.forward(socket));
-  }
+    private readonly keepaliveMs = TUNNEL_KEEPALIVE_MS,
+  ) {}
 
-  static async listen(plan: TunnelPlan): Promise<SshTunnel> {
-    const server = net.createServer({ pauseOnConnect: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    server.on('error', () => undefined);
-    return new SshTunnel(plan, server, (server.address() as net.AddressInfo).port);
-  }
-
-  /** The local end, as the egress guard would answer for the target. */
-  localEnd(): ResolvedTarget {
-    return { address: '127.0.0.1', family: 4, host: this.plan.target.host, port: this.port };
+  /** The target as the egress guard answers it for the tunnel's connector: reached by `openStream` only. */
+  resolvedTarget(): ResolvedTarget {
+    const host = this.plan.target.host.replace(/^\[(.*)\]$/, '$1');
+    return { address: host, family: net.isIPv6(host) ? 6 : 4, host, openStream: () => this.openStream() };
   }
 
   get alive(): boolean {
@@ -197,7 +187,6 @@ export class SshTunnel {
 
   close(): void {
     this.closed = true;
-    this.server.close();
     this.dropSockets();
     this.ssh?.close();
   }
@@ -209,7 +198,7 @@ export class SshTunnel {
       .catch((error: unknown) => Promise.reject(new StageFailure(classifyNetworkError(error, bastion.where))));
     const ssh = await signInToBastion(this.plan, address, context, {
       readyTimeoutMs: Math.max(1, Math.min(TUNNEL_CONNECT_TIMEOUT_MS, context.remainingMs())),
-      keepaliveMs: TUNNEL_KEEPALIVE_MS,
+      keepaliveMs: this.keepaliveMs,
     });
     if (this.closed) {
       ssh.close();
@@ -219,42 +208,40 @@ export class SshTunnel {
     return ssh;
   }
 
-  /** Pipes one local connection through a new channel; without a live SSH connection it is refused (the driver sees a reset). */
-  private forward(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.once('close', () => this.sockets.delete(socket));
+  /**
+   * A new channel to the target on the current SSH connection, as a socket. Without a live
+   * connection, or when the bastion refuses the channel, the socket fails as a socket would.
+   */
+  private openStream(): StreamSocket {
     const ssh = this.ssh;
-    if (!ssh || ssh.dead) {
-      socket.destroy();
-      return;
-    }
-    forwardOut(ssh, this.plan.target).then(
-      (channel) => {
-        if (socket.destroyed) {
-          channel.close();
-          return;
-        }
-        channel.on('error', () => socket.destroy());
-        channel.once('close', () => socket.destroy());
-        socket.once('close', () => channel.close());
-        socket.pipe(channel).pipe(socket);
-        socket.resume();
-      },
-      () => socket.destroy(),
-    );
+    const socket = new StreamSocket(() => {
+      if (!ssh || ssh.dead || this.closed) return Promise.reject(socketError('The SSH connection to the bastion is gone.', 'ECONNRESET'));
+      return forwardOut(ssh, this.plan.target).catch((error: unknown) => Promise.reject(channelError(error)));
+    });
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    return socket;
   }
 
   /** The connection carrying them is gone: their drivers must see it now, not at their next write. */
   private dropSockets(): void {
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.sockets) socket.destroy(socketError('The SSH connection to the bastion was lost.', 'ECONNRESET'));
   }
+}
+
+const socketError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
+
+/** A refused channel as the socket error a driver would see connecting directly. */
+function channelError(error: unknown): Error {
+  const reason = (error as { reason?: unknown } | null)?.reason;
+  if (reason === OPEN_CONNECT_FAILED) return socketError('The bastion could not reach the target.', 'ECONNREFUSED');
+  return socketError(`The bastion did not open a channel to the target: ${messageOf(error)}`, 'ECONNRESET');
 }
 
 /**
  * The egress guard a connector gets while its connection goes through a tunnel: the target
- * (same host and port) resolves to the tunnel's local end; anything else (a redirect to
- * another host, say) is refused, as the tunnel reaches only the target.
+ * (same host and port) resolves to the tunnel's target, reached through its channels only;
+ * anything else (a redirect to another host, say) is refused, as the tunnel reaches only the target.
  */
 export class TunnelEgress extends EgressGuard {
   constructor(private readonly tunnel: SshTunnel) {
@@ -268,7 +255,7 @@ export class TunnelEgress extends EgressGuard {
     if (name !== target.host.replace(/^\[(.*)\]$/, '$1').toLowerCase() || port !== target.port) {
       return Promise.reject(new EgressError('EGRESS_DENIED', `${host}:${port}`, 'host-mismatch'));
     }
-    return Promise.resolve(this.tunnel.localEnd());
+    return Promise.resolve(this.tunnel.resolvedTarget());
   }
 
   override checkRedirect(url: URL, signal?: AbortSignal): Promise<ResolvedTarget> {

@@ -32,6 +32,11 @@ export type TunnelTargetOf = (config: ConnectionConfig) => TunnelTarget;
 
 const hostAndPort: TunnelTargetOf = (config) => ({ host: String(config.host), port: Number(config.port) });
 
+export interface TunnelOptions {
+  /** How often a live tunnel probes its bastion (TUNNEL_KEEPALIVE_MS by default; tests make it short). */
+  keepaliveMs?: number;
+}
+
 /**
  * Tunnels shared by every call and cached session of a connection with the same bastion,
  * secrets and target, counted: the last release closes the tunnel. A cached session (a pool)
@@ -39,13 +44,15 @@ const hostAndPort: TunnelTargetOf = (config) => ({ host: String(config.host), po
  * or secrets closes the old tunnel as soon as the session cache drops the old sessions.
  */
 class TunnelLeases {
-  private readonly tunnels = new Map<string, { tunnel: Promise<SshTunnel>; holders: number }>();
+  private readonly tunnels = new Map<string, { tunnel: SshTunnel; holders: number }>();
 
-  async acquire(plan: TunnelPlan): Promise<{ tunnel: SshTunnel; release(): void }> {
+  constructor(private readonly options: TunnelOptions) {}
+
+  acquire(plan: TunnelPlan): { tunnel: SshTunnel; release(): void } {
     const key = leaseKey(plan);
     let entry = this.tunnels.get(key);
     if (!entry) {
-      entry = { tunnel: SshTunnel.listen(plan), holders: 0 };
+      entry = { tunnel: new SshTunnel(plan, this.options.keepaliveMs), holders: 0 };
       this.tunnels.set(key, entry);
     }
     const held = entry;
@@ -57,17 +64,9 @@ class TunnelLeases {
       held.holders -= 1;
       if (held.holders > 0) return;
       if (this.tunnels.get(key) === held) this.tunnels.delete(key);
-      void held.tunnel.then(
-        (tunnel) => tunnel.close(),
-        () => undefined,
-      );
+      held.tunnel.close();
     };
-    try {
-      return { tunnel: await held.tunnel, release };
-    } catch (error) {
-      release();
-      throw error;
-    }
+    return { tunnel: held.tunnel, release };
   }
 }
 
@@ -87,8 +86,8 @@ const refused = (plan: TunnelPlan) =>
  * own connector otherwise. Only the methods the inner connector has are there (the registry
  * checks capabilities against them).
  */
-export function tunneledConnector(inner: Connector, targetOf: TunnelTargetOf): Connector {
-  const leases = new TunnelLeases();
+export function tunneledConnector(inner: Connector, targetOf: TunnelTargetOf, options: TunnelOptions = {}): Connector {
+  const leases = new TunnelLeases(options);
   const planOf = (connection: ResolvedConnection) => tunnelPlanOf(connection, targetOf(connection.config));
   const wrapper: Record<string, unknown> = {
     type: inner.type,
@@ -114,8 +113,8 @@ export function tunneledConnector(inner: Connector, targetOf: TunnelTargetOf): C
 
 /**
  * Runs an operation with the connection's tunnel up: its SSH connection live (reconnected
- * within this call's deadline if it died), the connector's egress answering the tunnel's
- * local end, and every session the connector opens holding the tunnel for its own life.
+ * within this call's deadline if it died), the connector's egress answering the target with
+ * the tunnel's channels, and every session the connector opens holding the tunnel for its own life.
  */
 async function throughTunnel<R>(
   leases: TunnelLeases,
@@ -132,7 +131,7 @@ async function throughTunnel<R>(
     return asAppError ? targetFailed(testError) : new StageFailure(testError);
   };
   if (refusedTarget(plan.target)) throw failed(refused(plan));
-  const lease = await leases.acquire(plan);
+  const lease = leases.acquire(plan);
   try {
     const ssh = await lease.tunnel.connect(context).catch((error: unknown) => Promise.reject(failed(error)));
     reportUnpinnedHostKey(context, plan.bastion, ssh);
@@ -145,7 +144,7 @@ async function throughTunnel<R>(
         session(
           variant,
           async () => {
-            const held = await leases.acquire(plan);
+            const held = leases.acquire(plan);
             try {
               const opened = await open();
               return { ...opened, close: () => opened.close().finally(() => held.release()) };
@@ -166,7 +165,7 @@ async function throughTunnel<R>(
 /**
  * A connection test through the tunnel, on a tunnel of its own: dns and tcp to the bastion,
  * ssh (handshake, host key, sign-in), tunnel (a forwarded channel to the target), then the
- * type's own stages past its dns and tcp (those reach the tunnel's local end, not the target).
+ * type's own stages past its dns and tcp (those open a channel of the tunnel, not a connection to the target).
  * The bastion's host key fingerprint is reported in details, pinned or not.
  */
 async function testThroughTunnel(
@@ -190,7 +189,7 @@ async function testThroughTunnel(
         }),
       () => ({ code: 'PROTOCOL_ERROR', message: 'The SSH connection failed.' }),
     );
-    tunnel = await SshTunnel.listen(plan);
+    tunnel = new SshTunnel(plan);
     tunnel.adopt(ssh);
     const live = ssh;
     await run.stage(
