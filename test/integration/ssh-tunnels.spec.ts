@@ -10,6 +10,12 @@ if (!serverUrl) throw new Error('SWITCHBOARD_TEST_PG_URL is not set: run the tes
 const pgServer = new URL(serverUrl);
 const MASK = '********';
 
+interface PinEvent {
+  target: { name: string };
+  actor: { type: string };
+  details: Record<string, unknown>;
+}
+
 for (const driver of DRIVERS) {
   describe(`SSH tunnels over HTTP (${driver})`, () => {
     const DB = `sb_tunnel_http_${driver}_${randomBytes(4).toString('hex')}`;
@@ -195,6 +201,201 @@ for (const driver of DRIVERS) {
         await t.call('POST', `${base}/tunneled/query`, { token, body: { sql: 'SELECT label FROM behind_bastion ORDER BY id DESC' } }),
       );
       assert.deepEqual(query.rows, [['two'], ['one']]);
+    });
+
+    describe('trust on first use, by the first successful test or use of a stored connection', () => {
+      /** A well-formed fingerprint the test server does not present. */
+      const WRONG_PIN = 'SHA256:' + Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '');
+      const sftpConfig = (extra: Record<string, unknown> = {}) => ({
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        rootPath: sshd.rootDir,
+        ...extra,
+      });
+      const sftp = (name: string, extra: Record<string, unknown> = {}) => ({
+        name,
+        type: 'sftp',
+        config: sftpConfig(extra),
+        secrets: { password: sshd.password },
+      });
+      const create = async (created: Record<string, unknown>) => expectOk(await t.call('POST', base, { token, body: created }), 201);
+      const read = async (name: string): Promise<Record<string, any>> => {
+        const reply = await t.call('GET', `${base}/${name}`, { token });
+        return { ...expectOk(reply), etag: reply.headers.get('etag') };
+      };
+      const pinEvents = async (name: string): Promise<PinEvent[]> => {
+        const events = expectOk(
+          await t.call('GET', '/api/v1/projects/default/audit-events?action=connection.ssh_host_key_pinned&perPage=100', { token }),
+        );
+        return events.data.filter((event: PinEvent) => event.target.name === name);
+      };
+
+      it('a tunneled connection with no pin: its first tables call pins the bastion key (new version and ETag, audited)', async () => {
+        const wrong = await create(body('tofu-wrong-ssh', tunnel(), { sshPassword: 'not-the-ssh-password' }));
+        const refused = await t.call('GET', `${base}/tofu-wrong-ssh/tables`, { token });
+        expectProblem(refused, 502, 'TARGET_UNAVAILABLE');
+        assert.equal(refused.body.targetCode, 'AUTH_FAILED');
+        assert.equal((await read('tofu-wrong-ssh')).version, wrong.version, 'a sign-in that failed pins nothing');
+
+        const created = await create(body('tofu-use', tunnel(), { sshPassword: sshd.password }));
+        const before = await read('tofu-use');
+        assert.equal(before.config.sshTunnel.hostKeyFingerprint, undefined);
+        const tables = expectOk(await t.call('GET', `${base}/tofu-use/tables`, { token }));
+        assert.ok(
+          tables.data.some((table: { name: string }) => table.name === 'behind_bastion'),
+          JSON.stringify(tables),
+        );
+
+        const pinned = await read('tofu-use');
+        assert.equal(pinned.config.sshTunnel.hostKeyFingerprint, sshd.hostKeyFingerprint);
+        assert.equal(pinned.version, created.version + 1);
+        assert.notEqual(pinned.etag, before.etag);
+        const events = await pinEvents('tofu-use');
+        assert.equal(events.length, 1);
+        assert.equal(events[0].actor.type, 'user');
+        assert.deepEqual(events[0].details, {
+          field: 'sshTunnel.hostKeyFingerprint',
+          bastion: `127.0.0.1:${sshd.port}`,
+          hostKeyFingerprint: sshd.hostKeyFingerprint,
+          version: created.version + 1,
+          operation: 'tables',
+        });
+
+        // Pinned now: later calls go through, and pin nothing more.
+        const preview = expectOk(await t.call('GET', `${base}/tofu-use/preview?table=behind_bastion`, { token }));
+        assert.equal(preview.rows.length, 2);
+        assert.equal((await read('tofu-use')).version, pinned.version);
+        assert.equal((await pinEvents('tofu-use')).length, 1);
+
+        // The bastion presents another key than the pin (the pin changed, re-entering the secrets): refused.
+        expectOk(
+          await t.call('PATCH', `${base}/tofu-use`, {
+            token,
+            body: {
+              config: { sshTunnel: tunnel({ hostKeyFingerprint: WRONG_PIN }) },
+              secrets: { password: pgPassword, sshPassword: sshd.password },
+            },
+          }),
+        );
+        const mismatch = await t.call('GET', `${base}/tofu-use/preview?table=behind_bastion`, { token });
+        expectProblem(mismatch, 502, 'TARGET_UNAVAILABLE');
+        assert.equal(mismatch.body.targetCode, 'HOST_KEY_MISMATCH');
+        assert.match(mismatch.body.detail, /sshTunnel\.hostKeyFingerprint/);
+        assert.equal((await read('tofu-use')).config.sshTunnel.hostKeyFingerprint, WRONG_PIN, 'a mismatch never re-pins');
+      });
+
+      it('concurrent first uses all answer, and pin once: one new version, one audit event', async () => {
+        const created = await create(body('tofu-concurrent', tunnel(), { sshPassword: sshd.password }));
+        const replies = await Promise.all(
+          [1, 2, 3, 4].map(() => t.call('GET', `${base}/tofu-concurrent/preview?table=behind_bastion`, { token })),
+        );
+        for (const reply of replies) assert.equal(expectOk(reply).rows.length, 2);
+        const pinned = await read('tofu-concurrent');
+        assert.equal(pinned.config.sshTunnel.hostKeyFingerprint, sshd.hostKeyFingerprint);
+        assert.equal(pinned.version, created.version + 1);
+        const events = await pinEvents('tofu-concurrent');
+        assert.equal(events.length, 1, JSON.stringify(events));
+        assert.equal(events[0].details.operation, 'preview');
+      });
+
+      it('sftp: a draft test only reports the key; a stored one is pinned by its first successful test, not by a failed one', async () => {
+        const draft = expectOk(await t.call('POST', `${base}/test`, { token, body: { ...sftp('draft'), name: undefined } }));
+        assert.equal(draft.success, true, JSON.stringify(draft));
+        assert.equal(draft.details.hostKeyFingerprint, sshd.hostKeyFingerprint);
+        assert.equal(draft.details.hostKeyPinned, undefined);
+
+        const created = await create(sftp('files-tested', { rootPath: `${sshd.rootDir}/missing` }));
+        const failed = expectOk(await t.call('POST', `${base}/files-tested/test`, { token, body: {} }));
+        assert.equal(failed.error.code, 'NOT_FOUND', 'signed in, but the test failed');
+        assert.equal((await read('files-tested')).version, created.version, 'a failed test pins nothing');
+
+        const fixed = expectOk(
+          await t.call('PATCH', `${base}/files-tested`, {
+            token,
+            body: { config: { rootPath: sshd.rootDir }, secrets: { password: sshd.password } },
+          }),
+        );
+        const first = expectOk(await t.call('POST', `${base}/files-tested/test`, { token, body: {} }));
+        assert.equal(first.success, true, JSON.stringify(first));
+        assert.equal(first.details.hostKeyPinned, true);
+        const pinned = await read('files-tested');
+        assert.equal(pinned.config.hostKeyFingerprint, sshd.hostKeyFingerprint);
+        assert.equal(pinned.version, fixed.version + 1);
+        const events = await pinEvents('files-tested');
+        assert.deepEqual(
+          events.map((event) => event.details),
+          [
+            {
+              field: 'hostKeyFingerprint',
+              server: `${sshd.host}:${sshd.port}`,
+              hostKeyFingerprint: sshd.hostKeyFingerprint,
+              version: fixed.version + 1,
+              operation: 'test',
+            },
+          ],
+        );
+
+        const again = expectOk(await t.call('POST', `${base}/files-tested/test`, { token, body: {} }));
+        assert.equal(again.details.hostKeyPinned, undefined, 'pinned once only');
+        assert.equal((await read('files-tested')).version, pinned.version);
+      });
+
+      it('sftp: the first listing of a fresh connection pins the server key; another key then fails HOST_KEY_MISMATCH', async () => {
+        const created = await create(sftp('files-used'));
+        const listing = expectOk(await t.call('GET', `${base}/files-used/files?delimiter=/`, { token }));
+        assert.ok(listing.commonPrefixes.includes('data/'), JSON.stringify(listing));
+        const pinned = await read('files-used');
+        assert.equal(pinned.config.hostKeyFingerprint, sshd.hostKeyFingerprint);
+        assert.equal(pinned.version, created.version + 1);
+        const events = await pinEvents('files-used');
+        assert.equal(events.length, 1);
+        assert.equal(events[0].details.field, 'hostKeyFingerprint');
+        assert.equal(events[0].details.operation, 'files');
+
+        expectOk(await t.call('GET', `${base}/files-used/file-schema?path=data/customers.csv`, { token }));
+        assert.equal((await read('files-used')).version, pinned.version, 'pinned once only');
+
+        expectOk(
+          await t.call('PATCH', `${base}/files-used`, {
+            token,
+            body: { config: { hostKeyFingerprint: WRONG_PIN }, secrets: { password: sshd.password } },
+          }),
+        );
+        const mismatch = await t.call('GET', `${base}/files-used/files`, { token });
+        expectProblem(mismatch, 502, 'TARGET_UNAVAILABLE');
+        assert.equal(mismatch.body.targetCode, 'HOST_KEY_MISMATCH');
+      });
+
+      it('a tunneled sftp connection: its first listing pins the bastion key and the server key in one version, one event each', async () => {
+        const created = await create({
+          ...sftp('files-tunneled'),
+          config: sftpConfig({ sshTunnel: tunnel() }),
+          secrets: { password: sshd.password, sshPrivateKey: sshd.privateKey },
+        });
+        expectOk(await t.call('GET', `${base}/files-tunneled/files`, { token }));
+        const pinned = await read('files-tunneled');
+        assert.equal(pinned.config.hostKeyFingerprint, sshd.hostKeyFingerprint);
+        assert.equal(pinned.config.sshTunnel.hostKeyFingerprint, sshd.hostKeyFingerprint);
+        assert.equal(pinned.version, created.version + 1);
+        const events = await pinEvents('files-tunneled');
+        assert.deepEqual(events.map((event) => event.details.field).sort(), ['hostKeyFingerprint', 'sshTunnel.hostKeyFingerprint']);
+        assert.ok(events.every((event) => event.details.version === created.version + 1));
+      });
+
+      it('sftp: pinning where there was none is free; dropping or changing a pin weakens (kept secrets are refused)', async () => {
+        await create(sftp('files-rules'));
+        const pinned = await t.call('PATCH', `${base}/files-rules`, {
+          token,
+          body: { config: { hostKeyFingerprint: sshd.hostKeyFingerprint } },
+        });
+        assert.equal(pinned.status, 200, pinned.text);
+        for (const hostKeyFingerprint of [WRONG_PIN, null]) {
+          const weakened = await t.call('PATCH', `${base}/files-rules`, { token, body: { config: { hostKeyFingerprint } } });
+          expectProblem(weakened, 422, 'UNPROCESSABLE');
+          assert.match(weakened.body.detail, /hostKeyFingerprint weakened/);
+        }
+      });
     });
 
     it('no ssh secret reached a log line, an audit event or a reply', async () => {

@@ -70,12 +70,28 @@ export interface ResolvedConnection {
   secrets: Secrets;
 }
 
+/** Where a connection's config pins an SSH host key: the type's own server (sftp), or its bastion. */
+export type HostKeyPinField = 'hostKeyFingerprint' | 'sshTunnel.hostKeyFingerprint';
+
+/** A host key a connection with no pin for it signed in with. */
+export interface UnpinnedHostKey {
+  field: HostKeyPinField;
+  /** SHA256:… as `ssh-keygen -l` prints it. */
+  fingerprint: string;
+}
+
 export interface ConnectorContext {
   /** Aborts when the operation's deadline passes; connectors pass it to every I/O call. */
   signal: AbortSignal;
   /** Milliseconds left before the deadline. */
   remainingMs(): number;
   egress: EgressGuard;
+  /**
+   * Trust on first use: told of each unpinned host key a call signed in with (only once
+   * authentication succeeded). Given by callers that use a stored connection, which pin it;
+   * absent for tests (they pin from a successful result) and drafts.
+   */
+  trustOnFirstUse?(key: UnpinnedHostKey): void;
 }
 
 export interface TestEmailResult {

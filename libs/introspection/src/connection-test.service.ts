@@ -23,10 +23,7 @@ export class ConnectionTestService {
     const resolved = await this.resolver.resolveForUse(access.project.id, ref);
     const result = await this.run(access.project.id, resolved, options.timeoutMs);
     await this.record(actor, access, result, { type: 'connection', id: resolved.connection.id, name: resolved.connection.name });
-    if (await this.hostKeyPins.pinObserved(actor, access.project.id, resolved.connection, result)) {
-      return { ...result, details: { ...result.details, sshTunnelHostKeyPinned: true } };
-    }
-    return result;
+    return this.hostKeyPins.pinTested(actor, access.project.id, resolved.connection, result);
   }
 
   async testDraft(actor: AuditActor, access: ProjectAccess, dto: TestDraftDto): Promise<TestResult> {
@@ -54,8 +51,15 @@ export class ConnectionTestService {
     let result: TestEmailResultDto;
     try {
       const labels = { type: resolved.type, operation: 'testEmail' };
-      const sent = await this.outbound.test(access.project.id, labels, DEFAULT_TEST_TIMEOUT_MS, (context) =>
-        connector.sendTestEmail(resolved, context, to),
+      const sent = await this.hostKeyPins.trustingFirstUse(
+        actor,
+        access.project.id,
+        resolved.connection,
+        'sendTestEmail',
+        (trustOnFirstUse) =>
+          this.outbound.test(access.project.id, labels, DEFAULT_TEST_TIMEOUT_MS, (context) =>
+            connector.sendTestEmail(resolved, { ...context, trustOnFirstUse }, to),
+          ),
       );
       result = { success: true, ...sent };
     } catch (error) {

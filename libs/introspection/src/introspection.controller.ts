@@ -43,8 +43,12 @@ export class IntrospectionController {
   @ProjectScoped('connections:test')
   @Introspects('List databases', 'PostgreSQL lists each database with its schemas; MySQL lists its databases (schemas).')
   @ApiOkResponse({ type: DatabaseListDto })
-  databases(@CurrentProject() access: ProjectAccess, @Param('connection') ref: string): Promise<{ data: DatabaseInfo[] }> {
-    return this.introspection.databases(access, ref);
+  databases(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+  ): Promise<{ data: DatabaseInfo[] }> {
+    return this.introspection.databases(actor, access, ref);
   }
 
   @Get('schemas')
@@ -52,11 +56,12 @@ export class IntrospectionController {
   @Introspects('List schemas', "Non-system schemas of the connection's database, or of `database` (PostgreSQL).")
   @ApiOkResponse({ type: SchemaListDto })
   schemas(
+    @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Query() query: SchemasQueryDto,
   ): Promise<{ data: SchemaInfo[] }> {
-    return this.introspection.schemas(access, ref, query);
+    return this.introspection.schemas(actor, access, ref, query);
   }
 
   @Post('schemas')
@@ -79,11 +84,12 @@ export class IntrospectionController {
   @Introspects('List tables and views', 'From the catalog, one query per page, with the total; 10,000 tables are fine.')
   @ApiOkResponse({ type: TablePageDto })
   tables(
+    @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Query() query: TablesQueryDto,
   ): Promise<Page<TableInfo>> {
-    return this.introspection.tables(access, ref, query);
+    return this.introspection.tables(actor, access, ref, query);
   }
 
   @Get('columns')
@@ -91,11 +97,12 @@ export class IntrospectionController {
   @Introspects('List the columns of a table', '404 when the table is not in the catalog.')
   @ApiOkResponse({ type: ColumnListDto })
   columns(
+    @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Query() query: TableQueryDto,
   ): Promise<{ data: ColumnInfo[] }> {
-    return this.introspection.columns(access, ref, query);
+    return this.introspection.columns(actor, access, ref, query);
   }
 
   @Get('preview')
@@ -136,8 +143,13 @@ export class IntrospectionController {
   @ProjectScoped('connections:test')
   @Introspects('List files (S3, SFTP)', "Keys relative to the connection's prefix or rootPath; page with nextCursor.")
   @ApiOkResponse({ type: FileListingDto })
-  files(@CurrentProject() access: ProjectAccess, @Param('connection') ref: string, @Query() query: FilesQueryDto): Promise<FileListing> {
-    return this.introspection.files(access, ref, query);
+  files(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: FilesQueryDto,
+  ): Promise<FileListing> {
+    return this.introspection.files(actor, access, ref, query);
   }
 
   @Get('file-schema')
@@ -148,10 +160,11 @@ export class IntrospectionController {
   )
   @ApiOkResponse({ type: FileSchemaDto })
   fileSchema(
+    @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Query() query: FileSchemaQueryDto,
   ): Promise<FileSchema> {
-    return this.introspection.fileSchema(access, ref, query);
+    return this.introspection.fileSchema(actor, access, ref, query);
   }
 }

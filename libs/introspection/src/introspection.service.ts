@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
 import { AppError, ErrorCode, Page } from '@switchboard/common';
-import { ConnectionResolver } from '@switchboard/connections';
+import { ConnectionResolver, PinnableConnection, SshHostKeyPins } from '@switchboard/connections';
 import {
   Capability,
   ColumnInfo,
@@ -50,7 +50,7 @@ const OPERATION_WORDS: Record<Capability, string> = {
   sendTestEmail: 'send email',
 };
 
-type Resolved = ResolvedConnection & { connection: { id: string; name: string } };
+type Resolved = ResolvedConnection & { connection: PinnableConnection };
 
 /** "What is in there?": catalogs, previews, read-only queries and files of a stored connection. */
 @Injectable()
@@ -61,35 +61,40 @@ export class IntrospectionService {
     private readonly connectors: ConnectorRegistry,
     private readonly outbound: Outbound,
     private readonly audit: AuditService,
+    private readonly hostKeyPins: SshHostKeyPins,
   ) {}
 
-  async databases(access: ProjectAccess, ref: string): Promise<{ data: DatabaseInfo[] }> {
-    const data = await this.run(access, ref, 'databases', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listDatabases(r, ctx));
+  async databases(actor: AuditActor, access: ProjectAccess, ref: string): Promise<{ data: DatabaseInfo[] }> {
+    const data = await this.run(actor, access, ref, 'databases', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listDatabases(r, ctx));
     return { data };
   }
 
-  async schemas(access: ProjectAccess, ref: string, query: SchemasQueryDto): Promise<{ data: SchemaInfo[] }> {
-    const data = await this.run(access, ref, 'schemas', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listSchemas(r, ctx, query.database));
+  async schemas(actor: AuditActor, access: ProjectAccess, ref: string, query: SchemasQueryDto): Promise<{ data: SchemaInfo[] }> {
+    const data = await this.run(actor, access, ref, 'schemas', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
+      c.listSchemas(r, ctx, query.database),
+    );
     return { data };
   }
 
   async createSchema(actor: AuditActor, access: ProjectAccess, ref: string, dto: CreateSchemaDto): Promise<SchemaInfo> {
     return this.audited(actor, access, ref, 'connection.schema_create', { schema: dto.name, database: dto.database ?? null }, (resolved) =>
-      this.call(access, resolved, 'createSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.createSchema(r, ctx, dto.name, dto.database)),
+      this.call(actor, access, resolved, 'createSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
+        c.createSchema(r, ctx, dto.name, dto.database),
+      ),
     );
   }
 
-  async tables(access: ProjectAccess, ref: string, query: TablesQueryDto): Promise<Page<TableInfo>> {
+  async tables(actor: AuditActor, access: ProjectAccess, ref: string, query: TablesQueryDto): Promise<Page<TableInfo>> {
     const { page, perPage, schema, search } = query;
-    const result = await this.run(access, ref, 'tables', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
+    const result = await this.run(actor, access, ref, 'tables', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
       c.listTables(r, ctx, { schema, search, offset: (page - 1) * perPage, limit: perPage }),
     );
     return { data: result.tables, meta: { total: result.total, page, perPage } };
   }
 
-  async columns(access: ProjectAccess, ref: string, query: TableQueryDto): Promise<{ data: ColumnInfo[] }> {
+  async columns(actor: AuditActor, access: ProjectAccess, ref: string, query: TableQueryDto): Promise<{ data: ColumnInfo[] }> {
     const table = { schema: query.schema, table: query.table };
-    const data = await this.run(access, ref, 'columns', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listColumns(r, ctx, table));
+    const data = await this.run(actor, access, ref, 'columns', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listColumns(r, ctx, table));
     return { data };
   }
 
@@ -98,7 +103,7 @@ export class IntrospectionService {
     const request = { schema: query.schema, table: query.table, limit: query.limit };
     const details = { schema: query.schema ?? null, table: query.table, limit: query.limit };
     const rows = await this.audited(actor, access, ref, 'connection.preview', details, (resolved) =>
-      this.call(access, resolved, 'preview', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.preview(r, ctx, request)),
+      this.call(actor, access, resolved, 'preview', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.preview(r, ctx, request)),
     );
     return { ...rows, limit: query.limit };
   }
@@ -108,35 +113,40 @@ export class IntrospectionService {
     const request = { sql: dto.sql, limit: dto.limit, timeoutMs: dto.timeoutMs };
     const details = { statement: dto.sql.slice(0, AUDITED_SQL_CHARS), limit: dto.limit, timeoutMs: dto.timeoutMs };
     return this.audited(actor, access, ref, 'connection.query', details, (resolved) =>
-      this.call(access, resolved, 'query', dto.timeoutMs, (c, r, ctx) => c.query(r, ctx, request)),
+      this.call(actor, access, resolved, 'query', dto.timeoutMs, (c, r, ctx) => c.query(r, ctx, request)),
     );
   }
 
-  files(access: ProjectAccess, ref: string, query: FilesQueryDto): Promise<FileListing> {
+  files(actor: AuditActor, access: ProjectAccess, ref: string, query: FilesQueryDto): Promise<FileListing> {
     const request = { prefix: query.prefix, delimiter: query.delimiter, cursor: query.cursor, limit: query.limit };
-    return this.run(access, ref, 'files', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listFiles(r, ctx, request));
+    return this.run(actor, access, ref, 'files', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listFiles(r, ctx, request));
   }
 
-  fileSchema(access: ProjectAccess, ref: string, query: FileSchemaQueryDto): Promise<FileSchema> {
-    return this.run(access, ref, 'fileSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.inferFileSchema(r, ctx, query.path));
+  fileSchema(actor: AuditActor, access: ProjectAccess, ref: string, query: FileSchemaQueryDto): Promise<FileSchema> {
+    return this.run(actor, access, ref, 'fileSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.inferFileSchema(r, ctx, query.path));
   }
 
   private async run<C extends Capability, T>(
+    actor: AuditActor,
     access: ProjectAccess,
     ref: string,
     capability: C,
     timeoutMs: number,
     work: (connector: ConnectorWith<C>, resolved: ResolvedConnection, context: IntrospectionContext) => Promise<T>,
   ): Promise<T> {
-    return this.call(access, await this.resolve(access, ref), capability, timeoutMs, work);
+    return this.call(actor, access, await this.resolve(access, ref), capability, timeoutMs, work);
   }
 
   private resolve(access: ProjectAccess, ref: string): Promise<Resolved> {
     return this.resolver.resolveForUse(access.project.id, ref);
   }
 
-  /** Runs one connector operation, after checking the type advertises it (422 otherwise). */
+  /**
+   * Runs one connector operation, after checking the type advertises it (422 otherwise); an
+   * unpinned SSH host key it signed in with is pinned (trust on first use, see SshHostKeyPins).
+   */
   private call<C extends Capability, T>(
+    actor: AuditActor,
     access: ProjectAccess,
     resolved: Resolved,
     capability: C,
@@ -150,7 +160,11 @@ export class IntrospectionService {
     }
     const owner = { connectionId: resolved.connection.id, generation: resolved.generation ?? '' };
     const labels = { type: resolved.type, operation: capability };
-    return this.outbound.introspect(access.project.id, owner, labels, timeoutMs, (context) => work(connector, resolved, context));
+    return this.hostKeyPins.trustingFirstUse(actor, access.project.id, resolved.connection, capability, (trustOnFirstUse) =>
+      this.outbound.introspect(access.project.id, owner, labels, timeoutMs, (context) =>
+        work(connector, resolved, { ...context, trustOnFirstUse }),
+      ),
+    );
   }
 
   /** Runs `work` and records the outcome, with the error code when it failed. */

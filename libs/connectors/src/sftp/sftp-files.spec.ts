@@ -8,7 +8,7 @@ import { AppError, ErrorCode } from '@switchboard/common';
 import { startCountingProxy, type CountingProxy } from '../../../../test/support/counting-proxy';
 import { startServers, stopServers, type Servers } from '../../../../test/support/servers';
 import type { ConnectionConfig, Secrets } from '../connection-type';
-import type { ResolvedConnection } from '../connector';
+import type { ResolvedConnection, UnpinnedHostKey } from '../connector';
 import { EgressGuard } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
 import type { FileListing, FilesRequest, IntrospectionContext } from '../introspection/types';
@@ -413,6 +413,23 @@ describe('SFTP files and file schemas against a real OpenSSH sshd', () => {
       assert.equal(error.options.extensions?.targetCode, 'HOST_KEY_MISMATCH');
       const pinned = await list({}, connection({ hostKeyFingerprint: sshd.hostKeyFingerprint }));
       assert.equal(pinned.objects.length, 3);
+    });
+
+    it('tells trustOnFirstUse the host key of an unpinned connection once signed in, on each call; never when pinned or refused', async () => {
+      const seen: UnpinnedHostKey[] = [];
+      const trusting = (conn: ResolvedConnection): IntrospectionContext => ({ ...cached(conn), trustOnFirstUse: (key) => seen.push(key) });
+      const wrong = connection({}, { password: 'wrong-password-canary' });
+      await appErrorOf(list({}, wrong, trusting(wrong)));
+      assert.deepEqual(seen, [], 'a sign-in that failed reports nothing');
+      const unpinned = connection();
+      await list({}, unpinned, trusting(unpinned));
+      await schemaOf('a.csv', unpinned, trusting(unpinned));
+      const key = { field: 'hostKeyFingerprint', fingerprint: sshd.hostKeyFingerprint };
+      assert.deepEqual(seen, [key, key], 'each call on the cached session reports it');
+      seen.length = 0;
+      const pinned = connection({ hostKeyFingerprint: sshd.hostKeyFingerprint });
+      await list({}, pinned, trusting(pinned));
+      assert.deepEqual(seen, []);
     });
 
     it('answers 502 with the test codes for bad credentials or a missing rootPath, without secrets', async () => {

@@ -7,7 +7,16 @@ import { messageOf, secretScrubber, StageFailure, TestRun } from '../probes/test
 import { listSftpFiles, openSftpFile, SftpRangeReader } from './sftp-files';
 import { normalRoot } from './sftp-paths';
 import { SFTP_EOF, SFTP_NO_SUCH_FILE, SFTP_PERMISSION_DENIED, sftpFailure, SftpLink, type SftpChannel } from './sftp-session';
-import { callback, classifySshError, ConnectionClosed, sshSettingsOf, startSsh, type SshSession, type SshSettings } from './ssh-connection';
+import {
+  callback,
+  classifySshError,
+  ConnectionClosed,
+  reportUnpinnedHostKey,
+  sshSettingsOf,
+  startSsh,
+  type SshSession,
+  type SshSettings,
+} from './ssh-connection';
 
 export { loadPrivateKey } from './ssh-keys';
 export { sshFingerprintOf } from './ssh-connection';
@@ -150,7 +159,12 @@ export class SftpConnector implements Connector {
       return { client: link, close: () => link.close() };
     };
     try {
-      return await context.session('', open, (link) => link.run(context, (channel) => work(channel, settings)));
+      return await context.session('', open, (link) =>
+        link.run(context, (channel) => {
+          reportUnpinnedHostKey(context, settings, channel.ssh);
+          return work(channel, settings);
+        }),
+      );
     } catch (error) {
       throw sftpFailure(error, settings, scrub, what);
     }

@@ -25,7 +25,8 @@ export const sftpDefinition: ConnectionTypeDefinition<'sftp'> = {
         examples: ['/srv/exports'],
       },
       hostKeyFingerprint: hostKeyFingerprintField(
-        'SHA256 fingerprint of the server host key (ssh-keygen -lf); when set, any other key is refused.',
+        'SHA256 fingerprint of the server host key (ssh-keygen -lf); when set, any other key is refused. ' +
+          'Left out, the first successful test or use of the stored connection pins the key the server presented.',
       ),
     },
     examples: [{ host: 'files.example.com', port: 22, username: 'exports', rootPath: '/srv/exports' }],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, type AnyAuthMethod, type AuthHandlerMiddleware, type ConnectConfig } from 'ssh2';
-import type { ResolvedConnection, TestError } from '../connector';
+import type { ConnectorContext, HostKeyPinField, ResolvedConnection, TestError } from '../connector';
 import type { ResolvedTarget } from '../egress/egress-guard';
 import { classifyNetworkError } from '../probes/network-errors';
 import { messageOf } from '../probes/test-run';
@@ -55,6 +55,8 @@ export interface SshSettings {
   username: string;
   rootPath: string;
   pinned?: string;
+  /** Where the connection's config keeps `pinned`, to pin the observed key into on first use. */
+  pinField: HostKeyPinField;
   password?: string;
   privateKey?: string;
   passphrase?: string;
@@ -73,11 +75,21 @@ export function sshSettingsOf({ config, secrets }: ResolvedConnection): SshSetti
     username: typeof config.username === 'string' ? config.username : '',
     rootPath: typeof config.rootPath === 'string' && config.rootPath ? config.rootPath : '/',
     pinned: typeof config.hostKeyFingerprint === 'string' && config.hostKeyFingerprint ? config.hostKeyFingerprint : undefined,
+    pinField: 'hostKeyFingerprint',
     password: secrets.password || undefined,
     privateKey: secrets.privateKey || undefined,
     passphrase: secrets.passphrase || undefined,
     where: `${host}:${port}`,
   };
+}
+
+/**
+ * Tells the caller which host key `ssh` (signed in, so authentication succeeded) trusted while
+ * the connection had no pin for it, so a stored connection gets it pinned (trust on first use).
+ */
+export function reportUnpinnedHostKey(context: ConnectorContext, settings: SshSettings, ssh: SshSession): void {
+  if (settings.pinned === undefined && ssh.fingerprint)
+    context.trustOnFirstUse?.({ field: settings.pinField, fingerprint: ssh.fingerprint });
 }
 
 /** One ssh2 client and the moments of its life, as promises the callers wait on. */

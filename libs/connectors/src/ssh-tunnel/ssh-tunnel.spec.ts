@@ -14,7 +14,7 @@ import { startHttpTarget, type HttpTarget } from '../../../../test/support/http-
 import { createSeededDatabase, startPostgres, type PostgresServer } from '../../../../test/support/postgres';
 import { makeTempDir, selfSignedCert, startServers, stopServers, type Servers } from '../../../../test/support/servers';
 import type { ConnectionConfig, Secrets, ConnectionType } from '../connection-type';
-import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
+import type { Connector, ConnectorContext, ResolvedConnection, TestResult, UnpinnedHostKey } from '../connector';
 import { EgressGuard, type EgressResolver } from '../egress/egress-guard';
 import { EgressPolicy } from '../egress/egress-policy';
 import { GenericConnector } from '../generic/generic.connector';
@@ -649,6 +649,42 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
           [1, 'one'],
           [2, 'two'],
         ]);
+      } finally {
+        await cache.onApplicationShutdown();
+      }
+    });
+
+    it('tells trustOnFirstUse the unpinned bastion key once signed in, on each call, and the sftp key behind it', async () => {
+      const cache = new SessionCache();
+      const seen: UnpinnedHostKey[] = [];
+      const trusting = (id: string, generation: string): IntrospectionContext => ({
+        ...introspectionContext(cache, id, generation),
+        trustOnFirstUse: (key) => seen.push(key),
+      });
+      const bastionKey = { field: 'sshTunnel.hostKeyFingerprint', fingerprint: sshd.hostKeyFingerprint };
+      try {
+        const refused = pgConnection(tunnel(), { sshPassword: 'wrong' }, 'g1');
+        await assert.rejects(postgres.listTables!(refused, trusting('c6', 'g1'), { offset: 0, limit: 1 }));
+        assert.deepEqual(seen, [], 'a sign-in that failed reports nothing');
+
+        const unpinned = pgConnection(tunnel(), { sshPassword: sshd.password }, 'g2');
+        await postgres.listTables!(unpinned, trusting('c6', 'g2'), { offset: 0, limit: 1 });
+        await postgres.preview!(unpinned, trusting('c6', 'g2'), { table: 'customers', limit: 1 });
+        assert.deepEqual(seen, [bastionKey, bastionKey]);
+
+        seen.length = 0;
+        const pinned = pgConnection(tunnel({ hostKeyFingerprint: sshd.hostKeyFingerprint }), { sshPassword: sshd.password }, 'g3');
+        await postgres.preview!(pinned, trusting('c6', 'g3'), { table: 'customers', limit: 1 });
+        assert.deepEqual(seen, []);
+
+        const files: ResolvedConnection = {
+          type: 'sftp',
+          generation: 'g1',
+          config: { host: 'localhost', port: sshd.port, username: sshd.username, rootPath: sshd.rootDir, sshTunnel: tunnel() },
+          secrets: { password: sshd.password, sshPrivateKey: sshd.privateKey },
+        };
+        await sftp.listFiles!(files, trusting('s2', 'g1'), { prefix: '', limit: 1 });
+        assert.deepEqual(seen, [bastionKey, { field: 'hostKeyFingerprint', fingerprint: sshd.hostKeyFingerprint }]);
       } finally {
         await cache.onApplicationShutdown();
       }

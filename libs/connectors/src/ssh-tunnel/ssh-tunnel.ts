@@ -47,6 +47,7 @@ export function tunnelPlanOf(connection: ResolvedConnection, target: TunnelTarge
       username: typeof tunnel.username === 'string' ? tunnel.username : '',
       rootPath: '/',
       pinned: typeof pinned === 'string' && pinned ? pinned : undefined,
+      pinField: 'sshTunnel.hostKeyFingerprint',
       password: secrets.sshPassword || undefined,
       privateKey: secrets.sshPrivateKey || undefined,
       passphrase: secrets.sshPassphrase || undefined,

@@ -13,7 +13,7 @@ import type { IntrospectionContext } from '../introspection/types';
 import { reachTarget } from '../probes/reach';
 import { secretScrubber, StageFailure, TestRun } from '../probes/test-run';
 import type { Session } from '../sessions/session-cache';
-import type { SshSession } from '../sftp/ssh-connection';
+import { reportUnpinnedHostKey, type SshSession } from '../sftp/ssh-connection';
 import { withSshTunnel } from './ssh-tunnel.definition';
 import {
   classifyForwardError,
@@ -133,7 +133,8 @@ async function throughTunnel<R>(
   if (refusedTarget(plan.target)) throw failed(refused(plan));
   const lease = leases.acquire(plan);
   try {
-    await lease.tunnel.connect(context).catch((error: unknown) => Promise.reject(failed(error)));
+    const ssh = await lease.tunnel.connect(context).catch((error: unknown) => Promise.reject(failed(error)));
+    reportUnpinnedHostKey(context, plan.bastion, ssh);
     const egress = new TunnelEgress(lease.tunnel);
     const session = context.session?.bind(context);
     const tunneled: IntrospectionContext = {
