@@ -178,6 +178,7 @@ describe('SftpConnector against a real OpenSSH sshd', () => {
     assert.equal(result.stages[2].ok, false);
     assert.equal(result.details?.hostKeyFingerprint, sshd.hostKeyFingerprint);
     assert.ok(result.message.includes(sshd.hostKeyFingerprint) && result.message.includes(pinned), result.message);
+    assert.match(result.message, /set config\.hostKeyFingerprint to it/, 'says how to re-pin');
     // The server never saw a user name, let alone the password.
     await sleep(300);
     assert.doesNotMatch(logSince(mark), /Accepted|Failed|Postponed|Invalid user|for sbtest/);

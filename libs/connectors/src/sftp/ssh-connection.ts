@@ -62,8 +62,6 @@ export interface SshSettings {
   passphrase?: string;
   /** host:port, for messages. */
   where: string;
-  /** How to re-pin after a legitimate host key change, appended to a mismatch message. */
-  repin?: string;
 }
 
 export function sshSettingsOf({ config, secrets }: ResolvedConnection): SshSettings {
@@ -238,8 +236,9 @@ export function classifySshError(
     return {
       code: 'HOST_KEY_MISMATCH',
       message:
-        `The host key of ${where} is ${ssh.fingerprint}, not the pinned ${pinned}; the connection was refused before authentication.` +
-        (settings.repin ? ` ${settings.repin}` : ''),
+        `The host key of ${where} is ${ssh.fingerprint}, not the pinned ${pinned}; the connection was refused before authentication. ` +
+        `If it was re-keyed on purpose, check the new key with its administrator, then set config.${settings.pinField} to it ` +
+        '(re-entering the secrets); a draft test reports the fingerprint it presents.',
     };
   }
   const level = (error as { level?: unknown } | null)?.level;

@@ -21,7 +21,8 @@ export const SSH_TUNNEL_FIELD: JsonSchema = {
     'Reach the host through an SSH bastion: the connection is forwarded from the bastion, so the host (and its name) is ' +
     'as the bastion sees it. Sign in with secrets sshPassword, or sshPrivateKey (and sshPassphrase if it is encrypted), ' +
     'or with the shared ssh-key credential named by credentialId. ' +
-    'Without hostKeyFingerprint, the test result reports the fingerprint the bastion presented.',
+    'Without hostKeyFingerprint, a draft test reports the fingerprint the bastion presents, and the first successful test or use of a ' +
+    'stored connection pins it here.',
   additionalProperties: false,
   required: ['host'],
   // username may come from the credential's own username field instead.

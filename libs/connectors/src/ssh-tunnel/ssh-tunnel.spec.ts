@@ -361,7 +361,7 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
       assert.equal(result.error?.code, 'HOST_KEY_MISMATCH', JSON.stringify(result));
       assert.equal(failedStage(result), 'ssh');
       assert.match(result.message, new RegExp(`is ${sshd.hostKeyFingerprint.replace(/[+/]/g, '\\$&')}, not the pinned`));
-      assert.match(result.message, /set sshTunnel\.hostKeyFingerprint/);
+      assert.match(result.message, /set config\.sshTunnel\.hostKeyFingerprint/);
       assert.equal(result.details?.sshTunnelHostKeyFingerprint, sshd.hostKeyFingerprint);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.doesNotMatch(fs.readFileSync(sshd.logFile, 'utf8').slice(mark), /Accepted|Failed password/);

@@ -28,10 +28,6 @@ export const TUNNEL_KEEPALIVE_MS = 15_000;
 const OPEN_PROHIBITED = 1;
 const OPEN_CONNECT_FAILED = 2;
 
-const REPIN =
-  'If the bastion was re-keyed on purpose, check the new key with its administrator and set sshTunnel.hostKeyFingerprint ' +
-  'to it (or remove hostKeyFingerprint and run a test: its details report the fingerprint the bastion presents).';
-
 /** The plan of a connection whose config has `sshTunnel`; undefined without one. */
 export function tunnelPlanOf(connection: ResolvedConnection, target: TunnelTarget): TunnelPlan | undefined {
   const tunnel = connection.config.sshTunnel as Record<string, unknown> | undefined;
@@ -52,7 +48,6 @@ export function tunnelPlanOf(connection: ResolvedConnection, target: TunnelTarge
       privateKey: secrets.sshPrivateKey || undefined,
       passphrase: secrets.sshPassphrase || undefined,
       where: `${host}:${port}`,
-      repin: REPIN,
     },
     target: { ...target, where: `${target.host}:${target.port}` },
   };
