@@ -12,23 +12,33 @@ import path from 'node:path';
 import { type MariaDbServer, startMariaDb } from '../test/support/mariadb';
 import { freePort, type PostgresServer, startPostgres } from '../test/support/postgres';
 import { Api } from './lib/api';
+import { type Bastion, newBastionKeys, startBastion } from './lib/bastion';
 import { LoadFailure } from './lib/load';
 import { alternate } from './lib/measure';
 import { type BenchOptions, parseOptions, type ScenarioId } from './lib/options';
 import { type ServerProcess, startNodeServer } from './lib/processes';
 import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib/report';
-import { apiScenarios, mysqlTargetScenarios, type Scenario, type Suite, targetScenarios, testScenario } from './lib/scenarios';
+import {
+  apiScenarios,
+  mysqlTargetScenarios,
+  type Scenario,
+  type Suite,
+  targetScenarios,
+  testScenario,
+  tunnelScenario,
+} from './lib/scenarios';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, connectionName, seedService, type TargetDatabase } from './lib/seed-api';
 import { ScenarioProfiler } from './lib/profile-summary';
 import { seedMysqlTarget, waitUntilIdle } from './lib/seed-mysql-target';
 import { seedTarget } from './lib/seed-target';
 import { waitForQuiet } from './lib/quiet';
+import { TunnelChecks } from './lib/tunnel-checks';
 
 const startedAt = Date.now();
 /** Progress on stderr, each line with the seconds since start. */
 const log = (line: string): void => void process.stderr.write(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 const API_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c'];
-const TARGET_SCENARIOS: readonly ScenarioId[] = ['d', 'e', 'f', 'g'];
+const TARGET_SCENARIOS: readonly ScenarioId[] = ['d', 'e', 'f', 'f-ssh', 'g'];
 const MYSQL_TARGET_SCENARIOS: readonly ScenarioId[] = ['e-mysql', 'f-mysql', 'g-mysql'];
 
 /** Everything started, stopped in reverse order at the end, on failure and on Ctrl-C. */
@@ -135,12 +145,22 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
     log(`    service memory before (MiB): ${await suite.profiler.memory()}`);
     await suite.profiler.start();
   }
+  await scenario.tunnel?.checks.before();
   const summaries = await alternate(scenario.contenders, {
     rounds: options.rounds,
     warmup: options.warmupSeconds > 0,
     log,
     settle: scenario.settle,
   });
+  const bastion = scenario.tunnel?.checks.evidence(scenario.tunnel.projectsLoaded);
+  if (bastion) log(`    through the bastion: ${bastion.signIns} SSH sign-ins, ${bastion.channels} forwarded channels to the target`);
+  const liveTunnels = scenario.tunnel ? await scenario.tunnel.checks.liveTunnels(scenario.tunnel.liveTunnels) : undefined;
+  if (liveTunnels) {
+    log(
+      `    ${liveTunnels.tunnels} live tunnels: service RSS ${liveTunnels.rssBeforeMiB.toFixed(0)} -> ${liveTunnels.rssAfterMiB.toFixed(0)} MiB ` +
+        `(${liveTunnels.perTunnelMiB.toFixed(2)} MiB per tunnel)`,
+    );
+  }
   if (suite.profiler) {
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
     log((await suite.profiler.stop(profileName)).split('\n').slice(0, 14).join('\n'));
@@ -159,11 +179,14 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
       versus: baseline.label,
       reqPerSec: service.medianReqPerSec / baseline.medianReqPerSec,
       p50: service.medianP50Ms / baseline.medianP50Ms,
+      p99: service.medianP99Ms / baseline.medianP99Ms,
     })),
     target:
       suite.name === 'postgres' && scenario.target ? { text: scenario.target.text, met: scenario.target.met(service, versus) } : undefined,
     targetNote: scenario.targetNote,
     memory: scenario.memory,
+    bastion,
+    liveTunnels,
   };
 }
 
@@ -202,15 +225,21 @@ interface PreparedSuite {
 async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise<PreparedSuite> {
   const needsTarget = options.scenarios.some((id) => TARGET_SCENARIOS.includes(id));
   const needsMysqlTarget = options.scenarios.some((id) => MYSQL_TARGET_SCENARIOS.includes(id));
-  const [metadata, targetServer, mysqlServer] = await settledOrThrow([
+  const needsBastion = options.scenarios.includes('f-ssh');
+  const [metadata, targetServer, mysqlServer, bastion] = await settledOrThrow([
     startDatabase(cleanup),
     needsTarget ? startDatabase(cleanup) : Promise.resolve(undefined),
     needsMysqlTarget ? startMariaDbTarget(cleanup) : Promise.resolve(undefined),
+    needsBastion ? startStoppable<Bastion>(cleanup, startBastion) : Promise.resolve(undefined),
   ] as const);
   log(
     `PostgreSQL: metadata on port ${metadata.port}${targetServer ? `, introspection target on port ${targetServer.port}` : ''}` +
-      (mysqlServer ? `; MariaDB introspection target on port ${mysqlServer.port}` : ''),
+      (mysqlServer ? `; MariaDB introspection target on port ${mysqlServer.port}` : '') +
+      (bastion ? `; SSH bastion (OpenSSH sshd) on port ${bastion.server.port}` : ''),
   );
+  // (f-ssh): each project's tunneled warehouse signs in with a key of its own, so each has its own SSH connection.
+  const projectKeys = bastion ? newBastionKeys(bastion, options.projects) : [];
+  const tunnels = bastion ? projectKeys.map((key) => ({ sshTunnel: bastion.sshTunnel, privateKey: key.privateKey })) : undefined;
   // Both targets seed while the service starts and is seeded through its API.
   const seeding = targetServer ? timed('target database seeded', () => seedTarget(targetServer, options)) : Promise.resolve(undefined);
   const mysqlSeeding = mysqlServer
@@ -226,7 +255,7 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
   ]);
   const [target, mysqlTarget]: (TargetDatabase | undefined)[] = await settledOrThrow([seeding, mysqlSeeding] as const);
   const seed = await timed('PostgreSQL service seeded through its API', () =>
-    seedService(service.baseUrl, seedSizes(options), target, mysqlTarget),
+    seedService(service.baseUrl, seedSizes(options), target, mysqlTarget, tunnels),
   );
   const suite: Suite = {
     name: 'postgres',
@@ -238,16 +267,23 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
     mysqlTargetIdle: mysqlServer ? () => waitUntilIdle(mysqlServer, log) : undefined,
     directEntry: path.join(__dirname, 'baseline', 'direct.js'),
     profiler: profilerOf(service, options),
+    tunnelChecks: bastion && target ? new TunnelChecks(service, bastion, target, seed.projects, projectKeys) : undefined,
   };
   await assertSameJson(suite);
+  // (f-ssh) runs right after (f), so its figures sit beside (f)'s and (g) starts on a machine without its live tunnels.
+  const [tables, preview, query] = target ? targetScenarios(suite, options) : [];
   return {
     suite,
     scenarios: [
       ...apiScenarios(suite, options),
-      ...(target ? [testScenario(suite, options), ...targetScenarios(suite, options)] : []),
+      ...(target ? [testScenario(suite, options), tables, preview, ...(bastion ? [tunnelScenario(suite, options)] : []), query] : []),
       ...(mysqlTarget ? mysqlTargetScenarios(suite, options) : []),
     ],
-    stop: () => stopAll([service, baseline], [metadata, ...(targetServer ? [targetServer] : []), ...(mysqlServer ? [mysqlServer] : [])]),
+    stop: () =>
+      stopAll(
+        [service, baseline],
+        [metadata, ...(targetServer ? [targetServer] : []), ...(mysqlServer ? [mysqlServer] : []), ...(bastion ? [bastion] : [])],
+      ),
   };
 }
 
