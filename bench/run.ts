@@ -138,33 +138,39 @@ async function assertSameJson(suite: Suite): Promise<void> {
   }
 }
 
+/** (f-ssh), after its rounds: the bastion's proof that the previews went through it, then the RSS of many live tunnels. */
+async function tunnelFigures(tunnel: NonNullable<Scenario['tunnel']>): Promise<Pick<ScenarioResult, 'bastion' | 'liveTunnels'>> {
+  const bastion = tunnel.checks.evidence(tunnel.projectsLoaded);
+  log(`    through the bastion: ${bastion.signIns} SSH sign-ins, ${bastion.channels} forwarded channels to the target`);
+  const liveTunnels = await tunnel.checks.liveTunnels(tunnel.liveTunnels);
+  log(
+    `    ${liveTunnels.tunnels} live tunnels: service RSS ${liveTunnels.rssBeforeMiB.toFixed(0)} -> ${liveTunnels.rssAfterMiB.toFixed(0)} MiB ` +
+      `(${liveTunnels.perTunnelMiB.toFixed(2)} MiB per tunnel)`,
+  );
+  if (liveTunnels.heap)
+    log(`    service memory (MiB) before the tunnels: ${liveTunnels.heap.before}\n    with them: ${liveTunnels.heap.after}`);
+  return { bastion, liveTunnels };
+}
+
 async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptions): Promise<ScenarioResult> {
   log(`  (${scenario.id}) ${scenario.title}, ${scenario.concurrency} concurrent`);
   const profileName = `${suite.name}-${scenario.id}`;
+  await scenario.tunnel?.checks.before();
   if (suite.profiler) {
     log(`    service memory before (MiB): ${await suite.profiler.memory()}`);
     await suite.profiler.start();
   }
-  await scenario.tunnel?.checks.before();
   const summaries = await alternate(scenario.contenders, {
     rounds: options.rounds,
     warmup: options.warmupSeconds > 0,
     log,
     settle: scenario.settle,
   });
-  const bastion = scenario.tunnel?.checks.evidence(scenario.tunnel.projectsLoaded);
-  if (bastion) log(`    through the bastion: ${bastion.signIns} SSH sign-ins, ${bastion.channels} forwarded channels to the target`);
-  const liveTunnels = scenario.tunnel ? await scenario.tunnel.checks.liveTunnels(scenario.tunnel.liveTunnels) : undefined;
-  if (liveTunnels) {
-    log(
-      `    ${liveTunnels.tunnels} live tunnels: service RSS ${liveTunnels.rssBeforeMiB.toFixed(0)} -> ${liveTunnels.rssAfterMiB.toFixed(0)} MiB ` +
-        `(${liveTunnels.perTunnelMiB.toFixed(2)} MiB per tunnel)`,
-    );
-  }
   if (suite.profiler) {
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
     log((await suite.profiler.stop(profileName)).split('\n').slice(0, 14).join('\n'));
   }
+  const tunnel = scenario.tunnel ? await tunnelFigures(scenario.tunnel) : {};
   const [service, ...baselines] = summaries;
   const versus = summaries.find((summary) => summary.label === scenario.versus)!;
   return {
@@ -185,8 +191,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
       suite.name === 'postgres' && scenario.target ? { text: scenario.target.text, met: scenario.target.met(service, versus) } : undefined,
     targetNote: scenario.targetNote,
     memory: scenario.memory,
-    bastion,
-    liveTunnels,
+    ...tunnel,
   };
 }
 
@@ -257,6 +262,7 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
   const seed = await timed('PostgreSQL service seeded through its API', () =>
     seedService(service.baseUrl, seedSizes(options), target, mysqlTarget, tunnels),
   );
+  const profiler = profilerOf(service, options);
   const suite: Suite = {
     name: 'postgres',
     service,
@@ -266,8 +272,11 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
     mysqlTarget,
     mysqlTargetIdle: mysqlServer ? () => waitUntilIdle(mysqlServer, log) : undefined,
     directEntry: path.join(__dirname, 'baseline', 'direct.js'),
-    profiler: profilerOf(service, options),
-    tunnelChecks: bastion && target ? new TunnelChecks(service, bastion, target, seed.projects, projectKeys) : undefined,
+    profiler,
+    tunnelChecks:
+      bastion && target
+        ? new TunnelChecks(service, bastion, target, seed.projects, projectKeys, profiler && (() => profiler.memory()))
+        : undefined,
   };
   await assertSameJson(suite);
   // (f-ssh) runs right after (f), so its figures sit beside (f)'s and (g) starts on a machine without its live tunnels.

@@ -26,6 +26,8 @@ export interface LiveTunnels {
   rssBeforeMiB: number;
   rssAfterMiB: number;
   perTunnelMiB: number;
+  /** With --profile: the service's process.memoryUsage() before and after a full GC, at each of the two points. */
+  heap?: { before: string; after: string };
 }
 
 const PREVIEW = 'preview?schema=public&table=events&limit=100';
@@ -59,6 +61,8 @@ export class TunnelChecks {
     private readonly projects: readonly SeededProject[],
     /** The key of each project's tunneled warehouse, in the order of `projects`. */
     private readonly keys: readonly BastionKey[],
+    /** With --profile: the service's heap, retained versus garbage (RSS alone hides what fits in V8's headroom). */
+    private readonly heap?: () => Promise<string>,
   ) {}
 
   private api(project: SeededProject): Api {
@@ -111,11 +115,13 @@ export class TunnelChecks {
       await this.api(project).call('POST', `/api/v1/projects/${project.slug}/connections`, 201, body);
     });
     const rssBeforeMiB = await steadyRss(this.service.pid);
+    const heapBefore = await this.heap?.();
     const mark = logMark(this.bastion);
     await forEachLimited(connections, OPENING_CONCURRENCY, async ({ project, name }) => {
       await this.api(project).call('GET', `${path(project, name)}/${PREVIEW}`, 200);
     });
     const rssAfterMiB = await steadyRss(this.service.pid);
+    const heapAfter = await this.heap?.();
     const established = establishedTo(this.bastion.server.port);
     const signedIn = new Set(activitySince(this.bastion, mark).signIns);
     const missing = keys.filter((key) => !signedIn.has(key.fingerprint)).length;
@@ -127,6 +133,8 @@ export class TunnelChecks {
     await forEachLimited(connections, OPENING_CONCURRENCY, async ({ project, name }) => {
       await this.api(project).call('DELETE', path(project, name), 204);
     });
-    return { tunnels: count, established, rssBeforeMiB, rssAfterMiB, perTunnelMiB: (rssAfterMiB - rssBeforeMiB) / count };
+    const perTunnelMiB = (rssAfterMiB - rssBeforeMiB) / count;
+    const heap = heapBefore !== undefined && heapAfter !== undefined ? { before: heapBefore, after: heapAfter } : undefined;
+    return { tunnels: count, established, rssBeforeMiB, rssAfterMiB, perTunnelMiB, heap };
   }
 }
