@@ -91,7 +91,7 @@ function tunnelNotes(result: ScenarioResult): string[] {
     const { tunnels, established, rssBeforeMiB, rssAfterMiB, perTunnelMiB } = result.liveTunnels;
     notes.push(
       `(${result.id}) ${tunnels} live tunnels (a connection and key each, a preview each, sessions cached; ${established} SSH ` +
-        `connections established): service RSS ${fixed(rssBeforeMiB)} → ${fixed(rssAfterMiB)} MiB, ` +
+        `connections established, none signed in again for a second preview each): service RSS ${fixed(rssBeforeMiB)} → ${fixed(rssAfterMiB)} MiB, ` +
         `${perTunnelMiB.toFixed(2)} MiB per tunnel.`,
     );
   }

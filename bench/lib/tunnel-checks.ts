@@ -3,6 +3,7 @@ import { Api, forEachLimited } from './api';
 import { activitySince, type Bastion, type BastionKey, establishedTo, logMark, newBastionKeys } from './bastion';
 import { rssMiB } from './processes';
 import { type SeededProject, type TargetDatabase, tunneledWarehouseBody, WAREHOUSE_SSH } from './seed-api';
+import { EVENTS_SCHEMA, EVENTS_TABLE } from './seed-target';
 import { median } from './stats';
 
 /** What the bastion saw while (f-ssh) was measured: the proof that the previews went through it. */
@@ -30,7 +31,7 @@ export interface LiveTunnels {
   heap?: { before: string; after: string };
 }
 
-const PREVIEW = 'preview?schema=public&table=events&limit=100';
+const PREVIEW = `preview?schema=${EVENTS_SCHEMA}&table=${EVENTS_TABLE}&limit=100`;
 /** Previews in flight while opening the live tunnels: the service's cap of outbound operations per project. */
 const OPENING_CONCURRENCY = 4;
 const stagesOf = (result: { stages: { name: string; ok: boolean }[] }): string[] => result.stages.map((stage) => stage.name);
@@ -100,7 +101,8 @@ export class TunnelChecks {
   /**
    * `count` tunneled connections (spread over the projects, a key each, so `count` SSH
    * connections), a preview each so every tunnel is up with its session cached; the service's
-   * RSS before and after. The connections are deleted afterwards.
+   * RSS before and after. A second preview each must sign in nowhere again: the tunnels were
+   * live. The connections are deleted afterwards.
    */
   async liveTunnels(count: number): Promise<LiveTunnels> {
     const keys = newBastionKeys(this.bastion, count);
@@ -116,18 +118,25 @@ export class TunnelChecks {
     });
     const rssBeforeMiB = await steadyRss(this.service.pid);
     const heapBefore = await this.heap?.();
-    const mark = logMark(this.bastion);
-    await forEachLimited(connections, OPENING_CONCURRENCY, async ({ project, name }) => {
-      await this.api(project).call('GET', `${path(project, name)}/${PREVIEW}`, 200);
-    });
+    const previewEach = () =>
+      forEachLimited(connections, OPENING_CONCURRENCY, async ({ project, name }) => {
+        await this.api(project).call('GET', `${path(project, name)}/${PREVIEW}`, 200);
+      });
+    const fingerprints = new Set(keys.map((key) => key.fingerprint));
+    const signInsSince = (mark: number) => activitySince(this.bastion, mark).signIns.filter((fingerprint) => fingerprints.has(fingerprint));
+    const opening = logMark(this.bastion);
+    await previewEach();
     const rssAfterMiB = await steadyRss(this.service.pid);
     const heapAfter = await this.heap?.();
     const established = establishedTo(this.bastion.server.port);
-    const signedIn = new Set(activitySince(this.bastion, mark).signIns);
-    const missing = keys.filter((key) => !signedIn.has(key.fingerprint)).length;
-    if (missing || established < count) {
+    const missing = count - new Set(signInsSince(opening)).size;
+    const reusing = logMark(this.bastion);
+    await previewEach();
+    const reopened = signInsSince(reusing).length;
+    if (missing || established < count || reopened) {
       throw new Error(
-        `expected ${count} live tunnels: ${missing} keys never signed in to the bastion, ${established} SSH connections established`,
+        `expected ${count} live tunnels: ${missing} keys never signed in to the bastion, ${established} SSH connections ` +
+          `established, ${reopened} signed in again for a second preview`,
       );
     }
     await forEachLimited(connections, OPENING_CONCURRENCY, async ({ project, name }) => {
