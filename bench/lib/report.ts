@@ -69,6 +69,7 @@ function rows(result: ScenarioResult): string[] {
 }
 
 const times = (ratio: number): string => `${ratio.toFixed(2)}×`;
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** (f-ssh): the tunnel's cost beside (f) direct, the proof it was used, and the RSS of many live tunnels, below the table. */
 function tunnelNotes(result: ScenarioResult): string[] {
@@ -83,8 +84,8 @@ function tunnelNotes(result: ScenarioResult): string[] {
   if (result.bastion) {
     const { projects, signIns, channels, testStages } = result.bastion;
     notes.push(
-      `(${result.id}) through the bastion: its log shows ${signIns} SSH sign-ins with the keys of the ${projects} projects loaded and ` +
-        `${channels} forwarded channels (direct-tcpip) to the target; the tunneled connection test went ${testStages.join(' → ')}.`,
+      `(${result.id}) through the bastion: its log shows ${count(signIns, 'SSH sign-in')} with the keys of the ${count(projects, 'project')} loaded and ` +
+        `${count(channels, 'forwarded channel')} (direct-tcpip) to the target; the tunneled connection test went ${testStages.join(' → ')}.`,
     );
   }
   if (result.liveTunnels) {
