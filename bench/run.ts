@@ -12,23 +12,33 @@ import path from 'node:path';
 import { type MariaDbServer, startMariaDb } from '../test/support/mariadb';
 import { freePort, type PostgresServer, startPostgres } from '../test/support/postgres';
 import { Api } from './lib/api';
+import { type Bastion, newBastionKeys, startBastion } from './lib/bastion';
 import { LoadFailure } from './lib/load';
 import { alternate } from './lib/measure';
 import { type BenchOptions, parseOptions, type ScenarioId } from './lib/options';
 import { type ServerProcess, startNodeServer } from './lib/processes';
 import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib/report';
-import { apiScenarios, mysqlTargetScenarios, type Scenario, type Suite, targetScenarios, testScenario } from './lib/scenarios';
+import {
+  apiScenarios,
+  mysqlTargetScenarios,
+  type Scenario,
+  type Suite,
+  targetScenarios,
+  testScenario,
+  tunnelScenario,
+} from './lib/scenarios';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, connectionName, seedService, type TargetDatabase } from './lib/seed-api';
 import { ScenarioProfiler } from './lib/profile-summary';
 import { seedMysqlTarget, waitUntilIdle } from './lib/seed-mysql-target';
 import { seedTarget } from './lib/seed-target';
 import { waitForQuiet } from './lib/quiet';
+import { TunnelChecks } from './lib/tunnel-checks';
 
 const startedAt = Date.now();
 /** Progress on stderr, each line with the seconds since start. */
 const log = (line: string): void => void process.stderr.write(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 const API_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c'];
-const TARGET_SCENARIOS: readonly ScenarioId[] = ['d', 'e', 'f', 'g'];
+const TARGET_SCENARIOS: readonly ScenarioId[] = ['d', 'e', 'f', 'f-ssh', 'g'];
 const MYSQL_TARGET_SCENARIOS: readonly ScenarioId[] = ['e-mysql', 'f-mysql', 'g-mysql'];
 
 /** Everything started, stopped in reverse order at the end, on failure and on Ctrl-C. */
@@ -128,9 +138,24 @@ async function assertSameJson(suite: Suite): Promise<void> {
   }
 }
 
+/** (f-ssh), after its rounds: the bastion's proof that the previews went through it, then the RSS of many live tunnels. */
+async function tunnelFigures(tunnel: NonNullable<Scenario['tunnel']>): Promise<Pick<ScenarioResult, 'bastion' | 'liveTunnels'>> {
+  const bastion = tunnel.checks.evidence(tunnel.projectsLoaded);
+  log(`    through the bastion: ${bastion.signIns} SSH sign-ins, ${bastion.channels} forwarded channels to the target`);
+  const liveTunnels = await tunnel.checks.liveTunnels(tunnel.liveTunnels);
+  log(
+    `    ${liveTunnels.tunnels} live tunnels: service RSS ${liveTunnels.rssBeforeMiB.toFixed(0)} -> ${liveTunnels.rssAfterMiB.toFixed(0)} MiB ` +
+      `(${liveTunnels.perTunnelMiB.toFixed(2)} MiB per tunnel)`,
+  );
+  if (liveTunnels.heap)
+    log(`    service memory (MiB) before the tunnels: ${liveTunnels.heap.before}\n    with them: ${liveTunnels.heap.after}`);
+  return { bastion, liveTunnels };
+}
+
 async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptions): Promise<ScenarioResult> {
   log(`  (${scenario.id}) ${scenario.title}, ${scenario.concurrency} concurrent`);
   const profileName = `${suite.name}-${scenario.id}`;
+  await scenario.tunnel?.checks.before();
   if (suite.profiler) {
     log(`    service memory before (MiB): ${await suite.profiler.memory()}`);
     await suite.profiler.start();
@@ -145,6 +170,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
     log((await suite.profiler.stop(profileName)).split('\n').slice(0, 14).join('\n'));
   }
+  const tunnel = scenario.tunnel ? await tunnelFigures(scenario.tunnel) : {};
   const [service, ...baselines] = summaries;
   const versus = summaries.find((summary) => summary.label === scenario.versus)!;
   return {
@@ -159,11 +185,13 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
       versus: baseline.label,
       reqPerSec: service.medianReqPerSec / baseline.medianReqPerSec,
       p50: service.medianP50Ms / baseline.medianP50Ms,
+      p99: service.medianP99Ms / baseline.medianP99Ms,
     })),
     target:
       suite.name === 'postgres' && scenario.target ? { text: scenario.target.text, met: scenario.target.met(service, versus) } : undefined,
     targetNote: scenario.targetNote,
     memory: scenario.memory,
+    ...tunnel,
   };
 }
 
@@ -202,15 +230,21 @@ interface PreparedSuite {
 async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise<PreparedSuite> {
   const needsTarget = options.scenarios.some((id) => TARGET_SCENARIOS.includes(id));
   const needsMysqlTarget = options.scenarios.some((id) => MYSQL_TARGET_SCENARIOS.includes(id));
-  const [metadata, targetServer, mysqlServer] = await settledOrThrow([
+  const needsBastion = options.scenarios.includes('f-ssh');
+  const [metadata, targetServer, mysqlServer, bastion] = await settledOrThrow([
     startDatabase(cleanup),
     needsTarget ? startDatabase(cleanup) : Promise.resolve(undefined),
     needsMysqlTarget ? startMariaDbTarget(cleanup) : Promise.resolve(undefined),
+    needsBastion ? startStoppable<Bastion>(cleanup, startBastion) : Promise.resolve(undefined),
   ] as const);
   log(
     `PostgreSQL: metadata on port ${metadata.port}${targetServer ? `, introspection target on port ${targetServer.port}` : ''}` +
-      (mysqlServer ? `; MariaDB introspection target on port ${mysqlServer.port}` : ''),
+      (mysqlServer ? `; MariaDB introspection target on port ${mysqlServer.port}` : '') +
+      (bastion ? `; SSH bastion (OpenSSH sshd) on port ${bastion.server.port}` : ''),
   );
+  // (f-ssh): each project's tunneled warehouse signs in with a key of its own, so each has its own SSH connection.
+  const projectKeys = bastion ? newBastionKeys(bastion, options.projects) : [];
+  const tunnels = bastion ? projectKeys.map((key) => ({ sshTunnel: bastion.sshTunnel, privateKey: key.privateKey })) : undefined;
   // Both targets seed while the service starts and is seeded through its API.
   const seeding = targetServer ? timed('target database seeded', () => seedTarget(targetServer, options)) : Promise.resolve(undefined);
   const mysqlSeeding = mysqlServer
@@ -226,8 +260,9 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
   ]);
   const [target, mysqlTarget]: (TargetDatabase | undefined)[] = await settledOrThrow([seeding, mysqlSeeding] as const);
   const seed = await timed('PostgreSQL service seeded through its API', () =>
-    seedService(service.baseUrl, seedSizes(options), target, mysqlTarget),
+    seedService(service.baseUrl, seedSizes(options), target, mysqlTarget, tunnels),
   );
+  const profiler = profilerOf(service, options);
   const suite: Suite = {
     name: 'postgres',
     service,
@@ -237,17 +272,27 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
     mysqlTarget,
     mysqlTargetIdle: mysqlServer ? () => waitUntilIdle(mysqlServer, log) : undefined,
     directEntry: path.join(__dirname, 'baseline', 'direct.js'),
-    profiler: profilerOf(service, options),
+    profiler,
+    tunnelChecks:
+      bastion && target
+        ? new TunnelChecks(service, bastion, target, seed.projects, projectKeys, profiler && (() => profiler.memory()))
+        : undefined,
   };
   await assertSameJson(suite);
+  // (f-ssh) runs right after (f), so its figures sit beside (f)'s and (g) starts on a machine without its live tunnels.
+  const [tables, preview, query] = target ? targetScenarios(suite, options) : [];
   return {
     suite,
     scenarios: [
       ...apiScenarios(suite, options),
-      ...(target ? [testScenario(suite, options), ...targetScenarios(suite, options)] : []),
+      ...(target ? [testScenario(suite, options), tables, preview, ...(bastion ? [tunnelScenario(suite, options)] : []), query] : []),
       ...(mysqlTarget ? mysqlTargetScenarios(suite, options) : []),
     ],
-    stop: () => stopAll([service, baseline], [metadata, ...(targetServer ? [targetServer] : []), ...(mysqlServer ? [mysqlServer] : [])]),
+    stop: () =>
+      stopAll(
+        [service, baseline],
+        [metadata, ...(targetServer ? [targetServer] : []), ...(mysqlServer ? [mysqlServer] : []), ...(bastion ? [bastion] : [])],
+      ),
   };
 }
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** One of the seven scenarios of issue 6, or (e)-(g) against the MariaDB target. */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'e-mysql' | 'f-mysql' | 'g-mysql';
-export const ALL_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'e-mysql', 'f-mysql', 'g-mysql'];
+/** One of the seven scenarios of issue 6, (f) through an SSH tunnel (issue 16), or (e)-(g) against the MariaDB target. */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'f-ssh' | 'g' | 'e-mysql' | 'f-mysql' | 'g-mysql';
+export const ALL_SCENARIOS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'f-ssh', 'g', 'e-mysql', 'f-mysql', 'g-mysql'];
 
 /** What a run seeds and how long it loads: the full benchmark, or the smoke check CI runs. */
 export interface BenchOptions {
@@ -39,6 +39,8 @@ export interface BenchOptions {
   testProjectsPerPhase: number;
   /** (d) requests per autocannon connection and phase (4 connections per project: 4 x this <= 60). */
   testsPerConnection: number;
+  /** (f-ssh): tunnels opened at once (a connection, key and SSH connection each) to measure the service's RSS with them. */
+  liveTunnels: number;
 }
 
 const FULL = {
@@ -52,6 +54,7 @@ const FULL = {
   bigTableRows: 1_000_000,
   testProjectsPerPhase: 10,
   testsPerConnection: 12,
+  liveTunnels: 50,
 };
 
 /** Small enough to run in well under a minute; it proves every scenario answers 2xx, not the targets. */
@@ -67,9 +70,10 @@ const SMOKE = {
   bigTableRows: 20_000,
   testProjectsPerPhase: 2,
   testsPerConnection: 3,
+  liveTunnels: 5,
 };
 
-const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--target-concurrency=1..4] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
+const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,f-ssh,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--target-concurrency=1..4] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
 
 /** `--name=value` and `--flag` arguments; anything else is a usage error. */
 function parseArgs(argv: readonly string[]): Map<string, string> {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ContenderSummary } from './measure';
 import type { ScenarioId } from './options';
+import type { BastionEvidence, LiveTunnels } from './tunnel-checks';
 
 export interface ScenarioResult {
   suite: 'postgres' | 'sqlite';
@@ -12,13 +13,16 @@ export interface ScenarioResult {
   note: string;
   versus: string;
   contenders: ContenderSummary[];
-  /** service / baseline for each baseline: req/s and median latency. */
-  ratios: { versus: string; reqPerSec: number; p50: number }[];
+  /** service / baseline for each baseline: req/s and median latency (p50, p99). */
+  ratios: { versus: string; reqPerSec: number; p50: number; p99: number }[];
   target?: { text: string; met: boolean };
   /** Shown in the target column when there is no target (the MariaDB scenarios). */
   targetNote?: string;
   /** (f)/(g): the RSS column shows idle -> peak. */
   memory?: boolean;
+  /** (f-ssh): what the bastion saw, and the service's RSS with many live tunnels. */
+  bastion?: BastionEvidence;
+  liveTunnels?: LiveTunnels;
 }
 
 export interface Machine {
@@ -64,6 +68,37 @@ function rows(result: ScenarioResult): string[] {
   });
 }
 
+const times = (ratio: number): string => `${ratio.toFixed(2)}×`;
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** (f-ssh): the tunnel's cost beside (f) direct, the proof it was used, and the RSS of many live tunnels, below the table. */
+function tunnelNotes(result: ScenarioResult): string[] {
+  const notes: string[] = [];
+  const direct = result.ratios.find((ratio) => ratio.versus === result.versus);
+  if (direct) {
+    notes.push(
+      `(${result.id}) through the tunnel / ${result.versus}, in the same rounds, after the probe and warm-up opened the tunnels: p50 ${times(direct.p50)}, p99 ${times(direct.p99)}, ` +
+        `req/s ${times(direct.reqPerSec)}.`,
+    );
+  }
+  if (result.bastion) {
+    const { projects, signIns, channels, testStages } = result.bastion;
+    notes.push(
+      `(${result.id}) through the bastion: its log shows ${count(signIns, 'SSH sign-in')} with the keys of the ${count(projects, 'project')} loaded and ` +
+        `${count(channels, 'forwarded channel')} (direct-tcpip) to the target; the tunneled connection test went ${testStages.join(' → ')}.`,
+    );
+  }
+  if (result.liveTunnels) {
+    const { tunnels, established, rssBeforeMiB, rssAfterMiB, perTunnelMiB } = result.liveTunnels;
+    notes.push(
+      `(${result.id}) ${tunnels} live tunnels (a connection and key each, a preview each, sessions cached; ${established} SSH ` +
+        `connections established, none signed in again for a second preview each): service RSS ${fixed(rssBeforeMiB)} → ${fixed(rssAfterMiB)} MiB, ` +
+        `${perTunnelMiB.toFixed(2)} MiB per tunnel.`,
+    );
+  }
+  return notes;
+}
+
 /** One markdown table per suite: the medians over the rounds, and the service's ratio to each baseline. */
 export function markdown(results: readonly ScenarioResult[], machine: Machine, options: { rounds: number; roundSeconds: number }): string {
   const lines = [
@@ -83,6 +118,8 @@ export function markdown(results: readonly ScenarioResult[], machine: Machine, o
       '| --- | --: | --- | --: | --: | --: | --: | --- | --- |',
       ...ofSuite.flatMap(rows),
     );
+    const notes = ofSuite.filter((result) => result.bastion || result.liveTunnels).flatMap(tunnelNotes);
+    if (notes.length) lines.push('', ...notes.map((note) => `- ${note}`));
   }
   return lines.join('\n');
 }

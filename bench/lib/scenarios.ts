@@ -13,9 +13,11 @@ import {
   type SeededService,
   type TargetDatabase,
   WAREHOUSE,
+  WAREHOUSE_SSH,
 } from './seed-api';
 import { MYSQL_CATALOG_DATABASE, MYSQL_EVENTS_DATABASE } from './seed-mysql-target';
 import { CATALOG_SCHEMA, EVENTS_SCHEMA, EVENTS_TABLE } from './seed-target';
+import type { TunnelChecks } from './tunnel-checks';
 import type { DirectDriver } from '../baseline/direct';
 import type { TargetWork } from '../baseline/introspection';
 
@@ -42,6 +44,8 @@ export interface Scenario {
   settle?: () => Promise<void>;
   /** (f)/(g): report the service's peak RSS during the rounds against its idle RSS. */
   memory?: boolean;
+  /** (f-ssh): proves the traffic went through the bastion, then measures the RSS of `liveTunnels` tunnels at once. */
+  tunnel?: { checks: TunnelChecks; projectsLoaded: number; liveTunnels: number };
 }
 
 /** What the scenarios run against: one metadata database, the service and the baseline on it. */
@@ -59,6 +63,8 @@ export interface Suite {
   directEntry: string;
   /** With --profile: records the service's CPU per scenario. */
   profiler?: ScenarioProfiler;
+  /** (f-ssh): the bastion's checks, when it runs. */
+  tunnelChecks?: TunnelChecks;
 }
 
 const TABLES_PER_PAGE = 100;
@@ -387,4 +393,42 @@ export function mysqlTargetScenarios(suite: Suite, options: BenchOptions): Scena
       'on both sides alike; before each phase the bench ends any statement the target still runs from the previous one.',
     settleQuery: suite.mysqlTargetIdle,
   });
+}
+
+// --- (f-ssh): (f) through an SSH bastion --------------------------------------------------------
+
+/**
+ * (f)'s preview through the tunnel ("warehouse-ssh": the same target through the bastion, a key
+ * per project, so one SSH connection per project) against the same preview without it, taking
+ * turns in the same rounds: the tunnel's own cost once it is warm (the probe and warm-up open it).
+ */
+export function tunnelScenario(suite: Suite, options: BenchOptions): Scenario {
+  const inFlight = options.targetConcurrency;
+  const seconds = (phase: number) => (phase === 0 ? options.warmupSeconds : options.roundSeconds);
+  const work: TargetWork = { kind: 'preview', schema: EVENTS_SCHEMA, table: EVENTS_TABLE, limit: PREVIEW_LIMIT };
+  const plan =
+    (connection: string) =>
+    (phase: number): LoadPlan =>
+      fixedPlan(options, inFlight, seconds(phase), (slot) => [targetRequest(projectFor(suite.seed.projects, slot), connection, work)]);
+  return {
+    id: 'f-ssh',
+    title: `Preview ${PREVIEW_LIMIT} rows of ${options.bigTableRows.toLocaleString('en')} through an SSH tunnel`,
+    concurrency: inFlight,
+    note:
+      `(f) on ${inFlight} projects' "${WAREHOUSE_SSH}" connections: the same PostgreSQL target reached through a local OpenSSH ` +
+      `sshd as bastion (host key pinned, an ed25519 key per project, so one SSH connection each); "service direct" is (f)'s ` +
+      `"${WAREHOUSE}" on the same projects, in the same rounds. Checked: the tunneled connection test passes the ssh and tunnel ` +
+      `stages, and the bastion's log shows each loaded project's key signing in and the forwarded channels to the target.`,
+    contenders: [
+      httpContender('service via ssh', suite.service, plan(WAREHOUSE_SSH)),
+      httpContender('service direct', suite.service, plan(WAREHOUSE)),
+    ],
+    versus: 'service direct',
+    target: { text: 'p50 <= 1.3 x service direct (issue 16)', met: (s, d) => s.medianP50Ms <= 1.3 * d.medianP50Ms },
+    tunnel: {
+      checks: suite.tunnelChecks!,
+      projectsLoaded: Math.min(inFlight, suite.seed.projects.length),
+      liveTunnels: options.liveTunnels,
+    },
+  };
 }

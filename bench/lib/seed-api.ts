@@ -27,6 +27,8 @@ export interface SeededService {
 export const ADMIN_EMAIL = 'admin@bench.switchboard.local';
 export const ADMIN_PASSWORD = 'bench-admin-password-not-secret';
 export const WAREHOUSE = 'warehouse';
+/** The postgres connection of (f-ssh): the same target as WAREHOUSE, through the SSH bastion. */
+export const WAREHOUSE_SSH = 'warehouse-ssh';
 /** The mysql connection to the MariaDB target of e-mysql, f-mysql and g-mysql. */
 export const MYSQL_WAREHOUSE = 'warehouse-mysql';
 const KEY_SCOPES = ['projects:read', 'connections:read', 'connections:write', 'connections:test', 'data:read'];
@@ -75,13 +77,39 @@ export function connectionBody(slug: string, index: number): Record<string, unkn
   }
 }
 
+/** How the service reaches the PostgreSQL target (directly, or as the bastion sees it). */
+const warehouseConfig = (target: TargetDatabase) => ({
+  host: target.host,
+  port: target.port,
+  database: target.database,
+  username: target.username,
+  sslMode: 'disable',
+});
+
 export function warehouseBody(target: TargetDatabase): Record<string, unknown> {
   return {
     name: WAREHOUSE,
     type: 'postgres',
     description: 'The introspection target: 10,000 tables and a 1,000,000-row events table',
-    config: { host: target.host, port: target.port, database: target.database, username: target.username, sslMode: 'disable' },
+    config: warehouseConfig(target),
     secrets: { password: target.password },
+  };
+}
+
+/** Where a tunneled connection's bastion is (`config.sshTunnel`) and the key it signs in with. */
+export interface TunnelAccess {
+  sshTunnel: { host: string; port: number; username: string; hostKeyFingerprint: string };
+  privateKey: string;
+}
+
+/** A postgres connection to `target` through the bastion: the target as the bastion reaches it, the key inline. */
+export function tunneledWarehouseBody(target: TargetDatabase, access: TunnelAccess, name = WAREHOUSE_SSH): Record<string, unknown> {
+  return {
+    name,
+    type: 'postgres',
+    description: 'The introspection target of the warehouse connection, through an SSH bastion',
+    config: { ...warehouseConfig(target), sshTunnel: access.sshTunnel },
+    secrets: { password: target.password, sshPrivateKey: access.privateKey },
   };
 }
 
@@ -111,6 +139,8 @@ export async function seedService(
   sizes: { projects: number; connectionsPerProject: number; testGroups: number; testProjectsPerGroup: number },
   target?: TargetDatabase,
   mysqlTarget?: TargetDatabase,
+  /** (f-ssh): one tunneled warehouse per project, each with its own key (so its own SSH connection). */
+  tunnels?: readonly TunnelAccess[],
 ): Promise<SeededService> {
   const login = await new Api(baseUrl).call<{ accessToken: string }>('POST', '/api/v1/auth/login', 200, {
     email: ADMIN_EMAIL,
@@ -132,6 +162,7 @@ export async function seedService(
     Array.from({ length: sizes.connectionsPerProject }, (_, index) => ({ slug, body: connectionBody(slug, index) })),
   );
   if (target) creates.push(...[...slugs, ...testSlugs.flat()].map((slug) => ({ slug, body: warehouseBody(target) })));
+  if (target && tunnels) creates.push(...slugs.map((slug, index) => ({ slug, body: tunneledWarehouseBody(target, tunnels[index]) })));
   if (mysqlTarget) creates.push(...slugs.map((slug) => ({ slug, body: mysqlWarehouseBody(mysqlTarget) })));
   await forEachLimited(creates, SEED_CONCURRENCY, async ({ slug, body }) => {
     await admin.call('POST', `/api/v1/projects/${slug}/connections`, 201, body);

@@ -37,7 +37,7 @@ export interface SshServer {
   dropConnections(): number;
   /** Adds a public key line to `username`'s authorized keys. */
   authorize(publicKeyLine: string): void;
-  /** The server's log (LogLevel VERBOSE, per-connection processes included). */
+  /** The server's log (LogLevel VERBOSE unless started with another, per-connection processes included). */
   logFile: string;
   /** Kills every process of this server (as a crash or reboot would) and starts it again on the same port, same host key. */
   restart(): Promise<void>;
@@ -150,7 +150,12 @@ function childPids(pid: number): number[] {
   });
 }
 
-export async function startSshd(): Promise<SshServer> {
+export interface SshdOptions {
+  /** VERBOSE (default) logs sign-ins; DEBUG1 also logs each forwarded channel (direct-tcpip) with its target. */
+  logLevel?: 'VERBOSE' | 'DEBUG1';
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<SshServer> {
   if (!findSshd()) {
     throw new Error(`${SSHD} not found: install the Debian package openssh-server (npm test does this when run as root)`);
   }
@@ -159,14 +164,14 @@ export async function startSshd(): Promise<SshServer> {
   }
   const dir = makeTempDir('sshd');
   try {
-    return await startIn(dir);
+    return await startIn(dir, options.logLevel ?? 'VERBOSE');
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function startIn(dir: string): Promise<SshServer> {
+async function startIn(dir: string, logLevel: NonNullable<SshdOptions['logLevel']>): Promise<SshServer> {
   const password = ensureTestUser();
   fs.mkdirSync(PRIVSEP_DIR, { recursive: true, mode: 0o755 });
   // The user's sshd process and sftp must traverse the dir; the secrets inside stay private.
@@ -221,7 +226,7 @@ async function startIn(dir: string): Promise<SshServer> {
         'MaxStartups 100:30:200',
         'MaxSessions 50',
         'LoginGraceTime 30',
-        'LogLevel VERBOSE',
+        `LogLevel ${logLevel}`,
         'Subsystem sftp internal-sftp',
         '',
       ].join('\n'),
