@@ -220,6 +220,9 @@ export function startSsh(
     }) as AuthHandlerMiddleware,
   };
   ssh.client.connect(connectConfig);
+  // Requests and replies through a tunnel are small writes each waiting on the other's answer:
+  // with Nagle's algorithm on, each would wait out a delayed ACK (about 40 ms) first.
+  ssh.client.setNoDelay(true);
   return { ssh, methods };
 }
 
