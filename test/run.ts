@@ -1,7 +1,7 @@
 /**
  * The test command, run from the compiled tree (.build, made by `tsc` in `npm test`):
  * installs the Debian packages the tests need when missing (as root: postgresql, mariadb-server,
- * openssh-server, openssl, curl), starts a throwaway PostgreSQL, runs every compiled *.spec.js with node's test runner, stops it.
+ * openssh-server, openssl, curl, jq), starts a throwaway PostgreSQL, runs every compiled *.spec.js with node's test runner, stops it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,8 +20,9 @@ const DEBIAN_PACKAGES: { name: string; installed: () => boolean }[] = [
   { name: 'openssh-server', installed: () => !!findSshd() },
   // Makes the self-signed certificates of the MariaDB and SMTP test servers.
   { name: 'openssl', installed: () => fs.existsSync('/usr/bin/openssl') },
-  // Runs the README's tour as written.
+  // Run the README's tour and SSH tunnel examples as written.
   { name: 'curl', installed: () => fs.existsSync('/usr/bin/curl') },
+  { name: 'jq', installed: () => fs.existsSync('/usr/bin/jq') },
 ];
 
 function ensureDebianPackages(): void {

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const README = path.resolve(__dirname, '..', '..', '..', 'README.md');
+
+export interface ReadmeBlock {
+  /** 1-based, in reading order, with the README line it starts on: how failures name it. */
+  name: string;
+  code: string;
+  /** The statuses its `# -> HTTP nnn` comments promise, in order. */
+  statuses: string[];
+}
+
+/** The ```sh blocks of one `## ` section of README.md, as written. */
+export function readmeBlocks(section: string): ReadmeBlock[] {
+  const readme = fs.readFileSync(README, 'utf8');
+  const start = readme.indexOf(`\n${section}\n`) + 1;
+  assert.ok(start > 0, `README.md has no "${section}" section`);
+  const end = readme.indexOf('\n## ', start + section.length);
+  const firstLine = readme.slice(0, start).split('\n').length;
+  const text = readme.slice(start, end < 0 ? undefined : end);
+  return [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match, index) => {
+    const line = firstLine + text.slice(0, match.index).split('\n').length;
+    return {
+      name: `${section.slice(3)} block ${index + 1} (README.md line ${line})`,
+      code: match[1],
+      statuses: [...match[1].matchAll(/^# -> HTTP (\d{3})$/gm)].map((status) => status[1]),
+    };
+  });
+}
+
+/**
+ * Runs blocks in order in one bash session under `set -eo pipefail` (so what one block sets is
+ * there for the next), after `prelude`. Fails naming the block that failed, and compares the
+ * `HTTP nnn` lines each block printed with the statuses its comments promise.
+ */
+export function runReadmeBlocks(blocks: ReadmeBlock[], options: { cwd: string; prelude?: string; env?: Record<string, string> }): void {
+  const marker = (index: number) => `@@ ${blocks[index].name} @@`;
+  const script = [
+    'set -eo pipefail',
+    options.prelude ?? '',
+    ...blocks.flatMap((block, index) => [`printf '\\n%s\\n' '${marker(index)}'`, block.code]),
+  ].join('\n');
+  const run = spawnSync('bash', ['-c', script], {
+    cwd: options.cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { PATH: process.env.PATH, ...options.env },
+  });
+  const outputs = run.stdout.split(/^@@ (.*) @@$/m);
+  // [before, name1, output1, name2, output2, ...]
+  const reached = outputs.length >= 3 ? outputs[outputs.length - 2] : 'before the first block';
+  assert.equal(
+    run.status,
+    0,
+    `${reached} failed (exit ${run.status ?? run.signal}):\n${outputs[outputs.length - 1]}\n${run.stderr}`.slice(0, 8000),
+  );
+  assert.equal((outputs.length - 1) / 2, blocks.length, 'every block ran');
+  blocks.forEach((block, index) => {
+    const printed = [...outputs[2 * index + 2].matchAll(/^HTTP (\d{3})$/gm)].map((status) => status[1]);
+    assert.deepEqual(printed, block.statuses, `${block.name} printed other statuses than it shows:\n${outputs[2 * index + 2]}`);
+  });
+}
