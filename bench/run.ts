@@ -131,8 +131,13 @@ async function assertSameJson(suite: Suite): Promise<void> {
     );
     const [serviceText, baselineText] = [JSON.stringify(service), JSON.stringify(baseline)];
     if (serviceText !== baselineText) {
+      // Shown from a little before the first difference: the answers are long and alike.
+      let at = 0;
+      while (serviceText[at] === baselineText[at]) at += 1;
+      const from = Math.max(0, at - 300);
       throw new Error(
-        `(${id}) the baseline's answer differs from the service's; fix bench/baseline:\n  service:  ${serviceText.slice(0, 1500)}\n  baseline: ${baselineText.slice(0, 1500)}`,
+        `(${id}) the baseline's answer differs from the service's at character ${at}; fix bench/baseline:\n` +
+          `  service:  …${serviceText.slice(from, from + 1200)}\n  baseline: …${baselineText.slice(from, from + 1200)}`,
       );
     }
   }

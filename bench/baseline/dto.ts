@@ -26,8 +26,8 @@ export interface ConnectionJson {
 const MASK = '********';
 
 /**
- * `postgresql://user:********@host:port/database?sslmode=...` as the postgres definition
- * formats it. The bench only reads postgres connections through the baseline, so only this
+ * `postgresql://user:********@host:port/database?sslmode=...&sshHost=...` as the postgres definition
+ * (and its SSH tunnel) formats it. The bench only reads postgres connections through the baseline, so only this
  * type's URI is written out; others answer null.
  */
 function postgresUri(config: Record<string, unknown>, hasPassword: boolean): string {
@@ -36,12 +36,19 @@ function postgresUri(config: Record<string, unknown>, hasPassword: boolean): str
   const host = String(config.host ?? '');
   const port = config.port === undefined ? '' : `:${String(config.port)}`;
   const path = typeof config.database === 'string' ? `/${encodeURIComponent(config.database)}` : '';
+  const tunnel = (config.sshTunnel ?? {}) as Record<string, unknown>;
   const query = [
     ['sslmode', config.sslMode === 'require' ? undefined : config.sslMode],
     ['schema', config.schema],
+    // The SSH tunnel's parameters, after the type's own (the port only when not 22).
+    ['sshHost', tunnel.host],
+    ['sshPort', tunnel.port === 22 || tunnel.port === undefined ? undefined : String(tunnel.port)],
+    ['sshUser', tunnel.username],
+    ['sshHostKeyFingerprint', tunnel.hostKeyFingerprint],
+    ['sshCredential', tunnel.credentialId],
   ]
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+    .map(([name, value]) => `${name}=${encodeURIComponent(value).replace(/%3A/g, ':').replace(/%2F/g, '/').replace(/%40/g, '@')}`)
     .join('&');
   return `postgresql://${userInfo}${host.includes(':') ? `[${host}]` : host}${port}${path}${query ? `?${query}` : ''}`;
 }
