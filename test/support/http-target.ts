@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { START_TIMEOUT_MS } from './servers';
+import { listenOnLoopback } from './servers';
 
 /**
  * A node:http server on 127.0.0.1 for HTTP connector tests. Routes:
@@ -111,19 +111,7 @@ export async function startHttpTarget(): Promise<HttpTarget> {
     });
   });
 
-  // Port 0: the kernel picks a free port at bind time, so there is no race with other tests.
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`HTTP target did not listen within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-    timer.unref();
-    server.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`HTTP target failed to start: ${error.message}`));
-    });
-    server.listen(0, '127.0.0.1', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  await listenOnLoopback(server, 'HTTP target');
   const port = (server.address() as AddressInfo).port;
   let stopped = false;
   return {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { makeTempDir, selfSignedCert, START_TIMEOUT_MS } from './servers';
+import { listenOnLoopback, makeTempDir, selfSignedCert } from './servers';
 
 /**
  * The HTTP(S) plumbing the protocol test servers share (the Databricks workspace and the Iceberg
@@ -87,19 +87,7 @@ export async function startJsonServer(label: string, handler: JsonHandler, optio
     const server = cert ? https.createServer({ cert: cert.cert, key: cert.key }, listener) : http.createServer(listener);
     // TLS clients that give up mid-handshake (a plain TCP probe) raise socket errors; they are not fatal.
     server.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`did not listen within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-      timer.unref();
-      server.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      // Port 0: the kernel picks a free port at bind time, so there is no race with other tests.
-      server.listen(0, '127.0.0.1', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await listenOnLoopback(server, `${label} test server`);
     const port = (server.address() as AddressInfo).port;
     let stopped = false;
     return {

@@ -32,6 +32,31 @@ export const SERVER_KINDS: readonly ServerKind[] = ['mariadb', 'sshd', 's3', 'sm
 /** How long a server may take to come up before its start fails (with its log tail). */
 export const START_TIMEOUT_MS = 30_000;
 
+/** What `listenOnLoopback` needs of a server: node's net/http/https servers and smtp-server's. */
+interface Listenable {
+  listen(port: number, host: string, callback: () => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Listens on 127.0.0.1 on a port the kernel picks at bind time (port 0: no race with other
+ * tests), or fails naming `what` within START_TIMEOUT_MS.
+ */
+export function listenOnLoopback(server: Listenable, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not listen within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    timer.unref();
+    server.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} failed to start: ${error.message}`, { cause: error }));
+    });
+    server.listen(0, '127.0.0.1', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand (and no import cycle: they use the helpers below) */
 const starters: { [K in ServerKind]: () => Promise<Servers[K]> } = {
   mariadb: () => (require('./mariadb') as typeof import('./mariadb')).startMariaDb(),

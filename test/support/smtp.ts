@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { makeTempDir, selfSignedCert, START_TIMEOUT_MS } from './servers';
+import { listenOnLoopback, makeTempDir, selfSignedCert } from './servers';
 
 /**
  * A real SMTP server (smtp-server) on 127.0.0.1: STARTTLS with a self-signed certificate made
@@ -47,22 +47,11 @@ function subjectOf(raw: string): string | undefined {
   return /^subject:[ \t]*(.*)$/im.exec(headers)?.[1]?.trim();
 }
 
-function listen(server: SMTPServer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`SMTP server did not listen within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-    timer.unref();
-    server.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    // Port 0: the kernel picks a free port at bind time, so there is no race with other tests.
-    server.listen(0, '127.0.0.1', () => {
-      clearTimeout(timer);
-      // Clients that give up mid-TLS (e.g. a plain TCP reachability check) raise errors; they are not fatal.
-      server.on('error', () => undefined);
-      resolve((server.server.address() as AddressInfo).port);
-    });
-  });
+async function listen(server: SMTPServer): Promise<number> {
+  await listenOnLoopback(server, 'SMTP server');
+  // Clients that give up mid-TLS (e.g. a plain TCP reachability check) raise errors; they are not fatal.
+  server.on('error', () => undefined);
+  return (server.server.address() as AddressInfo).port;
 }
 
 export async function startSmtp(): Promise<SmtpServer> {
