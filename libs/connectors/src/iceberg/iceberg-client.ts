@@ -85,14 +85,18 @@ export function baseUrlOf(config: Record<string, unknown>): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw protocolError('uri must be an http:// or https:// URL.');
   url.hash = '';
   url.search = '';
-  url.pathname = url.pathname.replace(/\/+$/u, '');
   return url;
 }
+
+/** `uri`'s path without a trailing '/' ('' at the root), for /v1/… to follow. */
+const basePathOf = (url: URL): string => url.pathname.replace(/\/+$/u, '');
 
 export class IcebergClient {
   readonly base: URL;
   /** What messages name: the base URL, never a credential. */
   readonly where: string;
+  /** Origin and path of `uri`, without a trailing '/'. */
+  private readonly root: string;
   private readonly scrubSecrets: (message: string) => string;
   private agent?: Agent;
   private prefix?: string;
@@ -104,7 +108,8 @@ export class IcebergClient {
     private readonly tokens: OAuthTokenCache,
   ) {
     this.base = baseUrlOf(connection.config);
-    this.where = `${this.base.origin}${this.base.pathname}`;
+    this.root = `${this.base.origin}${basePathOf(this.base)}`;
+    this.where = this.root;
     this.scrubSecrets = secretScrubber(connection.secrets);
   }
 
@@ -163,7 +168,7 @@ export class IcebergClient {
     if (catalogPath && this.prefix === undefined) await this.loadConfig();
     const prefixSegments = catalogPath && this.prefix ? this.prefix.split('/').map(encodeURIComponent) : [];
     const path = [...prefixSegments, ...(encoded ? segments : segments.map(encodeURIComponent))].join('/');
-    const url = new URL(`${this.base.origin}${this.base.pathname}/v1/${path}`);
+    const url = new URL(`${this.root}/v1/${path}`);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     let refreshed = false;
     for (;;) {
@@ -193,7 +198,7 @@ export class IcebergClient {
       this.accessToken = cached;
       return { header: `Bearer ${cached}`, cacheKey };
     }
-    const url = new URL(`${this.base.origin}${this.base.pathname}/v1/oauth/tokens`);
+    const url = new URL(`${this.root}/v1/oauth/tokens`);
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope });
     const answer = await this.send('POST', url, { 'content-type': 'application/x-www-form-urlencoded' }, form.toString());
     if (answer.status === 400 || answer.status === 401) {
