@@ -303,5 +303,19 @@ for (const driver of DRIVERS) {
         await shortLived.stop();
       }
     });
+
+    it('scopes: catalogs and discover need connections:test, like tables', async () => {
+      const key = async (scopes: string[]) =>
+        expectOk(
+          await t.call('POST', '/api/v1/projects/default/api-keys', { token, body: { name: `ice-${scopes.join('-')}`, scopes } }),
+          201,
+        ).key as string;
+      const readOnly = await key(['connections:read']);
+      const tester = await key(['connections:read', 'connections:test']);
+      expectProblem(await t.call('GET', `${base}/lake/catalogs`, { token: readOnly }), 403, 'FORBIDDEN');
+      expectProblem(await t.call('POST', `${base}/lake/discover`, { token: readOnly, body: {} }), 403, 'FORBIDDEN');
+      expectOk(await t.call('GET', `${base}/lake/catalogs`, { token: tester }));
+      expectOk(await t.call('POST', `${base}/lake/discover`, { token: tester, body: {} }));
+    });
   });
 }
