@@ -77,6 +77,7 @@ const STATE_OF: Record<string, ((c: Context) => string) | null> = {
     `/projects/${c.p.project.id}/connections/${c.p.connection.id}`,
   'POST /projects/{project}/connections/{connection}/schemas': (c) => `/projects/${c.p.project.id}/connections/${c.p.connection.id}`,
   'POST /projects/{project}/connections/{connection}/query': (c) => `/projects/${c.p.project.id}/connections/${c.p.connection.id}`,
+  'POST /projects/{project}/connections/{connection}/discover': (c) => `/projects/${c.p.project.id}/connections/${c.p.connection.id}`,
   'POST /projects/{project}/credentials': (c) => `/projects/${c.p.project.id}/credentials?perPage=100`,
   'PUT /projects/{project}/credentials/{credential}': (c) => `/projects/${c.p.project.id}/credentials/${c.p.credential.id}?reveal=true`,
   'PATCH /projects/{project}/credentials/{credential}': (c) => `/projects/${c.p.project.id}/credentials/${c.p.credential.id}?reveal=true`,

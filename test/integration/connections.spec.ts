@@ -173,10 +173,20 @@ for (const driver of DRIVERS) {
     after(() => t?.close());
 
     describe('connection types', () => {
-      it('lists exactly the eight types with label, description, schema, defaults, secret fields, capabilities', async () => {
+      it('lists exactly the nine types with label, description, schema, defaults, secret fields, capabilities', async () => {
         const reply = expectOk(await t.call('GET', `${API}/connection-types`, { token: viewer.token }));
         const types: Json[] = reply.data;
-        assert.deepEqual(types.map((type) => type.type).sort(), ['generic', 'http', 'mysql', 'postgres', 's3', 'sftp', 'smtp', 'sqlite']);
+        assert.deepEqual(types.map((type) => type.type).sort(), [
+          'generic',
+          'http',
+          'iceberg',
+          'mysql',
+          'postgres',
+          's3',
+          'sftp',
+          'smtp',
+          'sqlite',
+        ]);
         for (const type of types) {
           assert.ok(typeof type.label === 'string' && type.label.length > 0, `${type.type} label`);
           assert.ok(typeof type.description === 'string' && type.description.length > 0, `${type.type} description`);

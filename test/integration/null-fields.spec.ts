@@ -207,6 +207,13 @@ for (const driver of DRIVERS) {
           body: { to: 'ops@example.com' },
           status: 200,
         },
+        { op: 'GET /projects/{project}/connections/{connection}/catalogs', url: `${C}/local/catalogs`, status: 422 },
+        {
+          op: 'POST /projects/{project}/connections/{connection}/discover',
+          url: `${C}/local/discover`,
+          body: { catalog: 'main' },
+          status: 422,
+        },
         { op: 'GET /projects/{project}/connections/{connection}/schemas', url: `${C}/local/schemas`, status: 422 },
         {
           op: 'POST /projects/{project}/connections/{connection}/schemas',

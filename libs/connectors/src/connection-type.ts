@@ -11,6 +11,7 @@ export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 /** What a type can do beyond being stored; introspection routes answer 422 for the rest. */
 export const CAPABILITIES = [
   'test',
+  'catalogs',
   'databases',
   'schemas',
   'createSchema',

@@ -2,6 +2,7 @@ import type { AppConfig } from '@switchboard/common';
 import type { Capability, ConnectionConfig, Secrets, ConnectionType, ConnectionTypeDefinition } from './connection-type';
 import type { EgressGuard } from './egress/egress-guard';
 import type {
+  CatalogInfo,
   ColumnInfo,
   DatabaseInfo,
   FileListing,
@@ -115,8 +116,11 @@ export interface Connector {
   /** SMTP only: send one message to `to`; failures throw a StageFailure-like coded error. */
   sendTestEmail?(connection: ResolvedConnection, context: ConnectorContext, to: string): Promise<TestEmailResult>;
 
+  /** Types with catalogs (a lakehouse's catalogs, an Iceberg warehouse): every one, unpaged; the service pages and searches. */
+  listCatalogs?(connection: ResolvedConnection, context: IntrospectionContext): Promise<CatalogInfo[]>;
   listDatabases?(connection: ResolvedConnection, context: IntrospectionContext): Promise<DatabaseInfo[]>;
-  listSchemas?(connection: ResolvedConnection, context: IntrospectionContext, database?: string): Promise<SchemaInfo[]>;
+  /** `catalog` only reaches types with catalogs; NOT_FOUND when it names none. */
+  listSchemas?(connection: ResolvedConnection, context: IntrospectionContext, database?: string, catalog?: string): Promise<SchemaInfo[]>;
   /** Creates the schema; CONFLICT when it exists. */
   createSchema?(connection: ResolvedConnection, context: IntrospectionContext, name: string, database?: string): Promise<SchemaInfo>;
   listTables?(connection: ResolvedConnection, context: IntrospectionContext, request: TablesRequest): Promise<TablePage>;
@@ -139,6 +143,7 @@ export class ConnectionRejected extends Error {
 /** The method of Connector behind each capability a definition can declare. */
 export const CAPABILITY_METHODS = {
   test: 'test',
+  catalogs: 'listCatalogs',
   databases: 'listDatabases',
   schemas: 'listSchemas',
   createSchema: 'createSchema',

@@ -1,6 +1,7 @@
 import type { ConnectionType, ConnectionTypeDefinition } from './connection-type';
 import { genericType } from './generic/generic.type';
 import { httpType } from './http/http.type';
+import { icebergType } from './iceberg/iceberg.type';
 import { mysqlType } from './mysql/mysql.type';
 import { postgresType } from './postgres/postgres.type';
 import { s3Type } from './s3/s3.type';
@@ -26,6 +27,7 @@ export const SUPPORTED_CONNECTION_TYPES = [
   s3Type,
   tunneled(smtpType),
   tunneled(genericType),
+  icebergType,
 ] as const;
 
 export const CONNECTION_TYPE_DEFINITIONS: readonly ConnectionTypeDefinition[] = SUPPORTED_CONNECTION_TYPES.map(

@@ -3,12 +3,25 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } fr
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
 import { ApiProblems, Page } from '@switchboard/common';
-import type { ColumnInfo, DatabaseInfo, FileListing, FileSchema, QueryResult, SchemaInfo, TableInfo } from '@switchboard/connectors';
+import type {
+  CatalogInfo,
+  ColumnInfo,
+  DatabaseInfo,
+  FileListing,
+  FileSchema,
+  QueryResult,
+  SchemaInfo,
+  TableInfo,
+} from '@switchboard/connectors';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
+  CatalogPageDto,
+  CatalogsQueryDto,
   ColumnListDto,
   CreateSchemaDto,
   DatabaseListDto,
+  DiscoverDto,
+  DiscoveryDto,
   FileListingDto,
   FileSchemaDto,
   FileSchemaQueryDto,
@@ -38,6 +51,37 @@ const Introspects = (summary: string, description: string) =>
 @Controller('projects/:project/connections/:connection')
 export class IntrospectionController {
   constructor(private readonly introspection: IntrospectionService) {}
+
+  @Get('catalogs')
+  @ProjectScoped('connections:test')
+  @Introspects('List catalogs', 'Types with catalogs (iceberg: the warehouse); others answer 422 UNSUPPORTED_OPERATION.')
+  @ApiOkResponse({ type: CatalogPageDto })
+  catalogs(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Query() query: CatalogsQueryDto,
+  ): Promise<Page<CatalogInfo>> {
+    return this.introspection.catalogs(actor, access, ref, query);
+  }
+
+  @Post('discover')
+  @HttpCode(200)
+  @ProjectScoped('connections:test')
+  @Introspects(
+    'Discover catalogs and their schemas',
+    'Every catalog (or `catalog`) with its schema names, at most 1,000 catalogs and 10,000 schemas in all (`truncated` when cut). ' +
+      'Types without catalogs answer 422 UNSUPPORTED_OPERATION. Audited.',
+  )
+  @ApiOkResponse({ type: DiscoveryDto })
+  discover(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @Param('connection') ref: string,
+    @Body() dto: DiscoverDto,
+  ): Promise<DiscoveryDto> {
+    return this.introspection.discover(actor, access, ref, dto);
+  }
 
   @Get('databases')
   @ProjectScoped('connections:test')

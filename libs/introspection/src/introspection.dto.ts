@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
@@ -20,7 +21,39 @@ const MAX_PATH = 4_096;
 const identifier = (description: string, example: string) =>
   ApiPropertyOptional({ description, example, maxLength: MAX_IDENTIFIER }) as PropertyDecorator;
 
+const CATALOG_DESCRIPTION = "Types with catalogs (iceberg): the catalog; the connection's default when absent. Other types answer 422.";
+
+/** `catalog`, for types with catalogs: the level above schema wherever a schema or table is named. */
+const catalogParameter = (): PropertyDecorator =>
+  applyDecorators(
+    identifier(CATALOG_DESCRIPTION, 'analytics'),
+    IsOptional(),
+    IsString(),
+    MinLength(1),
+    MaxLength(MAX_IDENTIFIER),
+  ) as PropertyDecorator;
+
+export class CatalogsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Case-insensitive part of the catalog name.', example: 'analytics' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_IDENTIFIER)
+  search?: string;
+}
+
+export class DiscoverDto {
+  @identifier('Only this catalog (404 when there is none of that name); every catalog when absent.', 'analytics')
+  @IsOptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_IDENTIFIER)
+  catalog?: string;
+}
+
 export class SchemasQueryDto {
+  @catalogParameter()
+  catalog?: string;
+
   @identifier("PostgreSQL: another database of the same server; the connection's database when absent.", 'analytics')
   @IsOptional()
   @IsString()
@@ -45,6 +78,9 @@ export class CreateSchemaDto {
 }
 
 export class TablesQueryDto extends PageQueryDto {
+  @catalogParameter()
+  catalog?: string;
+
   @identifier("Schema (MySQL: database) to list; absent: the connection's schema, or every non-system schema when it has none.", 'public')
   @IsOptional()
   @IsString()
@@ -60,6 +96,9 @@ export class TablesQueryDto extends PageQueryDto {
 }
 
 export class TableQueryDto {
+  @catalogParameter()
+  catalog?: string;
+
   @identifier("Schema (MySQL: database; SQLite: main); the connection's default when absent.", 'public')
   @IsOptional()
   @IsString()
@@ -173,6 +212,27 @@ export class SchemaDto {
 
 export class SchemaListDto {
   @ApiProperty({ type: [SchemaDto] }) data: SchemaDto[];
+}
+
+export class CatalogDto {
+  @ApiProperty({ example: 'analytics' }) name: string;
+  @ApiPropertyOptional({ description: "The kind of catalog in the target's words, when it says.", example: 'ICEBERG_REST' })
+  type?: string;
+  @ApiPropertyOptional({ example: 'Warehouse of the analytics team' }) comment?: string;
+}
+
+export class CatalogPageDto extends PageDtoOf(CatalogDto) {}
+
+export class DiscoveredCatalogDto {
+  @ApiProperty({ example: 'analytics' }) name: string;
+  @ApiProperty({ example: ['accounting', 'accounting.tax', 'sales'], type: [String] }) schemas: string[];
+}
+
+export class DiscoveryDto {
+  @ApiProperty({ example: '0193a5b2-5a8e-7c1f-9d2e-3b4c5d6e7f80' }) connectionId: string;
+  @ApiProperty({ type: [DiscoveredCatalogDto] }) catalogs: DiscoveredCatalogDto[];
+  @ApiProperty({ description: 'Catalogs or schemas were left out: at most 1,000 catalogs and 10,000 schemas in all.', example: false })
+  truncated: boolean;
 }
 
 export class DatabaseDto {

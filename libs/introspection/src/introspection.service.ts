@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
-import { AppError, ErrorCode, Page } from '@switchboard/common';
+import { AppConfig, AppError, ErrorCode, InjectConfig, Page } from '@switchboard/common';
 import { ConnectionResolver, PinnableConnection, SshHostKeyPins } from '@switchboard/connections';
 import {
   Capability,
+  CatalogInfo,
   ColumnInfo,
   ConnectorRegistry,
   ConnectorWith,
@@ -19,7 +20,9 @@ import {
 } from '@switchboard/connectors';
 import type { ProjectAccess } from '@switchboard/projects';
 import {
+  CatalogsQueryDto,
   CreateSchemaDto,
+  DiscoverDto,
   FileSchemaQueryDto,
   FilesQueryDto,
   PreviewDto,
@@ -29,6 +32,7 @@ import {
   TableQueryDto,
   TablesQueryDto,
 } from './introspection.dto';
+import { DEFAULT_DISCOVER_LIMITS, discoverCatalogs, DiscoverLimits, Discovery } from './discovery';
 import { Outbound } from './outbound';
 
 /** Deadline of a catalog call (connect included). */
@@ -38,6 +42,7 @@ const AUDITED_SQL_CHARS = 4_000;
 
 const OPERATION_WORDS: Record<Capability, string> = {
   test: 'be tested',
+  catalogs: 'list catalogs',
   databases: 'list databases',
   schemas: 'list schemas',
   createSchema: 'create schemas',
@@ -55,6 +60,8 @@ type Resolved = ResolvedConnection & { connection: PinnableConnection };
 /** "What is in there?": catalogs, previews, read-only queries and files of a stored connection. */
 @Injectable()
 export class IntrospectionService {
+  private readonly discoverLimits: DiscoverLimits;
+
   constructor(
     private readonly resolver: ConnectionResolver,
     private readonly types: ConnectionTypeRegistry,
@@ -62,7 +69,30 @@ export class IntrospectionService {
     private readonly outbound: Outbound,
     private readonly audit: AuditService,
     private readonly hostKeyPins: SshHostKeyPins,
-  ) {}
+    @InjectConfig() config: AppConfig,
+  ) {
+    this.discoverLimits = config.discoverLimits ?? DEFAULT_DISCOVER_LIMITS;
+  }
+
+  async catalogs(actor: AuditActor, access: ProjectAccess, ref: string, query: CatalogsQueryDto): Promise<Page<CatalogInfo>> {
+    const { page, perPage } = query;
+    const all = await this.run(actor, access, ref, 'catalogs', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listCatalogs(r, ctx));
+    const search = query.search?.toLowerCase();
+    const matching = search ? all.filter((catalog) => catalog.name.toLowerCase().includes(search)) : all;
+    return { data: matching.slice((page - 1) * perPage, page * perPage), meta: { total: matching.length, page, perPage } };
+  }
+
+  /** Every catalog (or the one named) with its schema names, bounded; audited like a preview (what was asked, not the names). */
+  async discover(actor: AuditActor, access: ProjectAccess, ref: string, dto: DiscoverDto): Promise<Discovery & { connectionId: string }> {
+    return this.audited(actor, access, ref, 'connection.discover', { catalog: dto.catalog ?? null }, async (resolved) => {
+      const discovery = await this.call(actor, access, resolved, 'catalogs', INTROSPECTION_TIMEOUT_MS, async (c, r, ctx) => {
+        const schemas = this.connectors.find(r.type, 'schemas');
+        const listSchemas = async (catalog: string) => (schemas ? schemas.listSchemas(r, ctx, undefined, catalog) : []);
+        return discoverCatalogs(await c.listCatalogs(r, ctx), dto.catalog, listSchemas, this.discoverLimits);
+      });
+      return { connectionId: resolved.connection.id, ...discovery };
+    });
+  }
 
   async databases(actor: AuditActor, access: ProjectAccess, ref: string): Promise<{ data: DatabaseInfo[] }> {
     const data = await this.run(actor, access, ref, 'databases', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listDatabases(r, ctx));
@@ -71,7 +101,7 @@ export class IntrospectionService {
 
   async schemas(actor: AuditActor, access: ProjectAccess, ref: string, query: SchemasQueryDto): Promise<{ data: SchemaInfo[] }> {
     const data = await this.run(actor, access, ref, 'schemas', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
-      c.listSchemas(r, ctx, query.database),
+      c.listSchemas(r, ctx, query.database, this.catalogOf(r, query.catalog)),
     );
     return { data };
   }
@@ -87,23 +117,31 @@ export class IntrospectionService {
   async tables(actor: AuditActor, access: ProjectAccess, ref: string, query: TablesQueryDto): Promise<Page<TableInfo>> {
     const { page, perPage, schema, search } = query;
     const result = await this.run(actor, access, ref, 'tables', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
-      c.listTables(r, ctx, { schema, search, offset: (page - 1) * perPage, limit: perPage }),
+      c.listTables(r, ctx, { ...this.catalogField(r, query.catalog), schema, search, offset: (page - 1) * perPage, limit: perPage }),
     );
     return { data: result.tables, meta: { total: result.total, page, perPage } };
   }
 
   async columns(actor: AuditActor, access: ProjectAccess, ref: string, query: TableQueryDto): Promise<{ data: ColumnInfo[] }> {
-    const table = { schema: query.schema, table: query.table };
-    const data = await this.run(actor, access, ref, 'columns', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.listColumns(r, ctx, table));
+    const data = await this.run(actor, access, ref, 'columns', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
+      c.listColumns(r, ctx, { ...this.catalogField(r, query.catalog), schema: query.schema, table: query.table }),
+    );
     return { data };
   }
 
   /** Reads table data, so it is audited like a query (the table, not the rows). */
   async preview(actor: AuditActor, access: ProjectAccess, ref: string, query: PreviewQueryDto): Promise<PreviewDto> {
     const request = { schema: query.schema, table: query.table, limit: query.limit };
-    const details = { schema: query.schema ?? null, table: query.table, limit: query.limit };
+    const details = {
+      ...(query.catalog === undefined ? {} : { catalog: query.catalog }),
+      schema: query.schema ?? null,
+      table: query.table,
+      limit: query.limit,
+    };
     const rows = await this.audited(actor, access, ref, 'connection.preview', details, (resolved) =>
-      this.call(actor, access, resolved, 'preview', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.preview(r, ctx, request)),
+      this.call(actor, access, resolved, 'preview', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) =>
+        c.preview(r, ctx, { ...this.catalogField(r, query.catalog), ...request }),
+      ),
     );
     return { ...rows, limit: query.limit };
   }
@@ -124,6 +162,18 @@ export class IntrospectionService {
 
   fileSchema(actor: AuditActor, access: ProjectAccess, ref: string, query: FileSchemaQueryDto): Promise<FileSchema> {
     return this.run(actor, access, ref, 'fileSchema', INTROSPECTION_TIMEOUT_MS, (c, r, ctx) => c.inferFileSchema(r, ctx, query.path));
+  }
+
+  /** `catalog` as given, for a type with catalogs; a type without any answers 422 rather than ignore it. */
+  private catalogOf(resolved: ResolvedConnection, catalog: string | undefined): string | undefined {
+    if (catalog === undefined || this.connectors.find(resolved.type, 'catalogs')) return catalog;
+    const { label } = this.types.validateType(resolved.type);
+    throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${label} connection has no catalogs; leave catalog out.`);
+  }
+
+  private catalogField(resolved: ResolvedConnection, catalog: string | undefined): { catalog?: string } {
+    const checked = this.catalogOf(resolved, catalog);
+    return checked === undefined ? {} : { catalog: checked };
   }
 
   private async run<C extends Capability, T>(

@@ -80,6 +80,12 @@ export const PROJECT_ROUTES: Record<string, ProjectRoute> = {
     body: () => ({ to: 'ops@example.com' }),
     reached: 422,
   },
+  'GET /projects/{project}/connections/{connection}/catalogs': { scope: 'connections:test', reached: 422 },
+  'POST /projects/{project}/connections/{connection}/discover': {
+    scope: 'connections:test',
+    body: () => ({ catalog: 'main' }),
+    reached: 422,
+  },
   'GET /projects/{project}/connections/{connection}/databases': { scope: 'connections:test', reached: 422 },
   'GET /projects/{project}/connections/{connection}/schemas': { scope: 'connections:test', reached: 422 },
   'POST /projects/{project}/connections/{connection}/schemas': {

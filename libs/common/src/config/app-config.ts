@@ -25,6 +25,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** A bearer token that may read GET /metrics (besides an instance admin); unset = admins only. */
   metricsToken?: string;
+  /** What POST …/discover lists at most (1,000 catalogs, 10,000 schemas in all when unset); not read from the environment. */
+  discoverLimits?: { catalogs: number; schemas: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

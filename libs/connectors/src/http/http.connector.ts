@@ -103,7 +103,7 @@ function statusCode(status: number): TestErrorCode {
 const UNDICI_TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** classifyNetworkError plus what undici throws of its own; anything after the deadline is a timeout. */
-function classifyHttpError(error: unknown, where: string, signal: AbortSignal): TestError {
+export function classifyHttpError(error: unknown, where: string, signal: AbortSignal): TestError {
   const code = (error as { code?: unknown } | null)?.code;
   if (signal.aborted || (typeof code === 'string' && UNDICI_TIMEOUTS.has(code))) {
     return { code: 'TIMEOUT', message: `No answer from ${where} before the deadline.` };

@@ -4,6 +4,14 @@ import type { Session } from '../sessions/session-cache';
 /** What a JSON response can carry in a cell: see cells.ts for the rule per database type. */
 export type Cell = string | number | boolean | null;
 
+/** A catalog of a type with catalogs (the level above schemas). */
+export interface CatalogInfo {
+  name: string;
+  /** The kind of catalog, in the target's own words (e.g. MANAGED_CATALOG), when it says. */
+  type?: string;
+  comment?: string;
+}
+
 export interface SchemaInfo {
   name: string;
 }
@@ -25,6 +33,8 @@ export interface TableInfo {
 }
 
 export interface TablesRequest {
+  /** Types with catalogs only; absent: the connection's default catalog. */
+  catalog?: string;
   /** Absent: the connection's default (postgres: config.schema, else every non-system schema; mysql: config.database, else all). */
   schema?: string;
   /** Case-insensitive substring of the table name; `%` and `_` match themselves. */
@@ -52,6 +62,8 @@ export interface ColumnInfo {
 }
 
 export interface TableRef {
+  /** Types with catalogs only; absent: the connection's default catalog. */
+  catalog?: string;
   /** Absent: the connection's default schema (postgres: config.schema ?? 'public'; mysql: config.database; sqlite: 'main'). */
   schema?: string;
   table: string;

@@ -1,0 +1,248 @@
+import tls from 'node:tls';
+import { isIP } from 'node:net';
+import { AppError, ErrorCode, notFound } from '@switchboard/common';
+import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
+import type { ResolvedTarget } from '../egress/egress-guard';
+import { connectTarget } from '../egress/target-socket';
+import { invalidInput } from '../introspection/errors';
+import type {
+  CatalogInfo,
+  ColumnInfo,
+  IntrospectionContext,
+  SchemaInfo,
+  TableInfo,
+  TablePage,
+  TableRef,
+  TablesRequest,
+} from '../introspection/types';
+import { classifyNetworkError } from '../probes/network-errors';
+import { reachTarget } from '../probes/reach';
+import { StageFailure, TestRun } from '../probes/test-run';
+import { baseUrlOf, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
+import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR } from './iceberg-metadata';
+
+/** The catalog a connection without a warehouse shows. */
+export const DEFAULT_CATALOG = 'default';
+/** Namespaces one listing walks at most: a catalog that never stops paging ends here, or at the deadline. */
+export const MAX_NAMESPACES = 100_000;
+
+interface Identifier {
+  namespace?: unknown;
+  name?: unknown;
+}
+
+const catalogNameOf = (connection: ResolvedConnection): string =>
+  typeof connection.config.warehouse === 'string' ? connection.config.warehouse : DEFAULT_CATALOG;
+
+/** Opens TLS over a connection to the checked address and closes it: the certificate checked against tlsCa (or the system CAs). */
+function handshake(target: ResolvedTarget, url: URL, ca: string | undefined, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const host = url.hostname.replace(/^\[(.*)\]$/u, '$1');
+    const socket = tls.connect({
+      socket: connectTarget(target, portOf(url)) as never,
+      host,
+      ...(isIP(host) ? {} : { servername: host }),
+      ...(ca ? { ca } : {}),
+      rejectUnauthorized: true,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const abort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    signal.addEventListener('abort', abort, { once: true });
+    socket.once('secureConnect', () => {
+      signal.removeEventListener('abort', abort);
+      socket.end();
+      resolve();
+    });
+    socket.once('error', (error) => {
+      signal.removeEventListener('abort', abort);
+      reject(error);
+    });
+  });
+}
+
+/**
+ * An Iceberg REST catalog (Polaris, Lakekeeper, Gravitino, Unity's iceberg-rest endpoint, per the
+ * Apache Iceberg REST catalog OpenAPI spec): metadata only. Its one catalog is the warehouse;
+ * schemas are namespaces, nested ones joined with '.'.
+ */
+export class IcebergConnector implements Connector {
+  readonly type = 'iceberg' as const;
+  private readonly tokens = new OAuthTokenCache();
+
+  async test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult> {
+    let client: IcebergClient | undefined;
+    let run = new TestRun('undici', (message) => message);
+    try {
+      try {
+        client = new IcebergClient(connection, context, this.tokens);
+      } catch (error) {
+        throw error instanceof IcebergFailure
+          ? new StageFailure(error.testError)
+          : new StageFailure({ code: 'PROTOCOL_ERROR', message: 'uri is not a valid URL.' });
+      }
+      const active = client;
+      run = new TestRun('undici', (message) => active.scrub(message));
+      const url = active.base;
+      const target = await reachTarget(run, context, url.hostname.replace(/^\[(.*)\]$/u, '$1'), portOf(url));
+      if (url.protocol === 'https:') {
+        await run.stage(
+          'tls',
+          () => handshake(target, url, connection.secrets.tlsCa, context.signal),
+          (error) => classifyNetworkError(error, active.where),
+        );
+      }
+      active.open(target);
+      const { prefix } = await run.stage(
+        'auth',
+        () => active.loadConfig(),
+        (error) => active.testErrorOf(error),
+      );
+      const catalog = catalogNameOf(connection);
+      return run.succeed(`Iceberg REST catalog at ${active.where} answered for catalog "${catalog}".`, undefined, {
+        catalog,
+        prefix,
+      });
+    } catch (error) {
+      return run.fail(error instanceof IcebergFailure ? new StageFailure(error.testError) : error);
+    } finally {
+      await client?.close();
+    }
+  }
+
+  async listCatalogs(connection: ResolvedConnection, context: IntrospectionContext): Promise<CatalogInfo[]> {
+    return this.session(connection, context, `Warehouse "${catalogNameOf(connection)}"`, async (client) => {
+      await client.loadConfig();
+      return [{ name: catalogNameOf(connection) }];
+    });
+  }
+
+  async listSchemas(
+    connection: ResolvedConnection,
+    context: IntrospectionContext,
+    _database?: string,
+    catalog?: string,
+  ): Promise<SchemaInfo[]> {
+    this.checkCatalog(connection, catalog);
+    return this.session(connection, context, `Warehouse "${catalogNameOf(connection)}"`, async (client) =>
+      (await this.namespaces(client)).map((levels) => ({ name: namespaceName(levels) })),
+    );
+  }
+
+  async listTables(connection: ResolvedConnection, context: IntrospectionContext, request: TablesRequest): Promise<TablePage> {
+    this.checkCatalog(connection, request.catalog);
+    const missing = request.schema === undefined ? `Warehouse "${catalogNameOf(connection)}"` : `Namespace "${request.schema}"`;
+    return this.session(connection, context, missing, async (client) => {
+      const namespaces = request.schema === undefined ? await this.namespaces(client) : [namespaceLevels(request.schema)];
+      const search = request.search?.toLowerCase();
+      const tables: TableInfo[] = [];
+      for (const levels of namespaces) {
+        const identifiers = await this.pages<Identifier>(client, ['namespaces', namespacePath(levels), 'tables'], 'identifiers', {});
+        const names = identifiers.map((identifier) => String(identifier.name)).sort();
+        for (const name of names) {
+          if (!search || name.toLowerCase().includes(search)) tables.push({ name, schema: namespaceName(levels), type: 'TABLE' });
+        }
+      }
+      return { tables: tables.slice(request.offset, request.offset + request.limit), total: tables.length };
+    });
+  }
+
+  async listColumns(connection: ResolvedConnection, context: IntrospectionContext, table: TableRef): Promise<ColumnInfo[]> {
+    this.checkCatalog(connection, table.catalog);
+    if (table.schema === undefined) throw invalidInput('schema', 'is required for an Iceberg catalog: the namespace of the table');
+    const schema = table.schema;
+    return this.session(connection, context, `Table "${schema}.${table.table}"`, async (client) => {
+      const loaded = await client.get(
+        ['namespaces', namespacePath(namespaceLevels(schema)), 'tables', encodeURIComponent(table.table)],
+        {},
+        true,
+        true,
+      );
+      const columns = columnsOf(loaded);
+      if (!columns)
+        throw new IcebergFailure({
+          code: 'PROTOCOL_ERROR',
+          message: `${client.where} answered table metadata without its current schema.`,
+        });
+      return columns;
+    });
+  }
+
+  /** The one catalog is the warehouse: any other name is a 404. */
+  private checkCatalog(connection: ResolvedConnection, catalog: string | undefined): void {
+    if (catalog !== undefined && catalog !== catalogNameOf(connection)) throw notFound(`Catalog "${catalog}"`);
+  }
+
+  /** Every namespace, parents before their children, each level's pages followed to the end. */
+  private async namespaces(client: IcebergClient): Promise<string[][]> {
+    const found: string[][] = [];
+    const walk = async (parent: string[]): Promise<void> => {
+      const query: Record<string, string> = parent.length ? { parent: parent.join(NAMESPACE_SEPARATOR) } : {};
+      let children: unknown[];
+      try {
+        children = await this.pages<unknown>(client, ['namespaces'], 'namespaces', query);
+      } catch (error) {
+        // A namespace the principal may see but not look into still is one: its children stay unlisted.
+        if (parent.length && error instanceof IcebergFailure && error.status === 403) return;
+        throw error;
+      }
+      for (const child of children) {
+        if (!Array.isArray(child) || child.length !== parent.length + 1) continue;
+        const levels = child.map(String);
+        if (found.length >= MAX_NAMESPACES) {
+          throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} lists more than ${MAX_NAMESPACES} namespaces.` });
+        }
+        found.push(levels);
+        await walk(levels);
+      }
+    };
+    await walk([]);
+    return found;
+  }
+
+  /** Every item of a paged list: pageToken from '' to a null next-page-token, empty pages included. */
+  private async pages<T>(client: IcebergClient, segments: string[], key: string, query: Record<string, string>): Promise<T[]> {
+    const items: T[] = [];
+    let token: string | null = '';
+    const seen = new Set<string>();
+    while (token !== null) {
+      const body = (await client.get(segments, { ...query, pageToken: token }, true, true)) as Record<string, unknown> | null;
+      const page = body?.[key];
+      if (!Array.isArray(page))
+        throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} answered a list without "${key}".` });
+      items.push(...(page as T[]));
+      if (items.length > MAX_NAMESPACES) {
+        throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} lists more than ${MAX_NAMESPACES} entries.` });
+      }
+      const next = body?.['next-page-token'];
+      token = typeof next === 'string' && next !== '' ? next : null;
+      if (token !== null && seen.has(token))
+        throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} repeated a page token.` });
+      if (token !== null) seen.add(token);
+    }
+    return items;
+  }
+
+  /** One operation on a fresh client through the egress guard; errors as the API answers them, `missing` naming a 404. */
+  private async session<T>(
+    connection: ResolvedConnection,
+    context: IntrospectionContext,
+    missing: string,
+    work: (client: IcebergClient) => Promise<T>,
+  ): Promise<T> {
+    let client: IcebergClient;
+    try {
+      baseUrlOf(connection.config);
+      client = new IcebergClient(connection, context, this.tokens);
+    } catch {
+      throw new AppError(ErrorCode.TARGET_UNAVAILABLE, 'uri is not a valid http(s) URL.', { extensions: { targetCode: 'PROTOCOL_ERROR' } });
+    }
+    try {
+      client.open(await client.resolve());
+      return await work(client);
+    } catch (error) {
+      throw client.appErrorOf(error, missing);
+    } finally {
+      await client.close();
+    }
+  }
+}
