@@ -16,7 +16,7 @@ import type {
   TablesRequest,
 } from '../introspection/types';
 import { classifyNetworkError } from '../probes/network-errors';
-import { reachTarget } from '../probes/reach';
+import { openedThenClosed, reachTarget } from '../probes/reach';
 import { StageFailure, TestRun } from '../probes/test-run';
 import { baseUrlOf, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
 import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR } from './iceberg-metadata';
@@ -36,28 +36,16 @@ const catalogNameOf = (connection: ResolvedConnection): string =>
 
 /** Opens TLS over a connection to the checked address and closes it: the certificate checked against tlsCa (or the system CAs). */
 function handshake(target: ResolvedTarget, url: URL, ca: string | undefined, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const host = url.hostname.replace(/^\[(.*)\]$/u, '$1');
-    const socket = tls.connect({
-      socket: connectTarget(target, portOf(url)) as never,
-      host,
-      ...(isIP(host) ? {} : { servername: host }),
-      ...(ca ? { ca } : {}),
-      rejectUnauthorized: true,
-      ALPNProtocols: ['http/1.1'],
-    });
-    const abort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-    signal.addEventListener('abort', abort, { once: true });
-    socket.once('secureConnect', () => {
-      signal.removeEventListener('abort', abort);
-      socket.end();
-      resolve();
-    });
-    socket.once('error', (error) => {
-      signal.removeEventListener('abort', abort);
-      reject(error);
-    });
+  const host = url.hostname.replace(/^\[(.*)\]$/u, '$1');
+  const socket = tls.connect({
+    socket: connectTarget(target, portOf(url)) as never,
+    host,
+    ...(isIP(host) ? {} : { servername: host }),
+    ...(ca ? { ca } : {}),
+    rejectUnauthorized: true,
+    ALPNProtocols: ['http/1.1'],
   });
+  return openedThenClosed(socket, 'secureConnect', signal);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestRe
 import type { ResolvedTarget } from '../egress/egress-guard';
 import { inferFileSchema } from '../files/infer-file-schema';
 import type { FileListing, FileSchema, FilesRequest, IntrospectionContext } from '../introspection/types';
-import { connectTcp } from '../probes/reach';
+import { connectTcp, openedThenClosed } from '../probes/reach';
 import { messageOf, secretScrubber, StageFailure, TestRun } from '../probes/test-run';
 import {
   CONNECT_TIMEOUT_MS,
@@ -33,22 +33,9 @@ type Details = Record<string, string | number | boolean>;
 
 /** A TLS handshake with the checked address, verifying the host name; nothing is sent. */
 function handshake(target: ResolvedTarget, port: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // The certificate is checked against `servername` (against the address for an IP literal).
-    const socket = tls.connect({ host: target.address, port, servername: isIP(target.host) ? undefined : target.host });
-    const abort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-    signal.addEventListener('abort', abort, { once: true });
-    socket.once('secureConnect', () => {
-      signal.removeEventListener('abort', abort);
-      socket.end();
-      resolve();
-    });
-    socket.once('error', (error) => {
-      signal.removeEventListener('abort', abort);
-      socket.destroy();
-      reject(error);
-    });
-  });
+  // The certificate is checked against `servername` (against the address for an IP literal).
+  const socket = tls.connect({ host: target.address, port, servername: isIP(target.host) ? undefined : target.host });
+  return openedThenClosed(socket, 'secureConnect', signal);
 }
 
 /** Settled from outside once the target is checked: the handler's agents exist only from then on. */
