@@ -165,6 +165,20 @@ for (const driver of DRIVERS) {
       expectProblem(moved, 422, 'UNPROCESSABLE');
       assert.match(moved.body.detail, /sshTunnel weakened/);
 
+      // A tunnel added to a connection that had none is another path for its kept secrets too.
+      const direct = body('direct', tunnel(), {});
+      delete (direct.config as { sshTunnel?: unknown }).sshTunnel;
+      expectOk(await t.call('POST', base, { token, body: direct }), 201);
+      const added = { config: { sshTunnel: tunnel() }, secrets: { sshPassword: sshd.password } };
+      const tunneledAway = await t.call('PATCH', `${base}/direct`, { token, body: added });
+      expectProblem(tunneledAway, 422, 'UNPROCESSABLE');
+      assert.match(tunneledAway.body.detail, /sshTunnel weakened/);
+      const reentered = await t.call('PATCH', `${base}/direct`, {
+        token,
+        body: { ...added, secrets: { ...added.secrets, password: pgPassword } },
+      });
+      assert.equal(reentered.status, 200, reentered.text);
+
       const cleared = await t.call('PATCH', `${base}/kept`, { token, body: { secrets: { sshPassword: null } } });
       assert.equal(cleared.status, 200, cleared.text);
       assert.deepEqual(cleared.body.secretFields, ['password']);

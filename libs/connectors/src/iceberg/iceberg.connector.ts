@@ -25,6 +25,11 @@ import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEP
 export const DEFAULT_CATALOG = 'default';
 /** Namespaces one listing walks at most: a catalog that never stops paging ends here, or at the deadline. */
 export const MAX_NAMESPACES = 100_000;
+/** Pages one list follows at most, empty ones included, and the longest page token taken: a catalog's paging stays bounded in memory. */
+export const MAX_PAGES = 10_000;
+export const MAX_PAGE_TOKEN_CHARS = 4_096;
+/** Levels of nesting walked at most. */
+const MAX_NAMESPACE_DEPTH = 16;
 
 interface Identifier {
   namespace?: unknown;
@@ -174,8 +179,10 @@ export class IcebergConnector implements Connector {
         throw error;
       }
       for (const child of children) {
-        if (!Array.isArray(child) || child.length !== parent.length + 1) continue;
+        // A child extends its parent by one level; anything else is not walked (nor stored twice over).
+        if (!Array.isArray(child) || child.length !== parent.length + 1 || child.length > MAX_NAMESPACE_DEPTH) continue;
         const levels = child.map(String);
+        if (parent.some((level, index) => levels[index] !== level)) continue;
         if (found.length >= MAX_NAMESPACES) {
           throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} lists more than ${MAX_NAMESPACES} namespaces.` });
         }
@@ -192,7 +199,9 @@ export class IcebergConnector implements Connector {
     const items: T[] = [];
     let token: string | null = '';
     const seen = new Set<string>();
+    const fail = (message: string) => new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} ${message}` });
     while (token !== null) {
+      if (seen.size >= MAX_PAGES) throw fail(`pages a list in more than ${MAX_PAGES} pages.`);
       const body = (await client.get(segments, { ...query, pageToken: token }, true, true)) as Record<string, unknown> | null;
       const page = body?.[key];
       if (!Array.isArray(page))
@@ -203,9 +212,10 @@ export class IcebergConnector implements Connector {
       }
       const next = body?.['next-page-token'];
       token = typeof next === 'string' && next !== '' ? next : null;
-      if (token !== null && seen.has(token))
-        throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} repeated a page token.` });
-      if (token !== null) seen.add(token);
+      if (token === null) break;
+      if (token.length > MAX_PAGE_TOKEN_CHARS) throw fail(`answered a page token over ${MAX_PAGE_TOKEN_CHARS} characters.`);
+      if (seen.has(token)) throw fail('repeated a page token.');
+      seen.add(token);
     }
     return items;
   }

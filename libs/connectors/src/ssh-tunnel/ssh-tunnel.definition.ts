@@ -72,8 +72,8 @@ export const sshTunnelOf = (config: ConnectionConfig): Record<string, unknown> |
   typeof config.sshTunnel === 'object' && config.sshTunnel !== null ? (config.sshTunnel as Record<string, unknown>) : undefined;
 
 /**
- * How the bastion of `next` differs from that of `used` (which has one): another bastion, or
- * none, has moved; a dropped or changed pinned key is weaker. Pinning one where there was none
+ * How the bastion of `next` differs from that of `used`: another bastion, one where there was
+ * none, or none, has moved; a dropped or changed pinned key is weaker. Pinning one where there was none
  * is free (trust on first use does it).
  */
 export function compareBastions(used: ConnectionConfig, next: ConnectionConfig): { moved: boolean; weakened: boolean } {
@@ -87,14 +87,16 @@ export function compareBastions(used: ConnectionConfig, next: ConnectionConfig):
 }
 
 /**
- * The bastion receives the SSH secrets and carries the traffic: another bastion, or none, is
- * another path (counts as pointing elsewhere), and so is dropping or changing its pinned key.
+ * The bastion receives the SSH secrets and carries the traffic: another bastion, a new one
+ * where there was none, or none, is another path (counts as pointing elsewhere), and so is
+ * dropping or changing its pinned key.
  */
 const SSH_TUNNEL_TRANSPORT: TransportSetting = {
   name: 'sshTunnel',
   source: 'config',
   weakens: (before, after) => {
-    if (!sshTunnelOf(before.config)) return false;
+    // Adding a tunnel is another path too: the bastion would carry the kept secrets to the target.
+    if (!sshTunnelOf(before.config) && !sshTunnelOf(after.config)) return false;
     const { moved, weakened } = compareBastions(before.config, after.config);
     return moved || weakened;
   },

@@ -28,6 +28,7 @@ import { SessionCache } from '../sessions/session-cache';
 import { SmtpConnector } from '../smtp/smtp.connector';
 import { ConnectionTypeRegistry } from '../connection-type-registry';
 import { tunneledConnector } from './tunneled';
+import { refusedTarget } from './ssh-tunnel';
 
 const SETUP = { timeout: 120_000 };
 // eslint-disable-next-line no-restricted-properties -- test/run.ts starts PostgreSQL and passes its superuser URL here
@@ -391,6 +392,13 @@ describe('SSH tunnels against a real OpenSSH sshd, to real PostgreSQL and MariaD
       const result = await run(generic, genericThrough({ host: '169.254.169.254', username: 'x' }, { sshPassword: 'x' }));
       assert.equal(result.error?.code, 'EGRESS_DENIED');
       assert.equal(failedStage(result), 'dns');
+    });
+
+    it('refuses metadata and link-local targets however the bastion would read them, and nothing else', () => {
+      const metadata = ['169.254.169.254', '2852039166', '0251.0376.0251.0376', '0xa9fea9fe', '169.254.43518', '[fe80::1]', 'fe80::1%lo'];
+      for (const host of metadata) assert.equal(refusedTarget({ host, port: 80 }), true, host);
+      for (const host of ['10.0.12.7', 'db.internal', 'cafe.bad', '0x7f.1', 'deadbeef'])
+        assert.equal(refusedTarget({ host, port: 80 }), false, host);
     });
 
     it('a link-local or metadata literal behind the bastion is refused in the tunnel stage', async () => {

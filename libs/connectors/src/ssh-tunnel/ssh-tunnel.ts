@@ -60,10 +60,29 @@ const alwaysDenied = EgressPolicy.parse();
  * refused all the same (it would be the bastion's own cloud credentials).
  */
 export function refusedTarget({ host, port }: TunnelTarget): boolean {
-  const literal = host.replace(/^\[(.*)\]$/, '$1');
-  if (!net.isIP(literal)) return false;
+  const literal = addressLiteralOf(host);
+  if (literal === undefined) return false;
   const verdict = alwaysDenied.check(literal, port);
-  return !verdict.allowed && verdict.reason === 'always-denied';
+  // An address the policy cannot read (a zone index, say) is refused rather than guessed at.
+  return !verdict.allowed && (verdict.reason === 'always-denied' || verdict.reason === 'not-an-address');
+}
+
+/**
+ * The address a host names when the bastion reads it as a number: besides the canonical forms,
+ * its resolver (inet_aton) takes 2852039166, 0251.0376.0251.0376, 0xa9fea9fe or 169.254.43518
+ * for 169.254.169.254, as the WHATWG URL parser does; an IPv6 zone index is dropped.
+ */
+function addressLiteralOf(host: string): string | undefined {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const unzoned = bare.replace(/%.*$/, '');
+  if (net.isIP(unzoned)) return bare === unzoned ? bare : unzoned;
+  if (!/^[0-9a-fx.]+$/i.test(bare)) return undefined;
+  try {
+    const hostname = new URL(`http://${bare}/`).hostname;
+    return net.isIPv4(hostname) ? hostname : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
