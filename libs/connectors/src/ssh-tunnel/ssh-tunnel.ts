@@ -75,7 +75,7 @@ export function refusedTarget({ host, port }: TunnelTarget): boolean {
 function addressLiteralOf(host: string): string | undefined {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   const unzoned = bare.replace(/%.*$/, '');
-  if (net.isIP(unzoned)) return bare === unzoned ? bare : unzoned;
+  if (net.isIP(unzoned)) return unzoned;
   if (!/^[0-9a-fx.]+$/i.test(bare)) return undefined;
   try {
     const hostname = new URL(`http://${bare}/`).hostname;
