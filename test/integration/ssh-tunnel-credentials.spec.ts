@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createSeededDatabase } from '../support/postgres';
+import { createSeededDatabase, postgresConfigOf } from '../support/postgres';
 import { makeTempDir, startServers, stopServers, type Servers } from '../support/servers';
 import { createUser, DRIVERS, expectOk, expectProblem, type Reply, startTestApp, type TestApp } from '../support/test-app';
 
@@ -51,14 +51,7 @@ for (const driver of DRIVERS) {
       replies.push(reply.text);
       return reply;
     }
-    const target = (sshTunnel: Json) => ({
-      host: '127.0.0.1',
-      port: Number(pgServer.port),
-      database: DB,
-      username: decodeURIComponent(pgServer.username),
-      sslMode: 'disable',
-      sshTunnel,
-    });
+    const target = (sshTunnel: Json) => postgresConfigOf(pgServer, DB, { sshTunnel });
     const body = (name: string, sshTunnel: Json, secrets: Json = {}) => ({
       name,
       type: 'postgres',
@@ -68,6 +61,17 @@ for (const driver of DRIVERS) {
     const bastion = (extra: Json = {}) => ({ host: '127.0.0.1', port: sshd.port, ...extra });
     const testOf = async (name: string): Promise<Json> => expectOk(await call('POST', `${base}/${name}/test`, {}));
     const previewOf = (name: string) => call('GET', `${base}/${name}/preview?table=behind_bastion`);
+    /** An ssh-key credential in the project at `projectApi` holding the test sshd's key; its id. */
+    const createSshKey = async (projectApi: string, name: string): Promise<string> =>
+      expectOk(
+        await call('POST', `${projectApi}/credentials`, {
+          name,
+          type: 'ssh-key',
+          fields: { username: sshd.username },
+          secrets: { privateKey: sshd.privateKey },
+        }),
+        201,
+      ).id;
     const fields = (reply: Reply): string[] => reply.body.errors.map((error: { field: string }) => error.field);
 
     before(async () => {
@@ -87,15 +91,7 @@ for (const driver of DRIVERS) {
       const user = await createUser(t, token, `tk-editor-${driver}`);
       expectOk(await call('PUT', `${API}/members/${user.id}`, { role: 'editor' }));
       editor = user.token;
-      keyId = expectOk(
-        await call('POST', `${API}/credentials`, {
-          name: 'bastion-key',
-          type: 'ssh-key',
-          fields: { username: sshd.username },
-          secrets: { privateKey: sshd.privateKey },
-        }),
-        201,
-      ).id;
+      keyId = await createSshKey(API, 'bastion-key');
     });
 
     after(async () => {
@@ -153,15 +149,7 @@ for (const driver of DRIVERS) {
       ]);
 
       expectOk(await call('POST', '/api/v1/projects', { slug: `elsewhere-${driver}`, name: 'Elsewhere' }), 201);
-      const foreignId = expectOk(
-        await call('POST', `/api/v1/projects/elsewhere-${driver}/credentials`, {
-          name: 'foreign-key',
-          type: 'ssh-key',
-          fields: { username: sshd.username },
-          secrets: { privateKey: sshd.privateKey },
-        }),
-        201,
-      ).id;
+      const foreignId = await createSshKey(`/api/v1/projects/elsewhere-${driver}`, 'foreign-key');
       const refusals = [];
       for (const ref of [foreignId, 'foreign-key', '0193a5b2-0000-7000-8000-00000000dead', 'no-such-key']) {
         const reply = await call('POST', base, body('foreign', bastion({ credentialId: ref })));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createSeededDatabase } from '../support/postgres';
+import { createSeededDatabase, postgresConfigOf } from '../support/postgres';
 import { startServers, stopServers, type Servers } from '../support/servers';
 import { DRIVERS, expectOk, expectProblem, startTestApp, type TestApp } from '../support/test-app';
 
@@ -28,14 +28,7 @@ for (const driver of DRIVERS) {
     const body = (name: string, sshTunnel: Record<string, unknown>, secrets: Record<string, string | null>) => ({
       name,
       type: 'postgres',
-      config: {
-        host: '127.0.0.1',
-        port: Number(pgServer.port),
-        database: DB,
-        username: decodeURIComponent(pgServer.username),
-        sslMode: 'disable',
-        sshTunnel,
-      },
+      config: postgresConfigOf(pgServer, DB, { sshTunnel }),
       secrets: { password: pgPassword, ...secrets },
     });
     const tunnel = (extra: Record<string, unknown> = {}) => ({ host: '127.0.0.1', port: sshd.port, username: sshd.username, ...extra });

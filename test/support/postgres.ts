@@ -271,6 +271,18 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
+/** A postgres connection's config for database `database` on the server at `serverUrl` (its superuser, no TLS), with `extra` on top. */
+export function postgresConfigOf(serverUrl: URL, database: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    host: '127.0.0.1',
+    port: Number(serverUrl.port),
+    database,
+    username: decodeURIComponent(serverUrl.username),
+    sslMode: 'disable',
+    ...extra,
+  };
+}
+
 /** Creates database `name` on the server at `serverUrl` (e.g. SWITCHBOARD_TEST_PG_URL) and runs `seedSql` in it. */
 export async function createSeededDatabase(serverUrl: string, name: string, seedSql: string): Promise<void> {
   const admin = new Client({ connectionString: serverUrl });
