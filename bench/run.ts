@@ -178,7 +178,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
   });
   if (suite.profiler) {
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
-    log((await suite.profiler.stop(profileName)).split('\n').slice(0, 14).join('\n'));
+    log(await suite.profiler.stop(profileName));
   }
   const tunnel = scenario.tunnel ? await tunnelFigures(scenario.tunnel) : {};
   const [service, ...baselines] = summaries;

@@ -107,11 +107,20 @@ async function handle(message: ProfileMessage): Promise<void> {
     await post('Profiler.enable');
     await post('Profiler.setSamplingInterval', { interval: 500 });
     await post('Profiler.start');
+    // Allocations too, garbage included: what the GC has to collect is what the scenario allocated.
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 64 * 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
     process.send!({ profiling: true });
     return;
   }
   const { profile } = await post<{ profile: object }>('Profiler.stop');
   fs.writeFileSync(message.file, JSON.stringify(profile));
+  const { profile: heapProfile } = await post<{ profile: object }>('HeapProfiler.stopSampling');
+  fs.writeFileSync(message.file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(heapProfile));
   process.send!({ profiled: message.file });
 }
 
