@@ -14,10 +14,13 @@ import { freePort, type PostgresServer, startPostgres } from '../test/support/po
 import { Api } from './lib/api';
 import { type Bastion, newBastionKeys, startBastion } from './lib/bastion';
 import { LoadFailure } from './lib/load';
-import { alternate } from './lib/measure';
+import { alternate, type Contender } from './lib/measure';
 import { type BenchOptions, parseOptions, type ScenarioId } from './lib/options';
 import { type ServerProcess, startNodeServer } from './lib/processes';
 import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib/report';
+import { describeWindow, soakMarkdown, type SoakResult } from './lib/soak-report';
+import { changedTables, ProcessWindows, type SoakSide } from './lib/soak';
+import { postgresTableSizes, sqliteTableSizes } from './lib/table-sizes';
 import {
   apiScenarios,
   mysqlTargetScenarios,
@@ -76,17 +79,19 @@ async function startService(
   profileDir?: string,
 ): Promise<ServerProcess> {
   const port = await freePort();
+  // The hook answers the profiler's and the soak's questions over IPC.
+  const hooked = profileDir !== undefined || options.soakSeconds !== undefined;
   const service = await startNodeServer({
     label,
     entry: options.serviceEntry,
     nodeArgs: [
       ...options.serviceNodeFlags,
-      ...[...options.serviceRequires, ...(profileDir ? [path.join(__dirname, 'lib', 'profiler-hook.js')] : [])].flatMap((file) => [
+      ...[...options.serviceRequires, ...(hooked ? [path.join(__dirname, 'lib', 'profiler-hook.js')] : [])].flatMap((file) => [
         '--require',
         file,
       ]),
     ],
-    ipc: profileDir !== undefined,
+    ipc: hooked,
     port,
     readyPath: '/api/v1/health/ready',
     env: {
@@ -173,7 +178,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
   });
   if (suite.profiler) {
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
-    log((await suite.profiler.stop(profileName)).split('\n').slice(0, 14).join('\n'));
+    log(await suite.profiler.stop(profileName));
   }
   const tunnel = scenario.tunnel ? await tunnelFigures(scenario.tunnel) : {};
   const [service, ...baselines] = summaries;
@@ -211,6 +216,62 @@ async function runScenarios(suite: Suite, scenarios: Scenario[], options: BenchO
       log(message);
       failures.push(message);
       if (!(error instanceof LoadFailure)) log(`service log tail:\n${suite.service.tail()}\nbaseline log tail:\n${suite.baseline.tail()}`);
+    }
+  }
+  return results;
+}
+
+/**
+ * `--soak`: the service alone under the scenario's load for the soak's time, then its baseline
+ * alone, each after a warm-up; windows logged as they are known, the tables the service's soak
+ * wrote to read before and after.
+ */
+async function runSoak(suite: Suite, scenario: Scenario, seconds: number, options: BenchOptions): Promise<SoakResult> {
+  const service = scenario.contenders[0];
+  const baseline = scenario.contenders.find((contender) => contender.label === 'baseline');
+  if (scenario.id === 'd') throw new Error('(d) cannot soak: each project may run 60 tests a minute, which a soak would exceed');
+  if (!service.soak || !baseline?.soak) throw new Error(`(${scenario.id}) has no HTTP baseline to soak beside the service`);
+  log(`  (${scenario.id}) ${scenario.title}, ${scenario.concurrency} concurrent: soak of ${seconds} s per side`);
+  const soakOne = async (contender: Contender, withWindows: boolean): Promise<SoakSide> => {
+    await scenario.settle?.();
+    if (options.warmupSeconds > 0) await contender.run(0);
+    await scenario.settle?.();
+    const side = await contender.soak!(seconds, withWindows ? new ProcessWindows(suite.service) : undefined);
+    for (const window of side.windows) log(`    ${contender.label.padEnd(9)} ${describeWindow(window)}`);
+    log(`    ${contender.label}: last window ${(side.change * 100).toFixed(1)}% against the first${side.flat ? '' : ' (DECLINED)'}`);
+    return side;
+  };
+  const before = await suite.tableSizes();
+  const serviceSide = await soakOne(service, true);
+  const tables = changedTables(before, await suite.tableSizes());
+  const baselineSide = await soakOne(baseline, false);
+  return {
+    suite: suite.name,
+    id: scenario.id,
+    title: scenario.title,
+    concurrency: scenario.concurrency,
+    service: serviceSide,
+    baseline: baselineSide,
+    tables,
+  };
+}
+
+/** Runs the selected scenarios of a suite as soaks; a side that declined, or failed, fails the run. */
+async function runSoaks(suite: Suite, scenarios: Scenario[], options: BenchOptions, failures: string[]): Promise<SoakResult[]> {
+  const results: SoakResult[] = [];
+  for (const scenario of scenarios.filter((candidate) => options.scenarios.includes(candidate.id))) {
+    try {
+      const result = await runSoak(suite, scenario, options.soakSeconds!, options);
+      results.push(result);
+      for (const side of [result.service, result.baseline])
+        if (!side.flat)
+          failures.push(
+            `${suite.name} (${scenario.id}) soak: the ${side.label}'s last window is ${(-side.change * 100).toFixed(1)}% below its first`,
+          );
+    } catch (error) {
+      const message = `${suite.name} (${scenario.id}) ${scenario.title} soak FAILED: ${error instanceof Error ? error.message : String(error)}`;
+      log(message);
+      failures.push(message);
     }
   }
   return results;
@@ -272,6 +333,7 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
     name: 'postgres',
     service,
     baseline,
+    tableSizes: () => postgresTableSizes(databaseUrl),
     seed,
     target,
     mysqlTarget,
@@ -312,16 +374,32 @@ async function prepareSqlite(options: BenchOptions, cleanup: Cleanup): Promise<P
   });
   const sizes = { ...seedSizes(options), testGroups: 0 };
   const seed = await timed('SQLite service seeded through its API', () => seedService(service.baseUrl, sizes));
-  const suite: Suite = { name: 'sqlite', service, baseline, seed, directEntry: '', profiler: profilerOf(service, options) };
+  const suite: Suite = {
+    name: 'sqlite',
+    service,
+    baseline,
+    tableSizes: () => sqliteTableSizes(sqliteFile),
+    seed,
+    directEntry: '',
+    profiler: profilerOf(service, options),
+  };
   await assertSameJson(suite);
   return { suite, scenarios: apiScenarios(suite, options), stop: () => stopAll([service, baseline], []) };
 }
 
-async function measure(prepared: PreparedSuite, options: BenchOptions, failures: string[]): Promise<ScenarioResult[]> {
+async function measure(prepared: PreparedSuite, options: BenchOptions, failures: string[]): Promise<Measured> {
   log(`Scenarios on ${prepared.suite.name === 'postgres' ? 'PostgreSQL' : 'the embedded SQLite'}:`);
-  const results = await runScenarios(prepared.suite, prepared.scenarios, options, failures);
+  const measured: Measured =
+    options.soakSeconds === undefined
+      ? { results: await runScenarios(prepared.suite, prepared.scenarios, options, failures), soaks: [] }
+      : { results: [], soaks: await runSoaks(prepared.suite, prepared.scenarios, options, failures) };
   await prepared.stop();
-  return results;
+  return measured;
+}
+
+interface Measured {
+  results: ScenarioResult[];
+  soaks: SoakResult[];
 }
 
 /** With --profile: where the service's per-scenario CPU profiles go (bench/results/profiles-<start time>/). */
@@ -410,6 +488,11 @@ async function main(): Promise<number> {
   const started = new Date();
   const failures: string[] = [];
   const results: ScenarioResult[] = [];
+  const soaks: SoakResult[] = [];
+  const keep = (measured: Measured) => {
+    results.push(...measured.results);
+    soaks.push(...measured.soaks);
+  };
   try {
     log(`Switchboard bench${options.smoke ? ' (smoke)' : ''}: scenarios ${options.scenarios.join(', ')}`);
     // Both suites are started and seeded before anything is measured (in parallel: it halves the wait), then measured one after the other.
@@ -420,19 +503,20 @@ async function main(): Promise<number> {
       wantsSqlite ? prepareSqlite(options, cleanup) : Promise.resolve(undefined),
     ] as const);
     if (!options.smoke) await settle();
-    results.push(...(await measure(postgres, options, failures)));
-    if (sqlite) results.push(...(await measure(sqlite, options, failures)));
+    keep(await measure(postgres, options, failures));
+    if (sqlite) keep(await measure(sqlite, options, failures));
   } finally {
     await cleanup.run();
   }
   machine.loadAverageAtEnd = os.loadavg();
-  const table = markdown(results, machine, options);
+  const table = options.soakSeconds === undefined ? markdown(results, machine, options) : soakMarkdown(soaks, machine);
   const file = writeJson(options.root, {
     startedAt: started,
     finishedAt: new Date(),
     options,
     machine,
     results,
+    soaks,
     failures,
     markdown: table,
   });

@@ -88,7 +88,13 @@ function describeFailure(label: string, result: AutocannonResult, failures: Fail
  * precisely (autocannon's own histogram rounds to whole milliseconds). Any non-2xx answer,
  * connection error or timeout makes it throw.
  */
-export function runLoad(label: string, baseUrl: string, plan: LoadPlan): Promise<RoundStats> {
+export function runLoad(
+  label: string,
+  baseUrl: string,
+  plan: LoadPlan,
+  /** Told of every 2xx answer: its latency and when it came (performance.now()); the soak windows them. */
+  onAnswer?: (latencyMs: number, at: number) => void,
+): Promise<RoundStats> {
   const failures = new FailureSamples();
   const latencies: number[] = [];
   let slot = 0;
@@ -117,7 +123,9 @@ export function runLoad(label: string, baseUrl: string, plan: LoadPlan): Promise
     );
     instance.on('response', (_client, status, _bytes, ms) => {
       lastAnswer = performance.now();
-      if (status >= 200 && status < 300) latencies.push(ms);
+      if (status < 200 || status >= 300) return;
+      latencies.push(ms);
+      onAnswer?.(ms, lastAnswer);
     });
   });
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { LoadFailure, runLoad, type LoadPlan } from './load';
+import { type ProcessWindows, type SoakSide, soakSide } from './soak';
 import { rssMiB, RssSampler, runNodeScript } from './processes';
 import { median, roundStats, type RoundStats } from './stats';
 
@@ -20,6 +21,8 @@ export interface Contender {
   /** One pass through its script before measuring, each answer checked 2xx: the size of the first body (bytes). */
   probe?(): Promise<number>;
   run(phase: Phase): Promise<RoundOutcome>;
+  /** `--soak`: the timed rounds' load without a break for `seconds`, in windows (HTTP contenders only). */
+  soak?(seconds: number, processWindows?: ProcessWindows): Promise<SoakSide>;
 }
 
 /** Sends `plan`'s first script once, in order (e.g. create then delete), failing on any non-2xx. */
@@ -47,6 +50,7 @@ export function httpContender(label: string, server: { pid: number; baseUrl: str
       const stats = await runLoad(`${label} (phase ${phase})`, server.baseUrl, plan(phase)).finally(() => sampler.stop());
       return { stats, rss: { idleMiB, ...sampler.stop() } };
     },
+    soak: (seconds, processWindows) => soakSide(label, server, plan(1), seconds, processWindows),
   };
 }
 

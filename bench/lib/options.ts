@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { SOAK_WINDOW_SECONDS } from './soak';
 
 /** One of the seven scenarios of issue 6, (f) through an SSH tunnel (issue 16), or (e)-(g) against the MariaDB target. */
 export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'f-ssh' | 'g' | 'e-mysql' | 'f-mysql' | 'g-mysql';
@@ -21,6 +22,8 @@ export interface BenchOptions {
   sqlite: boolean;
   /** Write a CPU profile of each service process (and a summary of where its time goes) under bench/results/. */
   profile: boolean;
+  /** `--soak=SECONDS`: instead of rounds, each scenario loads the service alone, then its baseline alone, this long (soak.ts). */
+  soakSeconds?: number;
   rounds: number;
   /** Connections of (a)-(c): 50 as issue 6 fixes it; fewer in smoke mode. */
   apiConcurrency: number;
@@ -73,7 +76,7 @@ const SMOKE = {
   liveTunnels: 5,
 };
 
-const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,f-ssh,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--connections=N] [--target-concurrency=1..4] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
+const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,f-ssh,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--soak=SECONDS] [--connections=N] [--target-concurrency=1..4] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
 
 /** `--name=value` and `--flag` arguments; anything else is a usage error. */
 function parseArgs(argv: readonly string[]): Map<string, string> {
@@ -119,6 +122,7 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
     'entry',
     'require',
     'profile',
+    'soak',
     'connections',
     'target-concurrency',
     'help',
@@ -127,6 +131,9 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
   if (unknown.length || args.has('help')) throw new Error(unknown.length ? `unknown option --${unknown[0]}\n${USAGE}` : USAGE);
   const smoke = args.has('smoke');
   const sizes = smoke ? SMOKE : FULL;
+  const soakSeconds = args.has('soak') ? positive(args, 'soak', 0) : undefined;
+  if (soakSeconds !== undefined && (smoke || soakSeconds < 2 * SOAK_WINDOW_SECONDS))
+    throw new Error(`--soak takes at least ${2 * SOAK_WINDOW_SECONDS} seconds (two windows to compare) and no --smoke`);
   return {
     ...sizes,
     smoke,
@@ -139,6 +146,7 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
     scenarios: scenariosFrom(args.get('only')),
     sqlite: !args.has('no-sqlite'),
     profile: args.has('profile'),
+    soakSeconds,
     rounds: Math.max(1, Math.round(positive(args, 'rounds', sizes.rounds))),
     roundSeconds: positive(args, 'duration', sizes.roundSeconds),
     warmupSeconds: positive(args, 'warmup', sizes.warmupSeconds),

@@ -96,12 +96,19 @@ export async function startNodeServer(options: {
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   const tail = keepTail(child);
-  const ask = (message: object) =>
+  // One question at a time: an answer carries no id, so it belongs to the question before it.
+  let asked: Promise<unknown> = Promise.resolve();
+  const askNow = (message: object) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       if (!child.send) return reject(new Error(`${options.label} has no IPC channel`));
       child.once('message', (answer) => resolve(answer as Record<string, unknown>));
       child.send(message);
     });
+  const ask = (message: object) => {
+    const answer = asked.then(() => askNow(message));
+    asked = answer.catch(() => undefined);
+    return answer;
+  };
   const baseUrl = `http://127.0.0.1:${options.port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {

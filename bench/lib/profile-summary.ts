@@ -57,6 +57,44 @@ export function summariseProfile(file: string): string {
   return summary;
 }
 
+/** The parts of a V8 sampling heap profile the summary reads. */
+interface HeapProfileNode {
+  callFrame: { functionName: string; url: string };
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+
+/**
+ * Bytes allocated (sampled, garbage included) by owner and by function: what the GC pauses of a
+ * scenario pay for. Written beside the profile as <name>.heap.txt.
+ */
+export function summariseHeapProfile(file: string): string {
+  const { head } = JSON.parse(fs.readFileSync(file, 'utf8')) as { head: HeapProfileNode };
+  const byOwner = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let allBytes = 0;
+  const visit = (node: HeapProfileNode) => {
+    if (node.selfSize) {
+      allBytes += node.selfSize;
+      const owner = ownerOf(node.callFrame.url, node.callFrame.functionName);
+      byOwner.set(owner, (byOwner.get(owner) ?? 0) + node.selfSize);
+      const name = `${node.callFrame.functionName || '(anonymous)'} [${owner}]`;
+      byFunction.set(name, (byFunction.get(name) ?? 0) + node.selfSize);
+    }
+    node.children.forEach(visit);
+  };
+  visit(head);
+  const summary = [
+    `${path.basename(file)}: ${(allBytes / 1024 / 1024).toFixed(0)} MiB allocated (sampled, garbage included)`,
+    'Allocated by package / lib:',
+    ...top(byOwner, 20, allBytes),
+    'Allocated by function:',
+    ...top(byFunction, 30, allBytes),
+  ].join('\n');
+  fs.writeFileSync(file.replace(/\.heapprofile$/, '.heap.txt'), summary + '\n');
+  return summary;
+}
+
 /** Drives the profiler hook of a service started with `--profile`: one profile per scenario. */
 export class ScenarioProfiler {
   constructor(
@@ -84,6 +122,7 @@ export class ScenarioProfiler {
     const file = path.join(this.directory, `${name}.cpuprofile`);
     const answer = await this.service.ask({ profile: 'stop', file });
     if (answer.profiled !== file) throw new Error(`the service wrote no profile: ${JSON.stringify(answer)}`);
-    return summariseProfile(file);
+    const allocations = summariseHeapProfile(file.replace(/\.cpuprofile$/, '.heapprofile')).split('\n');
+    return [...summariseProfile(file).split('\n').slice(0, 14), ...allocations.slice(0, 12)].join('\n');
   }
 }

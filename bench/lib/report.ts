@@ -45,7 +45,7 @@ export function describeMachine(): Machine {
 }
 
 const fixed = (value: number, digits = 0): string => value.toFixed(digits);
-const loads = (values: number[]): string => values.map((load) => load.toFixed(2)).join(' ');
+export const loads = (values: number[]): string => values.map((load) => load.toFixed(2)).join(' ');
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 
 function rssCell(result: ScenarioResult, contender: ContenderSummary): string {

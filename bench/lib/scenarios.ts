@@ -5,6 +5,7 @@ import { type Contender, type ContenderSummary, directContender, httpContender }
 import type { BenchOptions, ScenarioId } from './options';
 import type { ServerProcess } from './processes';
 import type { ScenarioProfiler } from './profile-summary';
+import type { TableSize } from './soak';
 import {
   connectionName,
   connectionType,
@@ -53,6 +54,8 @@ export interface Suite {
   name: 'postgres' | 'sqlite';
   service: ServerProcess;
   baseline: ServerProcess;
+  /** The metadata database's tables now (`--soak` reports what a scenario made grow). */
+  tableSizes(): Promise<TableSize[]>;
   seed: SeededService;
   target?: TargetDatabase;
   /** The MariaDB introspection target of e-mysql, f-mysql, g-mysql. */
