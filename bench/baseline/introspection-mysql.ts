@@ -48,7 +48,7 @@ function connectionOptions(target: MysqlTarget): ConnectionOptions {
 }
 
 /** What the connector learns once per session (its first statement, before any settings). */
-interface ServerInfo {
+export interface ServerInfo {
   flavour: 'mariadb' | 'mysql';
   version: string;
   sqlMode: string;
@@ -206,9 +206,9 @@ const TABLE_LOOKUP_SQL =
   'SELECT TABLE_SCHEMA AS tableSchema, TABLE_NAME AS tableName FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?';
 const TABLE_KINDS: Record<string, string> = { 'BASE TABLE': 'TABLE', VIEW: 'VIEW', 'SYSTEM VIEW': 'SYSTEM_VIEW', SEQUENCE: 'SEQUENCE' };
 
-function openConnection(target: MysqlTarget): Promise<Connection> {
+function openConnection(target: MysqlTarget, extra: Partial<ConnectionOptions>): Promise<Connection> {
   return new Promise((resolve, reject) => {
-    const connection = mysql.createConnection(connectionOptions(target));
+    const connection = mysql.createConnection({ ...connectionOptions(target), ...extra });
     connection.connect((error) => {
       if (error) return reject(error);
       // A late error (a closed connection's pending packets) must not be an unhandled 'error' event.
@@ -219,7 +219,8 @@ function openConnection(target: MysqlTarget): Promise<Connection> {
 }
 
 export interface RowsResult {
-  columns: { name: string; type: number | undefined }[];
+  /** As the driver describes them: the Fastify baseline names their types as the service does. */
+  fields: FieldPacket[];
   rows: unknown[][];
   truncated: boolean;
 }
@@ -228,7 +229,7 @@ export interface RowsResult {
  * One pooled connection of the service's session, as a plain object: opened when needed (the
  * first time, and after the connector closed it), its settings applied once for catalog work.
  */
-class MysqlSession implements DirectSession {
+export class MysqlSession implements DirectSession {
   private connection?: Connection;
   /** Carries the catalog settings (the connector's `prepared` set). */
   private prepared = false;
@@ -238,6 +239,8 @@ class MysqlSession implements DirectSession {
   constructor(
     private readonly target: MysqlTarget,
     private server?: ServerInfo,
+    /** Driver options beyond the connector's (the Fastify baseline's cell conversion). */
+    private readonly extra: Partial<ConnectionOptions> = {},
   ) {}
 
   /** openMysqlClient()'s first statement, on a connection that is then not yet prepared. */
@@ -251,9 +254,14 @@ class MysqlSession implements DirectSession {
     return this.server;
   }
 
+  /** A later session of a pool: the server as the pool's first session described it. */
+  adopt(server: ServerInfo): void {
+    this.server = server;
+  }
+
   private async open(): Promise<Connection> {
     if (!this.connection) {
-      this.connection = await openConnection(this.target);
+      this.connection = await openConnection(this.target, this.extra);
       this.prepared = false;
     }
     return this.connection;
@@ -273,7 +281,11 @@ class MysqlSession implements DirectSession {
     if (closed && this.connection === connection) this.connection = undefined;
   }
 
-  async listTables(schema: string, page: number, perPage: number): Promise<{ data: { name: string; type: string }[]; total: number }> {
+  async listTables(
+    schema: string,
+    page: number,
+    perPage: number,
+  ): Promise<{ data: { name: string; schema: string; type: string }[]; total: number }> {
     const deadline = performance.now() + CATALOG_TIMEOUT_MS;
     const bounded = (sql: string) => boundedSelect(this.server!, sql, deadline - performance.now());
     const connection = await this.catalogLease();
@@ -296,7 +308,11 @@ class MysqlSession implements DirectSession {
       for (const row of found) kinds.set(tableKey(row.tableSchema, row.tableName), TABLE_KINDS[row.tableType] ?? 'TABLE');
     }
     return {
-      data: listed.map((row) => ({ name: row.tableName, type: kinds.get(tableKey(row.tableSchema, row.tableName)) ?? 'TABLE' })),
+      data: listed.map((row) => ({
+        name: row.tableName,
+        schema: row.tableSchema,
+        type: kinds.get(tableKey(row.tableSchema, row.tableName)) ?? 'TABLE',
+      })),
       total: Number(rows[0]?.total ?? 0),
     };
   }
@@ -314,7 +330,7 @@ class MysqlSession implements DirectSession {
     const sink = new Collector(limit);
     const result = await stream(connection, { sql: bounded(sql), rowsAsArray: true }, sink.add, limit + 1);
     this.afterStream(connection, result.closed);
-    return { columns: columnsOf(result.fields), rows: sink.rows, truncated: sink.truncated };
+    return { fields: result.fields, rows: sink.rows, truncated: sink.truncated };
   }
 
   /** withLease(…, { userStatementTimeoutMs }): fresh settings, the rows, then closed (cut short) or reset in the background. */
@@ -326,7 +342,7 @@ class MysqlSession implements DirectSession {
     const result = await stream(connection, { sql, rowsAsArray: true }, sink.add);
     this.afterStream(connection, result.closed);
     if (!result.closed) this.resetting = this.reset(connection);
-    return { columns: columnsOf(result.fields), rows: sink.rows, truncated: sink.truncated };
+    return { fields: result.fields, rows: sink.rows, truncated: sink.truncated };
   }
 
   /** Before the timing: connected, and for catalog work prepared, as the service's pool is after the probe and warm-up. */
@@ -370,8 +386,6 @@ class MysqlSession implements DirectSession {
     if (connection) await new Promise<void>((resolve) => connection.end(() => resolve()));
   }
 }
-
-const columnsOf = (fields: FieldPacket[]): RowsResult['columns'] => fields.map((field) => ({ name: field.name, type: field.columnType }));
 
 /** `count` sessions ready for `work`; the server described once, on the first, as the connector does when it opens its pool. */
 export async function openDirectSessions(target: MysqlTarget, count: number, work: TargetWork): Promise<DirectSession[]> {

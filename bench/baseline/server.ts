@@ -7,11 +7,13 @@
  *   SWITCHBOARD_ENCRYPTION_KEYS=k1:... PORT=... [BASELINE_AUTH_CACHE_MS=0] node server.js
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Client, Pool } from 'pg';
+import { Client, type ClientConfig, Pool, type PoolClient } from 'pg';
 import { Authenticator, type Caller, HttpError } from './access';
 import { Envelopes, uuidv7 } from './crypto';
 import { connectionJson } from './dto';
-import { listTables, preview, readOnlyQuery, STARTUP_OPTIONS, SERVER_TEXT } from './introspection';
+import { listTables, preview, readOnlyQuery, targetClientConfig } from './introspection';
+import type { MysqlSession } from './introspection-mysql';
+import { MysqlSessionPool, rowsJson } from './mysql-pool';
 import { type ConnectionRow, PgStore, SqliteStore, type Store } from './store';
 
 interface Deps {
@@ -200,25 +202,21 @@ function registerConnectionRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-/** A stored postgres connection as a client needs it: its row and decrypted password. */
+/** A stored postgres or mysql connection as a client needs it: its row and decrypted password. */
 async function resolveTarget(deps: Deps, caller: Caller, name: string) {
   const connection = await requireConnection(deps.store, caller.projectId, name);
   const envelope = connection.credentialId ? await deps.store.readEnvelope(caller.projectId, connection.credentialId) : null;
   const secrets = envelope ? deps.envelopes.open(caller.projectId, connection.credentialId!, envelope) : {};
   const config = JSON.parse(connection.config) as Record<string, unknown>;
-  return {
-    connection,
-    clientConfig: {
-      host: String(config.host),
-      port: Number(config.port ?? 5432),
-      database: String(config.database ?? 'postgres'),
-      user: String(config.username ?? ''),
-      password: secrets.password ?? '',
-      options: STARTUP_OPTIONS,
-      types: SERVER_TEXT,
-      application_name: 'switchboard-baseline',
-    },
+  const mysql = connection.type === 'mysql';
+  const target = {
+    host: String(config.host),
+    port: Number(config.port ?? (mysql ? 3306 : 5432)),
+    database: String(config.database ?? (mysql ? '' : 'postgres')),
+    username: String(config.username ?? ''),
+    password: secrets.password ?? '',
   };
+  return { connection, mysqlTarget: mysql ? target : undefined, clientConfig: targetClientConfig(target) };
 }
 
 /** Header of the "http floor" contender of (e)-(g). */
@@ -247,29 +245,59 @@ function targetOf(deps: Deps, request: FastifyRequest<{ Params: Params }>, scope
   return found;
 }
 
-/** Pools per connection id and version, `max` clients each: the cached sessions of (d)-(g). */
-class Pools {
-  private readonly pools = new Map<string, Pool>();
+/** Pools per connection id and version: the cached sessions of (d)-(g). */
+class Pools<P> {
+  private readonly pools = new Map<string, P>();
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly end: (pool: P) => Promise<void>) {}
 
-  get(connection: ConnectionRow, config: ConstructorParameters<typeof Pool>[0]): Pool {
+  get(connection: ConnectionRow, open: () => P): P {
     const key = `${connection.id}:${connection.version}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool({ ...config, max: this.max, idleTimeoutMillis: 60_000 });
-      pool.on('error', () => undefined);
+      pool = open();
       this.pools.set(key, pool);
     }
     return pool;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.end()));
+    await Promise.all([...this.pools.values()].map(this.end));
   }
 }
 
-function registerTargetRoutes(app: FastifyInstance, deps: Deps, testPools: Pools, introspectionPools: Pools): void {
+/** A pg pool of `max` clients, as the service keeps per target connection. */
+function pgPool(config: ClientConfig, max: number): Pool {
+  const pool = new Pool({ ...config, max, idleTimeoutMillis: 60_000 });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** The pools of (e)-(g), one kind per driver: 2 sessions per connection, as the service pools them. */
+class IntrospectionPools {
+  private readonly pg = new Pools<Pool>((pool) => pool.end());
+  private readonly mysql = new Pools<MysqlSessionPool>((pool) => pool.close());
+
+  /** Runs `work` on a pooled pg client of the target. */
+  async withPg<T>(target: Target, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pg.get(target.connection, () => pgPool(target.clientConfig, 2)).connect();
+    try {
+      return await work(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  withMysql<T>(target: Target, work: (session: MysqlSession) => Promise<T>): Promise<T> {
+    return this.mysql.get(target.connection, () => new MysqlSessionPool(target.mysqlTarget!, 2)).use(work);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pg.close(), this.mysql.close()]);
+  }
+}
+
+function registerTargetRoutes(app: FastifyInstance, deps: Deps, testPools: Pools<Pool>, introspectionPools: IntrospectionPools): void {
   // (d) test: `x-baseline-test: fresh` connects anew each time (what the service does today); otherwise a pooled session
   app.post(
     `${API}/:connection/test`,
@@ -284,8 +312,8 @@ function registerTargetRoutes(app: FastifyInstance, deps: Deps, testPools: Pools
         version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
         await client.end();
       } else {
-        version = (await testPools.get(connection, clientConfig).query<{ server_version: string }>('SHOW server_version')).rows[0]
-          .server_version;
+        version = (await testPools.get(connection, () => pgPool(clientConfig, 4)).query<{ server_version: string }>('SHOW server_version'))
+          .rows[0].server_version;
       }
       const latencyMs = performance.now() - started;
       await audit(deps, caller, 'connection.test', connection, { latencyMs, errorCode: null, driver: 'pg' });
@@ -305,16 +333,13 @@ function registerTargetRoutes(app: FastifyInstance, deps: Deps, testPools: Pools
   app.get(
     `${API}/:connection/tables`,
     handler(async (request: FastifyRequest<{ Params: Params; Querystring: { schema: string; page?: string; perPage?: string } }>) => {
-      const { connection, clientConfig } = await targetOf(deps, request, 'connections:test');
+      const target = await targetOf(deps, request, 'connections:test');
+      const { schema } = request.query;
       const page = Number(request.query.page ?? 1);
       const perPage = Number(request.query.perPage ?? 20);
-      const pool = introspectionPools.get(connection, clientConfig);
-      const client = await pool.connect();
-      try {
-        return await listTables(client, request.query.schema, page, perPage);
-      } finally {
-        client.release();
-      }
+      if (!target.mysqlTarget) return introspectionPools.withPg(target, (client) => listTables(client, schema, page, perPage));
+      const { data, total } = await introspectionPools.withMysql(target, (session) => session.listTables(schema, page, perPage));
+      return { data, meta: { total, page, perPage } };
     }),
   );
 
@@ -322,37 +347,31 @@ function registerTargetRoutes(app: FastifyInstance, deps: Deps, testPools: Pools
   app.get(
     `${API}/:connection/preview`,
     handler(async (request: FastifyRequest<{ Params: Params; Querystring: { schema: string; table: string; limit?: string } }>) => {
-      const { caller, connection, clientConfig } = await targetOf(deps, request, 'data:read');
+      const target = await targetOf(deps, request, 'data:read');
+      const { schema, table } = request.query;
       const limit = Number(request.query.limit ?? 100);
-      const client = await introspectionPools.get(connection, clientConfig).connect();
-      try {
-        const result = await preview(client, request.query.schema, request.query.table, limit);
-        if (!result) throw new HttpError(404, 'NOT_FOUND');
-        if (caller)
-          await audit(deps, caller, 'connection.preview', connection, { schema: request.query.schema, table: request.query.table });
-        return { ...result, limit };
-      } finally {
-        client.release();
-      }
+      const result = target.mysqlTarget
+        ? await introspectionPools.withMysql(target, async (session) => rowsJson(await session.preview(schema, table, limit)))
+        : await introspectionPools.withPg(target, (client) => preview(client, schema, table, limit));
+      if (!result) throw new HttpError(404, 'NOT_FOUND');
+      if (target.caller) await audit(deps, target.caller, 'connection.preview', target.connection, { schema, table });
+      return { ...result, limit };
     }),
   );
 
   // (g) one read-only statement through a cursor; audited with its text
   app.post(
     `${API}/:connection/query`,
-    handler(async (request: FastifyRequest<{ Params: Params; Body: { sql: string; limit?: number; timeoutMs?: number } }>, reply) => {
-      const { caller, connection, clientConfig } = await targetOf(deps, request, 'data:read');
-      const client = await introspectionPools.get(connection, clientConfig).connect();
-      try {
-        const started = performance.now();
-        const result = await readOnlyQuery(client, request.body.sql, request.body.limit ?? 100, request.body.timeoutMs ?? 5_000);
-        const executionMs = performance.now() - started;
-        if (caller) await audit(deps, caller, 'connection.query', connection, { sql: request.body.sql });
-        void reply.code(200);
-        return { ...result, stats: { rowCount: result.rows.length, executionMs } };
-      } finally {
-        client.release();
-      }
+    handler(async (request: FastifyRequest<{ Params: Params; Body: { sql: string; limit?: number; timeoutMs?: number } }>) => {
+      const target = await targetOf(deps, request, 'data:read');
+      const { sql, limit = 100, timeoutMs = 5_000 } = request.body;
+      const started = performance.now();
+      const result = target.mysqlTarget
+        ? await introspectionPools.withMysql(target, async (session) => rowsJson(await session.query(sql, limit, timeoutMs)))
+        : await introspectionPools.withPg(target, (client) => readOnlyQuery(client, sql, limit, timeoutMs));
+      const executionMs = performance.now() - started;
+      if (target.caller) await audit(deps, target.caller, 'connection.query', target.connection, { sql });
+      return { ...result, stats: { rowCount: result.rows.length, executionMs } };
     }),
   );
 }
@@ -370,8 +389,8 @@ async function main(): Promise<void> {
     envelopes: new Envelopes(process.env.SWITCHBOARD_ENCRYPTION_KEYS!),
   };
   // The service keeps 2 clients per target connection; a test pool of 4 covers the per-project cap.
-  const testPools = new Pools(4);
-  const introspectionPools = new Pools(2);
+  const testPools = new Pools<Pool>((pool) => pool.end());
+  const introspectionPools = new IntrospectionPools();
   const app = Fastify({ logger: false });
   app.get('/health', async () => ({ status: 'ok' }));
   registerConnectionRoutes(app, deps);

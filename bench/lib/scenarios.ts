@@ -389,7 +389,7 @@ export function mysqlTargetScenarios(suite: Suite, options: BenchOptions): Scena
     direct: 'direct mysql2',
     catalogSchema: MYSQL_CATALOG_DATABASE,
     eventsSchema: MYSQL_EVENTS_DATABASE,
-    fastify: false,
+    fastify: true,
     targets: false,
     queryNote:
       'At row limit + 1 the connector closes the connection (its socket destroyed) and opens a new one for the next query, ' +
