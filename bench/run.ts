@@ -14,7 +14,8 @@ import { freePort, type PostgresServer, startPostgres } from '../test/support/po
 import { Api } from './lib/api';
 import { type Bastion, newBastionKeys, startBastion } from './lib/bastion';
 import { LoadFailure } from './lib/load';
-import { alternate, type Contender } from './lib/measure';
+import { alternate, type Contender, figuresOf, othersOf } from './lib/measure';
+import { targetMet } from './lib/targets';
 import { type BenchOptions, parseOptions, type ScenarioId } from './lib/options';
 import { type ServerProcess, startNodeServer } from './lib/processes';
 import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib/report';
@@ -182,7 +183,6 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
   }
   const tunnel = scenario.tunnel ? await tunnelFigures(scenario.tunnel) : {};
   const [service, ...baselines] = summaries;
-  const versus = summaries.find((summary) => summary.label === scenario.versus)!;
   return {
     suite: suite.name,
     id: scenario.id,
@@ -197,8 +197,10 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
       p50: service.medianP50Ms / baseline.medianP50Ms,
       p99: service.medianP99Ms / baseline.medianP99Ms,
     })),
-    target:
-      suite.name === 'postgres' && scenario.target ? { text: scenario.target.text, met: scenario.target.met(service, versus) } : undefined,
+    targets:
+      suite.name === 'postgres'
+        ? scenario.targets?.map((target) => ({ ...target, met: targetMet(target, figuresOf(service), othersOf(baselines)) }))
+        : undefined,
     targetNote: scenario.targetNote,
     memory: scenario.memory,
     ...tunnel,

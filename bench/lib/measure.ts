@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { LoadFailure, runLoad, type LoadPlan } from './load';
 import { type ProcessWindows, type SoakSide, soakSide } from './soak';
+import type { Figures } from './targets';
 import { rssMiB, RssSampler, runNodeScript } from './processes';
 import { median, roundStats, type RoundStats } from './stats';
 
@@ -86,6 +87,18 @@ export interface ContenderSummary {
   /** Size of one answer's body (bytes): both sides should send about the same. */
   bodyBytes?: number;
 }
+
+/** A contender's medians as targets check them. */
+export const figuresOf = (summary: ContenderSummary): Figures => ({
+  reqPerSec: summary.medianReqPerSec,
+  p50Ms: summary.medianP50Ms,
+  p99Ms: summary.medianP99Ms,
+  rssGrowthMiB: summary.idleRssMiB === undefined ? undefined : summary.peakRssMiB - summary.idleRssMiB,
+});
+
+/** The figures of a scenario's other contenders, by label. */
+export const othersOf = (summaries: readonly ContenderSummary[]): Map<string, Figures> =>
+  new Map(summaries.map((summary) => [summary.label, figuresOf(summary)]));
 
 function summarise(
   label: string,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ContenderSummary } from './measure';
 import type { ScenarioId } from './options';
+import { describeTarget, type Target } from './targets';
 import type { BastionEvidence, LiveTunnels } from './tunnel-checks';
 
 export interface ScenarioResult {
@@ -15,8 +16,9 @@ export interface ScenarioResult {
   contenders: ContenderSummary[];
   /** service / baseline for each baseline: req/s and median latency (p50, p99). */
   ratios: { versus: string; reqPerSec: number; p50: number; p99: number }[];
-  target?: { text: string; met: boolean };
-  /** Shown in the target column when there is no target (the MariaDB scenarios). */
+  /** The scenario's targets (data, so combine.ts can check them again) and whether this run met each. */
+  targets?: (Target & { met: boolean })[];
+  /** Shown in the target column when there is no target. */
   targetNote?: string;
   /** (f)/(g): the RSS column shows idle -> peak. */
   memory?: boolean;
@@ -56,12 +58,17 @@ function rssCell(result: ScenarioResult, contender: ContenderSummary): string {
   return fixed(contender.rssMiB);
 }
 
+/** Each target with its verdict, or the note saying why there is none. */
+export function targetsCell(result: Pick<ScenarioResult, 'targets' | 'targetNote'>): string {
+  if (!result.targets?.length) return result.targetNote ?? '';
+  return result.targets.map((target) => `${describeTarget(target)}: **${target.met ? 'met' : 'NOT met'}**`).join('<br>');
+}
+
 function rows(result: ScenarioResult): string[] {
   return result.contenders.map((contender, index) => {
     const ratio = result.ratios.find((candidate) => candidate.versus === contender.label);
     const ratioCell = ratio ? `${ratio.reqPerSec.toFixed(2)}× req/s, ${ratio.p50.toFixed(2)}× p50` : '';
-    const targetCell =
-      index !== 0 ? '' : result.target ? `${result.target.text}: **${result.target.met ? 'met' : 'NOT met'}**` : (result.targetNote ?? '');
+    const targetCell = index !== 0 ? '' : targetsCell(result);
     const scenarioCell = index === 0 ? `(${result.id}) ${result.title}` : '';
     const concurrencyCell = index === 0 ? String(result.concurrency) : '';
     return `| ${scenarioCell} | ${concurrencyCell} | ${contender.label} | ${fixed(contender.medianReqPerSec)} | ${ms(contender.medianP50Ms)} | ${ms(contender.medianP99Ms)} | ${rssCell(result, contender)} | ${ratioCell} | ${targetCell} |`;
@@ -114,7 +121,7 @@ export function markdown(results: readonly ScenarioResult[], machine: Machine, o
       '',
       `**Metadata database: ${suite === 'postgres' ? 'PostgreSQL' : 'embedded SQLite'}**`,
       '',
-      '| Scenario | Conc. | Side | req/s | p50 ms | p99 ms | RSS MiB | Service / this | Target (issue 6) |',
+      '| Scenario | Conc. | Side | req/s | p50 ms | p99 ms | RSS MiB | Service / this | Targets |',
       '| --- | --: | --- | --: | --: | --: | --: | --- | --- |',
       ...ofSuite.flatMap(rows),
     );

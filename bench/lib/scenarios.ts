@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { ClientScript, LoadPlan, LoadRequest } from './load';
-import { type Contender, type ContenderSummary, directContender, httpContender } from './measure';
+import { type Contender, directContender, httpContender } from './measure';
 import type { BenchOptions, ScenarioId } from './options';
 import type { ServerProcess } from './processes';
 import type { ScenarioProfiler } from './profile-summary';
@@ -18,15 +18,10 @@ import {
 } from './seed-api';
 import { MYSQL_CATALOG_DATABASE, MYSQL_EVENTS_DATABASE } from './seed-mysql-target';
 import { CATALOG_SCHEMA, EVENTS_SCHEMA, EVENTS_TABLE } from './seed-target';
+import type { Target } from './targets';
 import type { TunnelChecks } from './tunnel-checks';
 import type { DirectDriver } from '../baseline/direct';
 import type { TargetWork } from '../baseline/introspection';
-
-/** A target of issue 6 §4, checked on the PostgreSQL suite and reported (never enforced here). */
-export interface Target {
-  text: string;
-  met(service: ContenderSummary, versus: ContenderSummary): boolean;
-}
 
 export interface Scenario {
   id: ScenarioId;
@@ -38,8 +33,9 @@ export interface Scenario {
   contenders: Contender[];
   /** The baseline the headline ratio is taken against. */
   versus: string;
-  target?: Target;
-  /** Shown instead of a target when there is none to check (the MariaDB scenarios). */
+  /** Checked on the PostgreSQL suite and reported (never enforced). */
+  targets?: Target[];
+  /** Shown instead of targets when there are none to check. */
   targetNote?: string;
   /** Before each warm-up and round: waits until the target has finished what the previous phase left it doing. */
   settle?: () => Promise<void>;
@@ -92,6 +88,12 @@ const SMOKE_REQUESTS_PER_CONNECTION = 2;
 function fixedPlan(options: BenchOptions, connections: number, seconds: number, script: (slot: number) => ClientScript): LoadPlan {
   return options.smoke ? { connections, requestsPerConnection: SMOKE_REQUESTS_PER_CONNECTION, script } : { connections, seconds, script };
 }
+
+/** The service at least `ratio` times `versus`'s req/s. */
+const atLeast = (source: string, versus: string, ratio: number): Target => ({
+  source,
+  bounds: [{ measure: 'reqPerSec', versus, atLeast: ratio }],
+});
 
 // --- (a)-(c): the API on the metadata database -------------------------------------------
 
@@ -155,10 +157,15 @@ export function apiScenarios(suite: Suite, options: BenchOptions): Scenario[] {
       note: `${spread}; a random postgres connection of ${seed.connectionsPerProject} per request.`,
       contenders: pair(() => getOneScript(seed)),
       versus: 'baseline',
-      target: {
-        text: '>= 0.75 x baseline req/s, p99 <= 30 ms',
-        met: (s, b) => s.medianReqPerSec >= 0.75 * b.medianReqPerSec && s.medianP99Ms <= 30,
-      },
+      targets: [
+        {
+          source: 'issues 6, 19',
+          bounds: [
+            { measure: 'reqPerSec', versus: 'baseline', atLeast: 0.75 },
+            { measure: 'p99Ms', atMost: 30 },
+          ],
+        },
+      ],
     },
     {
       id: 'b',
@@ -167,7 +174,7 @@ export function apiScenarios(suite: Suite, options: BenchOptions): Scenario[] {
       note: `${spread}; ?type=postgres&perPage=50 on a random page.`,
       contenders: pair(() => listScript(seed)),
       versus: 'baseline',
-      target: { text: '>= 0.6 x baseline req/s', met: (s, b) => s.medianReqPerSec >= 0.6 * b.medianReqPerSec },
+      targets: [atLeast('issue 6', 'baseline', 0.6), atLeast('issue 19', 'baseline', 0.8)],
     },
     {
       id: 'c',
@@ -176,7 +183,7 @@ export function apiScenarios(suite: Suite, options: BenchOptions): Scenario[] {
       note: `${spread}; each cycle is POST then DELETE, both counted as requests.`,
       contenders: pair((side) => createDeleteScript(seed, side)),
       versus: 'baseline',
-      target: { text: '>= 0.5 x baseline req/s', met: (s, b) => s.medianReqPerSec >= 0.5 * b.medianReqPerSec },
+      targets: [atLeast('issue 6', 'baseline', 0.5), atLeast('issue 19', 'baseline', 0.8)],
     },
   ];
 }
@@ -315,12 +322,15 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
       ? '; "baseline": the same behind Fastify; "http floor": that Fastify server with the caller and connection resolved once and ' +
         'no audit row, the driver work behind HTTP and nothing else.'
       : '.');
-  const latency: Target = { text: `p50 <= 1.5 x ${kind.direct}`, met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms };
-  const memory: Target = {
-    text: `p50 <= 1.5 x ${kind.direct}; peak RSS <= idle + 64 MiB`,
-    met: (s, d) => s.medianP50Ms <= 1.5 * d.medianP50Ms && s.peakRssMiB <= (s.idleRssMiB ?? 0) + 64,
-  };
-  const untargeted = { targetNote: 'none (issue 6 sets them for PostgreSQL)' };
+  // Issue 6's against the direct driver (PostgreSQL only), issue 19's against the full baseline (both targets).
+  const latency: Target = { source: 'issue 6', bounds: [{ measure: 'p50', versus: kind.direct, atMost: 1.5 }] };
+  const memory: Target = { ...latency, bounds: [...latency.bounds, { measure: 'rssGrowthMiB', atMost: 64 }] };
+  const issue6 = (target: Target): Target[] => (kind.targets ? [target] : []);
+  const previewTargets = [...issue6(memory), atLeast('issue 19', 'baseline', 0.9)];
+  const queryTargets: Target[] = [
+    ...issue6(memory),
+    { source: 'issue 19', bounds: [{ measure: 'p50', versus: 'baseline', atMost: 1.15 }] },
+  ];
   const of = kind.product === 'PostgreSQL' ? '' : ` (${kind.product})`;
   const pages = Math.max(1, Math.floor(options.catalogTables / TABLES_PER_PAGE));
   return [
@@ -331,7 +341,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
       note: `${note} A random page per request.`,
       contenders: contenders({ kind: 'tables', schema: kind.catalogSchema, pages, perPage: TABLES_PER_PAGE }),
       versus: kind.direct,
-      ...(kind.targets ? { target: latency } : untargeted),
+      ...(kind.targets ? { targets: [latency] } : { targetNote: 'none (issue 6 sets them for PostgreSQL)' }),
     },
     {
       id: kind.ids.preview,
@@ -340,7 +350,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
       note,
       contenders: contenders({ kind: 'preview', schema: kind.eventsSchema, table: EVENTS_TABLE, limit: PREVIEW_LIMIT }),
       versus: kind.direct,
-      ...(kind.targets ? { target: memory } : untargeted),
+      targets: previewTargets,
       memory: true,
     },
     {
@@ -355,7 +365,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
         timeoutMs: 30_000,
       }),
       versus: kind.direct,
-      ...(kind.targets ? { target: memory } : untargeted),
+      targets: queryTargets,
       memory: true,
       settle: kind.settleQuery,
     },
@@ -427,7 +437,7 @@ export function tunnelScenario(suite: Suite, options: BenchOptions): Scenario {
       httpContender('service direct', suite.service, plan(WAREHOUSE)),
     ],
     versus: 'service direct',
-    target: { text: 'p50 <= 1.3 x service direct (issue 16)', met: (s, d) => s.medianP50Ms <= 1.3 * d.medianP50Ms },
+    targets: [{ source: 'issue 16', bounds: [{ measure: 'p50', versus: 'service direct', atMost: 1.3 }] }],
     tunnel: {
       checks: suite.tunnelChecks!,
       projectsLoaded: Math.min(inFlight, suite.seed.projects.length),
