@@ -173,10 +173,11 @@ for (const driver of DRIVERS) {
     after(() => t?.close());
 
     describe('connection types', () => {
-      it('lists exactly the nine types with label, description, schema, defaults, secret fields, capabilities', async () => {
+      it('lists exactly the ten types with label, description, schema, defaults, secret fields, capabilities', async () => {
         const reply = expectOk(await t.call('GET', `${API}/connection-types`, { token: viewer.token }));
         const types: Json[] = reply.data;
         assert.deepEqual(types.map((type) => type.type).sort(), [
+          'databricks',
           'generic',
           'http',
           'iceberg',
