@@ -333,6 +333,22 @@ for (const driver of DRIVERS) {
       assert.ok(outcomes.includes('lake:failure') && outcomes.includes('sql:success'), outcomes.join());
     });
 
+    it('scopes: catalogs need connections:test, preview and query data:read, as for every type', async () => {
+      const key = async (scopes: string[]) =>
+        expectOk(
+          await t.call('POST', '/api/v1/projects/default/api-keys', { token, body: { name: `db-${scopes.join('-')}`, scopes } }),
+          201,
+        ).key as string;
+      const tester = await key(['connections:read', 'connections:test']);
+      const reader = await key(['connections:read', 'data:read']);
+      expectOk(await t.call('GET', `${base}/lake/catalogs`, { token: tester }));
+      expectProblem(await t.call('GET', `${base}/lake/preview?table=orders`, { token: tester }), 403, 'FORBIDDEN');
+      expectProblem(await t.call('POST', `${base}/sql/query`, { token: tester, body: { sql: 'SELECT * FROM orders' } }), 403, 'FORBIDDEN');
+      expectProblem(await t.call('GET', `${base}/lake/catalogs`, { token: reader }), 403, 'FORBIDDEN');
+      expectOk(await t.call('GET', `${base}/lake/preview?table=orders`, { token: reader }));
+      expectOk(await t.call('POST', `${base}/sql/query`, { token: reader, body: { sql: 'SELECT * FROM orders' } }));
+    });
+
     it('discover: every catalog with its schemas, or the one named; audited', async () => {
       const lake = expectOk(await get('lake'));
       assert.deepEqual(expectOk(await post('lake/discover')), {
