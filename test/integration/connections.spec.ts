@@ -213,7 +213,7 @@ for (const driver of DRIVERS) {
         assert.ok(secretNames('mysql').includes('password'));
         assert.deepEqual(secretNames('sqlite'), []);
         const ssh = ['sshPassword', 'sshPrivateKey', 'sshPassphrase'];
-        assert.deepEqual(secretNames('http').sort(), ['password', 'token', ...ssh].sort());
+        assert.deepEqual(secretNames('http').sort(), ['password', 'tlsCa', 'tlsCert', 'tlsKey', 'token', ...ssh].sort());
         assert.deepEqual(secretNames('sftp').sort(), ['passphrase', 'password', 'privateKey', ...ssh].sort());
         assert.deepEqual(secretNames('s3').sort(), ['accessKeyId', 'secretAccessKey', 'sessionToken']);
         assert.deepEqual(secretNames('smtp'), ['password', 'tlsCa', 'tlsCert', 'tlsKey', ...ssh]);

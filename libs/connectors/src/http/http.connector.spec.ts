@@ -44,6 +44,10 @@ const seen: { main: Seen[]; other: Seen[]; tls: Seen[] } = { main: [], other: []
 let mainPort = 0;
 let otherPort = 0;
 let tlsPort = 0;
+/** https that asks for a client certificate signed by the client CA, and refuses the handshake without one. */
+let mutualTlsPort = 0;
+/** PEM: the servers' self-signed certificate (their own CA), another CA, and a client certificate with its key. */
+const pem = { serverCert: '', otherCa: '', clientCert: '', clientKey: '' };
 let closedPort = 0;
 let tempDir = '';
 const servers: http.Server[] = [];
@@ -120,6 +124,35 @@ before(async () => {
       stdio: 'ignore',
     },
   );
+
+  const selfSigned = (name: string, subject: string): { key: string; cert: string } => {
+    const [keyFile, certFile] = [path.join(tempDir, `${name}.key`), path.join(tempDir, `${name}.crt`)];
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', subject, '-days', '1', '-keyout', keyFile, '-out', certFile],
+      { stdio: 'ignore' },
+    );
+    return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
+  };
+  const client = selfSigned('client', '/CN=switchboard-client');
+  Object.assign(pem, {
+    serverCert: readFileSync(cert, 'utf8'),
+    otherCa: selfSigned('other', '/CN=localhost').cert,
+    clientCert: client.cert,
+    clientKey: client.key,
+  });
+  const mutualTlsServer = https.createServer(
+    { key: readFileSync(key), cert: readFileSync(cert), requestCert: true, rejectUnauthorized: true, ca: client.cert },
+    (req, res) => {
+      seen.tls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      const to = new URL(req.url ?? '/', 'https://localhost').searchParams.get('to');
+      if (to) res.writeHead(302, { location: to });
+      else res.writeHead(204, { server: 'mutual-tls-test' });
+      res.end();
+    },
+  );
+  servers.push(mutualTlsServer);
+  mutualTlsPort = await listen(mutualTlsServer);
 
   const mainServer = http.createServer(mainHandler);
   const otherServer = http.createServer((req, res) => {
@@ -423,5 +456,53 @@ describe('HttpConnector', () => {
     const down = await runTest({ baseUrl: `https://localhost:${tlsPort}`, healthPath: '/down', tlsVerify: false });
     assert.equal(down.error?.code, 'PROTOCOL_ERROR', JSON.stringify(down));
     assert.equal(seen.main.length, 0);
+  });
+
+  describe('tlsCa and a client certificate', () => {
+    it('verifies the certificate against tlsCa when given', async () => {
+      const result = await runTest({ baseUrl: `https://localhost:${tlsPort}`, healthPath: '/' }, { tlsCa: pem.serverCert });
+      assert.equal(result.success, true, JSON.stringify(result));
+      assert.deepEqual(stageNames(result), ['dns', 'tcp', 'tls', 'http']);
+    });
+
+    it('answers TLS_ERROR when the certificate does not chain to tlsCa', async () => {
+      const result = await runTest({ baseUrl: `https://localhost:${tlsPort}`, healthPath: '/' }, { tlsCa: pem.otherCa });
+      assert.equal(result.error?.code, 'TLS_ERROR', JSON.stringify(result));
+      assert.equal(seen.tls.length, 0);
+    });
+
+    it('still checks the host name against tlsCa: the certificate names localhost, not 127.0.0.1', async () => {
+      const result = await runTest({ baseUrl: `https://127.0.0.1:${tlsPort}`, healthPath: '/' }, { tlsCa: pem.serverCert });
+      assert.equal(result.error?.code, 'TLS_ERROR', JSON.stringify(result));
+    });
+
+    it('presents tlsCert and tlsKey to a server that requires a client certificate', async () => {
+      const secrets = { tlsCa: pem.serverCert, tlsCert: pem.clientCert, tlsKey: pem.clientKey };
+      const result = await runTest({ baseUrl: `https://localhost:${mutualTlsPort}`, healthPath: '/' }, secrets);
+      assert.equal(result.success, true, JSON.stringify(result));
+      assert.equal(result.serverVersion, 'mutual-tls-test');
+      const json = JSON.stringify(result);
+      assert.ok(!json.includes('PRIVATE KEY') && !json.includes('CERTIFICATE'), json);
+    });
+
+    it('fails without the client certificate', async () => {
+      const result = await runTest({ baseUrl: `https://localhost:${mutualTlsPort}`, healthPath: '/' }, { tlsCa: pem.serverCert });
+      assert.equal(result.success, false, JSON.stringify(result));
+      assert.match(result.error?.message ?? '', /client certificate/, JSON.stringify(result));
+      assert.equal(seen.tls.length, 0);
+    });
+
+    it("gives the client certificate to baseUrl's host only, not to the host a redirect names", async () => {
+      const secrets = { tlsCert: pem.clientCert, tlsKey: pem.clientKey };
+      const elsewhere = `https://127.0.0.1:${mutualTlsPort}/`;
+      const result = await runTest(
+        { baseUrl: `https://localhost:${mutualTlsPort}`, healthPath: `/?to=${encodeURIComponent(elsewhere)}`, tlsVerify: false },
+        secrets,
+      );
+      // The same server under another name: it refuses the handshake of a client without a certificate.
+      assert.equal(result.success, false, JSON.stringify(result));
+      assert.equal(result.details?.redirects, 1);
+      assert.equal(seen.tls.length, 1);
+    });
   });
 });

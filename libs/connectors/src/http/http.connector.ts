@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
+import type { ConnectionConfig, Secrets } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestError, TestErrorCode, TestResult } from '../connector';
 import { lookupFor, type ResolvedTarget } from '../egress/egress-guard';
 import type { StreamSocket } from '../egress/target-socket';
@@ -108,10 +109,30 @@ export function classifyHttpError(error: unknown, where: string, signal: AbortSi
   if (signal.aborted || (typeof code === 'string' && UNDICI_TIMEOUTS.has(code))) {
     return { code: 'TIMEOUT', message: `No answer from ${where} before the deadline.` };
   }
-  if (code === 'UND_ERR_SOCKET') return { code: 'PROTOCOL_ERROR', message: `${where} closed the connection without an HTTP answer.` };
+  if (code === 'UND_ERR_SOCKET') {
+    // Over TLS 1.3 a server refuses a missing client certificate after the handshake, so it looks like this.
+    const hint = where.startsWith('https:') ? ' A server that requires a client certificate does this: set tlsCert and tlsKey.' : '';
+    return { code: 'PROTOCOL_ERROR', message: `${where} closed the connection without an HTTP answer.${hint}` };
+  }
   const cause = (error as { cause?: unknown } | null)?.cause;
   const classified = classifyNetworkError(error, where);
   return classified.code === 'PROTOCOL_ERROR' && cause instanceof Error ? classifyNetworkError(cause, where) : classified;
+}
+
+/** What an https hop verifies and presents: tlsCa and the client certificate belong to baseUrl's host alone. */
+interface TlsOptions {
+  rejectUnauthorized: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+function tlsFor(config: ConnectionConfig, secrets: Secrets): { own: TlsOptions; elsewhere: TlsOptions } {
+  const rejectUnauthorized = config.tlsVerify !== false;
+  const own: TlsOptions = { rejectUnauthorized };
+  if (secrets.tlsCa) own.ca = secrets.tlsCa;
+  if (secrets.tlsCert && secrets.tlsKey) Object.assign(own, { cert: secrets.tlsCert, key: secrets.tlsKey });
+  return { own, elsewhere: { rejectUnauthorized } };
 }
 
 /**
@@ -119,10 +140,10 @@ export function classifyHttpError(error: unknown, where: string, signal: AbortSi
  * answers it), or through the target's tunnel, while the URL keeps the host name for the Host
  * header, SNI and certificate checks.
  */
-function pinnedAgent(context: ConnectorContext, resolved: ResolvedTarget, tlsVerify: boolean, probe?: ConnectProbe): Agent {
+function pinnedAgent(context: ConnectorContext, resolved: ResolvedTarget, tls: TlsOptions, probe?: ConnectProbe): Agent {
   const built = buildConnector({
     lookup: lookupFor(resolved),
-    rejectUnauthorized: tlsVerify,
+    ...tls,
     timeout: Math.max(1, Math.min(CONNECT_TIMEOUT_MS, context.remainingMs())),
     keepAlive: false,
   } as buildConnector.BuildOptions);
@@ -177,7 +198,7 @@ export class HttpConnector implements Connector {
     // The header, and the user:password whose base64 it carries, are as secret as the password itself.
     const basic = config.authType === 'basic' ? `${stringOr(config.username, '')}:${secrets.password ?? ''}` : '';
     const run = new TestRun('undici', secretScrubber({ ...secrets, authorization: auth.authorization ?? '', basic }));
-    const tlsVerify = config.tlsVerify !== false;
+    const tls = tlsFor(config, secrets);
     const min = numberOr(config.expectedStatusMin, 200);
     const max = numberOr(config.expectedStatusMax, 399);
     const baseHeaders: Headers = {};
@@ -187,6 +208,7 @@ export class HttpConnector implements Connector {
     const details: Details = { redirects: 0 };
     const agents = new Set<Agent>();
     let where = String(config.baseUrl);
+    let ownHost = '';
     const classify = (error: unknown): TestError => classifyHttpError(error, where, context.signal);
 
     /** One request on a fresh agent pinned to `resolved`; reads at most HTTP_BODY_LIMIT bytes of the body. */
@@ -197,7 +219,7 @@ export class HttpConnector implements Connector {
       resolved: ResolvedTarget,
       probe?: ConnectProbe,
     ): Promise<HopResponse> => {
-      const agent = pinnedAgent(context, resolved, tlsVerify, probe);
+      const agent = pinnedAgent(context, resolved, url.hostname === ownHost ? tls.own : tls.elsewhere, probe);
       agents.add(agent);
       try {
         const remaining = Math.max(1, context.remainingMs());
@@ -229,6 +251,7 @@ export class HttpConnector implements Connector {
         throw error instanceof StageFailure ? error : protocolError('baseUrl is not a valid URL.');
       }
       const origin = url.origin;
+      ownHost = url.hostname;
       where = displayUrl(url);
       details.url = where;
       let method = config.method === 'HEAD' ? 'HEAD' : 'GET';

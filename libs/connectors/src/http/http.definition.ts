@@ -1,7 +1,7 @@
 import type { FieldError } from '@switchboard/common';
 import { ConnectionConfig, ConnectionTypeDefinition, JsonSchema, SECRET_MASK, UriError } from '../connection-type';
-import { PASSWORD_SECRET, requiredWhen, usernameField } from '../fields';
-import { rankedField } from '../transport-security';
+import { PASSWORD_SECRET, requiredWhen, TLS_SECRETS, usernameField } from '../fields';
+import { rankedField, trustAnchorSecret } from '../transport-security';
 import { compact, decode, queryOf, stringOf } from '../uri';
 
 const statusField = (title: string, defaultStatus: number): JsonSchema => ({
@@ -72,7 +72,7 @@ export const httpDefinition: ConnectionTypeDefinition<'http'> = {
       tlsVerify: {
         type: 'boolean',
         title: 'Verify TLS',
-        description: 'Check the server certificate and host name on https URLs.',
+        description: 'Check the server certificate and host name on https URLs (against tlsCa when given, else the system CAs).',
         default: true,
       },
     },
@@ -82,11 +82,13 @@ export const httpDefinition: ConnectionTypeDefinition<'http'> = {
   secretFields: [
     { ...PASSWORD_SECRET, description: 'Password for basic authentication.' },
     { name: 'token', label: 'Token', description: 'Bearer token, or the header value when authType is header.' },
+    // For baseUrl's host only: a redirect to another host gets the system CAs and no client certificate.
+    ...TLS_SECRETS,
   ],
-  credentialTypes: ['basic', 'token', 'generic'],
+  credentialTypes: ['basic', 'token', 'tls', 'generic'],
   locationFields: ['baseUrl'],
   // http:// versus https:// is part of baseUrl, the location.
-  transportSecurity: [rankedField('tlsVerify', [false, true], true)],
+  transportSecurity: [rankedField('tlsVerify', [false, true], true), trustAnchorSecret('tlsCa', (config) => config.tlsVerify !== false)],
   capabilities: ['test'],
   requiredSecrets(config) {
     if (config.authType === 'basic') return ['password'];
