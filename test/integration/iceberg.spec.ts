@@ -291,6 +291,45 @@ for (const driver of DRIVERS) {
       }
     });
 
+    it('429 and 503 answers: waited out per Retry-After, then RATE_LIMITED (429, Retry-After) or TARGET_UNAVAILABLE', async () => {
+      const busy = await startIcebergRestCatalog({ tls: false });
+      try {
+        await create('busy', { type: 'iceberg', config: { uri: busy.url, warehouse: 'analytics' }, secrets: { token: busy.token } });
+        const asked = () => busy.requestCount('/v1/');
+
+        busy.failNextRequests(2, { status: 429, retryAfterSeconds: 1 });
+        let before = asked();
+        const started = Date.now();
+        assert.equal(expectOk(await get('busy/tables?schema=sales')).meta.total, 3);
+        assert.ok(Date.now() - started >= 1_900, 'each Retry-After was waited out');
+        assert.ok(asked() - before >= 4, 'both 429s were asked again');
+
+        // Four in a row: the first and three retries, then the catalog's refusal is the API's.
+        busy.failNextRequests(4, { status: 429, retryAfterSeconds: 0 });
+        before = asked();
+        const limited = await get('busy/tables?schema=sales');
+        expectProblem(limited, 429, 'RATE_LIMITED');
+        assert.equal(limited.headers.get('retry-after'), '1');
+        assert.equal(asked() - before, 4);
+        assertNoSecret(busy, limited);
+
+        busy.failNextRequests(1, { status: 429, retryAfterSeconds: 120 });
+        const tooLong = await get('busy/schemas');
+        expectProblem(tooLong, 429, 'RATE_LIMITED');
+        assert.equal(tooLong.headers.get('retry-after'), '120', 'a wait beyond the deadline is passed on, not waited');
+
+        busy.failNextRequests(4, { status: 503, retryAfterSeconds: 0 });
+        before = asked();
+        const unavailable = await get('busy/catalogs');
+        expectProblem(unavailable, 502, 'TARGET_UNAVAILABLE');
+        assert.equal(asked() - before, 4);
+        assertNoSecret(busy, unavailable);
+        assert.deepEqual(expectOk(await get('busy/catalogs')).data, [{ name: 'analytics' }]);
+      } finally {
+        await busy.stop();
+      }
+    });
+
     it('OAuth client credentials: a token fetched once and reused, fetched again when it expires; the secret never shown', async () => {
       const oauth = await startIcebergRestCatalog({ tls: false });
       try {

@@ -107,8 +107,8 @@ export interface IcebergRestCatalog {
   setPaging(paging: Partial<Paging>): void;
   setViewSupport(support: IcebergViewSupport): void;
   misbehave(misbehaviour: Partial<IcebergMisbehaviour>): void;
-  /** Every answer from now on waits this long first (0: none). */
-  setLatency(ms: number): void;
+  /** Every answer from now on (under `pathPrefix` only, when given) waits this long first (0: none). */
+  setLatency(ms: number, pathPrefix?: string): void;
   /** The principal may not see this namespace (403 on it, its tables, and listing under it). */
   denyNamespace(namespace: string[]): void;
   revokeToken(token: string): void;
@@ -159,7 +159,7 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
   let viewSupport: IcebergViewSupport = 'advertised';
   const misbehaviour: IcebergMisbehaviour = { endlessPages: false, pageTokenPadding: 0, foreignChildren: {}, endlessNesting: false };
   let endlessPagesServed = 0;
-  let latencyMs = 0;
+  const latency = { ms: 0, pathPrefix: '/' };
   const denied: string[][] = [];
   const failures = new InjectedFailures();
   const requests: IcebergRestCatalog['requests'] = [];
@@ -293,7 +293,7 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
   }
 
   async function handle(request: JsonRequest, response: http.ServerResponse): Promise<void> {
-    if (latencyMs > 0) await sleep(latencyMs);
+    if (latency.ms > 0 && request.path.startsWith(latency.pathPrefix)) await sleep(latency.ms);
     const isTokenRoute = request.path === '/v1/oauth/tokens';
     const check = isTokenRoute ? 'missing' : tokens.check(request.headers);
     const auth = check === 'static' ? 'token' : check === 'oauth' ? 'oauth' : check === 'missing' ? 'none' : 'rejected';
@@ -346,8 +346,8 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     misbehave(next) {
       Object.assign(misbehaviour, next);
     },
-    setLatency(ms) {
-      latencyMs = ms;
+    setLatency(ms, pathPrefix = '/') {
+      Object.assign(latency, { ms, pathPrefix });
     },
     denyNamespace(namespace) {
       denied.push([...namespace]);

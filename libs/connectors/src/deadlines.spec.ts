@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { type BlackHole, type SilentListener, startSilent, startUnaccepting } from '../../../test/support/black-hole';
+import { startIcebergRestCatalog } from '../../../test/support/iceberg-rest-catalog';
 import type { Connector, ConnectorContext, ResolvedConnection } from './connector';
 import { EgressGuard } from './egress/egress-guard';
 import { EgressPolicy } from './egress/egress-policy';
 import { GenericConnector } from './generic/generic.connector';
 import { HttpConnector } from './http/http.connector';
+import { IcebergConnector } from './iceberg/iceberg.connector';
 import type { IntrospectionContext } from './introspection/types';
 import { MysqlConnector } from './mysql/mysql.connector';
 import { PostgresConnector } from './postgres/postgres.connector';
@@ -19,7 +21,8 @@ import { SmtpConnector } from './smtp/smtp.connector';
 /**
  * Every outbound operation ends by its own deadline, connecting included (issue 13, item 11):
  * the connect timeout of 5 s is a cap, never a floor. Each network type is pointed at a loopback
- * target that never answers, with a deadline well under 5 s.
+ * target that never answers, with a deadline well under 5 s; the iceberg type also at a catalog
+ * that answers, but late.
  */
 const DEADLINE_MS = 1_000;
 /** Correctness bounds, not a benchmark: the old code took the full 5 s connect timeout; the slack is for a busy machine. */
@@ -94,6 +97,14 @@ const mysql = new MysqlConnector();
 const sftp = new SftpConnector();
 const s3 = new S3Connector();
 const smtp = new SmtpConnector();
+const iceberg = new IcebergConnector();
+
+const icebergOperations: NetworkType['operations'] = {
+  catalogs: (connection, context) => iceberg.listCatalogs(connection, context),
+  schemas: (connection, context) => iceberg.listSchemas(connection, context),
+  tables: (connection, context) => iceberg.listTables(connection, context, { schema: 'sales', offset: 0, limit: 10 }),
+  columns: (connection, context) => iceberg.listColumns(connection, context, { schema: 'sales', table: 'orders' }),
+};
 
 const TYPES: Record<string, NetworkType> = {
   postgres: {
@@ -157,6 +168,16 @@ const TYPES: Record<string, NetworkType> = {
     connector: new HttpConnector(),
     connection: (port) => ({ type: 'http', config: { baseUrl: `http://127.0.0.1:${port}/`, method: 'GET' }, secrets: {} }),
     operations: {},
+  },
+  iceberg: {
+    connector: iceberg,
+    connection: (port) => ({ type: 'iceberg', config: { uri: `http://127.0.0.1:${port}` }, secrets: { token: 'token-deadline' } }),
+    operations: icebergOperations,
+  },
+  'iceberg (TLS)': {
+    connector: iceberg,
+    connection: (port) => ({ type: 'iceberg', config: { uri: `https://127.0.0.1:${port}` }, secrets: { token: 'token-deadline' } }),
+    operations: { schemas: icebergOperations.schemas },
   },
   generic: {
     connector: new GenericConnector(),
@@ -240,6 +261,39 @@ describe('outbound deadlines against targets that never answer', () => {
       assertTimedOut(`${name} ${operation} (first caller)`, (await first).error);
     });
   }
+
+  it('iceberg: a catalog that answers late, at its first request or in the middle of a listing, ends at the deadline', async () => {
+    const catalog = await startIcebergRestCatalog({ tls: false });
+    try {
+      const connection: ResolvedConnection = { type: 'iceberg', config: { uri: catalog.url }, secrets: { token: catalog.token } };
+      for (const pathPrefix of ['/v1/config', '/v1/analytics-prefix/namespaces']) {
+        catalog.setLatency(DEADLINE_MS * 4, pathPrefix);
+        for (const [operation, run] of Object.entries(icebergOperations)) {
+          // The catalogs of a connection only need /v1/config.
+          if (operation === 'catalogs' && pathPrefix !== '/v1/config') continue;
+          const { error, ms } = await timed(() => run(connection, introspectionFor(`deadline-${++connectionIds}`)));
+          assertTimedOut(`iceberg ${operation} (slow ${pathPrefix})`, error);
+          assertWithinDeadline(`iceberg ${operation} (slow ${pathPrefix})`, ms);
+        }
+      }
+      catalog.setLatency(DEADLINE_MS * 4, '/v1/config');
+      const { value: result, ms } = await timed(() => iceberg.test(connection, contextFor()));
+      assert.equal(result?.error?.code, 'TIMEOUT', JSON.stringify(result));
+      assert.deepEqual(
+        result?.stages.map((stage) => [stage.name, stage.ok]),
+        [
+          ['dns', true],
+          ['tcp', true],
+          ['auth', false],
+        ],
+      );
+      assertWithinDeadline('iceberg test (slow /v1/config)', ms);
+      catalog.setLatency(0);
+      assert.equal((await iceberg.listSchemas(connection, introspectionFor(`deadline-${++connectionIds}`))).length, 7);
+    } finally {
+      await catalog.stop();
+    }
+  });
 
   it('left no unhandled error behind', async () => {
     // Whatever was abandoned at a deadline (a connect still in flight) settles within the 5 s connect cap.
