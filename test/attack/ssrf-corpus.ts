@@ -153,6 +153,10 @@ export const TARGET_TYPES: TargetType[] = [
       secrets: { accessKeyId: 'AKIAPROBEPROBEPROBE', secretAccessKey: 'probe-secret-key' },
     }),
   },
+  {
+    type: 'iceberg',
+    draft: (host, port) => ({ config: { uri: `http://${urlHost(host)}:${port}/api/catalog` }, secrets: { token: 'probe-token' } }),
+  },
 ];
 
 /**
