@@ -47,13 +47,13 @@ for (const driver of DRIVERS) {
       await catalog?.stop();
     });
 
-    it('is a type with catalogs, schemas, tables and columns, and a Swagger example', async () => {
+    it('is a type with catalogs, schemas, tables and columns, and takes an SSH tunnel', async () => {
       const types = expectOk(await t.call('GET', '/api/v1/connection-types', { token }));
       const iceberg = types.data.find((type: { type: string }) => type.type === 'iceberg');
       assert.deepEqual(iceberg.capabilities, ['test', 'catalogs', 'schemas', 'tables', 'columns']);
       assert.deepEqual(
         iceberg.secretFields.map((field: { name: string }) => field.name),
-        ['token', 'clientSecret', 'tlsCa'],
+        ['token', 'clientSecret', 'tlsCa', 'sshPassword', 'sshPrivateKey', 'sshPassphrase'],
       );
     });
 

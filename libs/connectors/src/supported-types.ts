@@ -1,6 +1,7 @@
 import type { ConnectionType, ConnectionTypeDefinition } from './connection-type';
 import { genericType } from './generic/generic.type';
 import { httpType } from './http/http.type';
+import { icebergTunnelTarget } from './iceberg/iceberg.connector';
 import { icebergType } from './iceberg/iceberg.type';
 import { mysqlType } from './mysql/mysql.type';
 import { postgresType } from './postgres/postgres.type';
@@ -27,7 +28,7 @@ export const SUPPORTED_CONNECTION_TYPES = [
   s3Type,
   tunneled(smtpType),
   tunneled(genericType),
-  icebergType,
+  tunneled(icebergType, icebergTunnelTarget),
 ] as const;
 
 export const CONNECTION_TYPE_DEFINITIONS: readonly ConnectionTypeDefinition[] = SUPPORTED_CONNECTION_TYPES.map(

@@ -1,4 +1,5 @@
 import { AppError, ErrorCode, notFound } from '@switchboard/common';
+import type { ConnectionConfig } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
 import { invalidInput } from '../introspection/errors';
 import type {
@@ -42,6 +43,12 @@ type ViewSupport = boolean | undefined;
 interface Identifier {
   namespace?: unknown;
   name?: unknown;
+}
+
+/** Through an SSH tunnel, the bastion forwards to uri's host and port. */
+export function icebergTunnelTarget(config: ConnectionConfig): { host: string; port: number } {
+  const url = baseUrlOf(config);
+  return { host: url.hostname.replace(/^\[(.*)\]$/u, '$1'), port: portOf(url) };
 }
 
 const catalogNameOf = (connection: ResolvedConnection): string =>
