@@ -89,6 +89,34 @@ describe('test Iceberg REST catalog', () => {
     }
   });
 
+  it('serves under a base path when given one, with the token and OAuth client it is told to accept', async () => {
+    const credentials = { token: 'given-token', clientId: 'given-client', clientSecret: 'given-secret' };
+    const other = await startIcebergRestCatalog({ tls: false, basePath: '/api/catalog', credentials });
+    const otherApi = client(other);
+    try {
+      assert.match(other.url, /^http:\/\/127\.0\.0\.1:\d+\/api\/catalog$/);
+      assert.equal(other.token, 'given-token');
+      assert.equal((await otherApi.call(`${P}/namespaces`)).status, 200);
+      const granted = await otherApi.call('/v1/oauth/tokens', {
+        token: null,
+        form: 'grant_type=client_credentials&client_id=given-client&client_secret=given-secret&scope=PRINCIPAL_ROLE%3AALL',
+      });
+      assert.deepEqual([granted.status, granted.body.scope], [200, 'PRINCIPAL_ROLE:ALL']);
+      assert.deepEqual(
+        other.requests.map((request) => request.path),
+        [`${P}/namespaces`, '/v1/oauth/tokens'],
+      );
+      const outside = await fetch(`${other.url.replace('/api/catalog', '')}/v1/config`, {
+        headers: { authorization: 'Bearer given-token' },
+      });
+      assert.equal(outside.status, 404);
+      assert.equal(other.requests.length, 2, "a request outside the base path is not the catalog's");
+    } finally {
+      await otherApi.close();
+      await other.stop();
+    }
+  });
+
   it('answers /v1/config with the warehouse prefix as an override; an unknown warehouse is 404', async () => {
     const byDefault = await api.call('/v1/config');
     assert.deepEqual(byDefault.body.overrides, { warehouse: 'analytics', prefix: 'analytics-prefix' });

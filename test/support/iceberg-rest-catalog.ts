@@ -67,6 +67,10 @@ export interface IcebergCatalogOptions {
   oauthTokenLifetimeSeconds?: number;
   /** How an expired token is refused: 401 (what the spec prefers, the default) or 419. */
   expiredTokenStatus?: 401 | 419;
+  /** The spec's `basePath`: the catalog answers under it only (`/api/catalog/v1/config`); none by default. */
+  basePath?: string;
+  /** The bearer token and OAuth client it accepts; random ones by default. */
+  credentials?: { token: string; clientId: string; clientSecret: string };
 }
 
 /**
@@ -89,7 +93,7 @@ export interface IcebergMisbehaviour {
 }
 
 export interface IcebergRestCatalog {
-  /** `https://127.0.0.1:<port>` (or http): the catalog `uri`, without /v1. */
+  /** `https://127.0.0.1:<port>` (or http) and the base path: the catalog `uri`, without /v1. */
   url: string;
   port: number;
   /** PEM of the self-signed certificate when TLS is on. */
@@ -153,7 +157,14 @@ const sameLevels = (a: string[], b: string[]) => a.length === b.length && a.ever
 const shown = (levels: string[]) => levels.join('.');
 
 export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {}): Promise<IcebergRestCatalog> {
-  const tokens = new BearerTokens(`sb-iceberg-${randomBytes(16).toString('hex')}`, options.oauthTokenLifetimeSeconds ?? 3600, 'sb-oauth-');
+  const { credentials } = options;
+  const tokens = new BearerTokens(
+    credentials?.token ?? `sb-iceberg-${randomBytes(16).toString('hex')}`,
+    options.oauthTokenLifetimeSeconds ?? 3600,
+    'sb-oauth-',
+    credentials && { id: credentials.clientId, secret: credentials.clientSecret },
+  );
+  const basePath = options.basePath?.replace(/\/+$/u, '') ?? '';
   const warehouses = structuredClone(options.warehouses ?? DEFAULT_WAREHOUSES);
   const paging: Paging = { pageSize: 2, emptyPages: false, ...options.paging };
   let viewSupport: IcebergViewSupport = 'advertised';
@@ -292,7 +303,10 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     sendJson(response, 200, loadTableResult(warehouse, namespace, table));
   }
 
-  async function handle(request: JsonRequest, response: http.ServerResponse): Promise<void> {
+  async function handle(served: JsonRequest, response: http.ServerResponse): Promise<void> {
+    if (basePath && !served.path.startsWith(`${basePath}/`)) return sendPlainNotFound(response);
+    // Paths are recorded and routed without the base path.
+    const request = { ...served, path: served.path.slice(basePath.length) };
     if (latency.ms > 0 && request.path.startsWith(latency.pathPrefix)) await sleep(latency.ms);
     const isTokenRoute = request.path === '/v1/oauth/tokens';
     const check = isTokenRoute ? 'missing' : tokens.check(request.headers);
@@ -321,7 +335,7 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
 
   const server = await startJsonServer('iceberg', handle, { tls: options.tls ?? true });
   return {
-    url: server.url,
+    url: `${server.url}${basePath}`,
     port: server.port,
     ca: server.ca,
     token: tokens.staticToken,
