@@ -160,6 +160,10 @@ export const TARGET_TYPES: TargetType[] = [
       secrets: { token: 'dapi-probe' },
     }),
   },
+  {
+    type: 'iceberg',
+    draft: (host, port) => ({ config: { uri: `http://${urlHost(host)}:${port}/api/catalog` }, secrets: { token: 'probe-token' } }),
+  },
 ];
 
 /**

@@ -47,13 +47,13 @@ for (const driver of DRIVERS) {
       await catalog?.stop();
     });
 
-    it('is a type with catalogs, schemas, tables and columns, and a Swagger example', async () => {
+    it('is a type with catalogs, schemas, tables and columns, and takes an SSH tunnel', async () => {
       const types = expectOk(await t.call('GET', '/api/v1/connection-types', { token }));
       const iceberg = types.data.find((type: { type: string }) => type.type === 'iceberg');
       assert.deepEqual(iceberg.capabilities, ['test', 'catalogs', 'schemas', 'tables', 'columns']);
       assert.deepEqual(
         iceberg.secretFields.map((field: { name: string }) => field.name),
-        ['token', 'clientSecret', 'tlsCa'],
+        ['token', 'clientSecret', 'tlsCa', 'sshPassword', 'sshPrivateKey', 'sshPassphrase'],
       );
     });
 
@@ -165,12 +165,7 @@ for (const driver of DRIVERS) {
       assert.deepEqual(expectOk(await get('lake/tables?catalog=analytics&schema=sales&search=ORD')).data, [
         { name: 'orders', schema: 'sales', type: 'TABLE' },
       ]);
-      assert.deepEqual(expectOk(await get('lake/tables?schema=accounting.tax')).data, [
-        { name: 'returns', schema: 'accounting.tax', type: 'TABLE' },
-      ]);
       assert.deepEqual(expectOk(await get('lake/tables?schema=empty')), { data: [], meta: { total: 0, page: 1, perPage: 20 } });
-      const everywhere = expectOk(await get('lake/tables'));
-      assert.equal(everywhere.meta.total, 5);
       expectProblem(await get('lake/tables?schema=nope'), 404, 'NOT_FOUND');
       expectProblem(await get('lake/tables?catalog=other&schema=sales'), 404, 'NOT_FOUND');
 
@@ -191,6 +186,57 @@ for (const driver of DRIVERS) {
       expectProblem(await get('lake/preview?schema=sales&table=orders'), 422, 'UNSUPPORTED_OPERATION');
       expectProblem(await post('lake/query', { sql: 'SELECT 1' }), 422, 'UNSUPPORTED_OPERATION');
     });
+
+    it("views are tables of type VIEW beside the TABLEs, their columns from the current version's schema", async () => {
+      assert.deepEqual(expectOk(await get('lake/tables?schema=accounting.tax')).data, [
+        { name: 'returns', schema: 'accounting.tax', type: 'TABLE' },
+        { name: 'returns_by_year', schema: 'accounting.tax', type: 'VIEW' },
+      ]);
+      assert.deepEqual(expectOk(await get('lake/tables?schema=marketing')).data, [
+        { name: 'active_customers', schema: 'marketing', type: 'VIEW' },
+      ]);
+      assert.deepEqual(expectOk(await get('lake/tables?schema=accounting.tax&search=BY_')).data, [
+        { name: 'returns_by_year', schema: 'accounting.tax', type: 'VIEW' },
+      ]);
+      const everywhere = expectOk(await get('lake/tables?perPage=100'));
+      assert.equal(everywhere.meta.total, 7);
+      assert.deepEqual(
+        everywhere.data.filter((table: { type: string }) => table.type === 'VIEW').map((table: { name: string }) => table.name),
+        ['returns_by_year', 'active_customers'],
+      );
+      // Version 1 is current (the view was rolled back from version 2): its schema 0 has two columns.
+      assert.deepEqual(expectOk(await get('lake/columns?schema=accounting.tax&table=returns_by_year')).data, [
+        { name: 'year', type: 'int', nullable: false, default: null, primaryKey: false, position: 1 },
+        { name: 'total', type: 'decimal(20,2)', nullable: true, default: null, primaryKey: false, position: 2 },
+      ]);
+      assert.equal(expectOk(await get('lake/columns?schema=marketing&table=active_customers')).data.length, 3);
+      expectProblem(await get('lake/columns?schema=marketing&table=nope'), 404, 'NOT_FOUND');
+      expectProblem(await get('lake/preview?schema=marketing&table=active_customers'), 422, 'UNSUPPORTED_OPERATION');
+    });
+
+    for (const support of [{ legacy: 400 }, { legacy: 404 }, { legacy: 501 }, 'unadvertised'] as const) {
+      it(`a catalog without views (${JSON.stringify(support)}) still lists its tables, and a missing table stays 404`, async () => {
+        const old = await startIcebergRestCatalog({ tls: false });
+        try {
+          old.setViewSupport(support);
+          const name = `old-${typeof support === 'string' ? support : support.legacy}`;
+          await create(name, { type: 'iceberg', config: { uri: old.url }, secrets: { token: old.token } });
+          assert.deepEqual(expectOk(await get(`${name}/tables?schema=accounting.tax`)).data, [
+            { name: 'returns', schema: 'accounting.tax', type: 'TABLE' },
+          ]);
+          assert.deepEqual(expectOk(await get(`${name}/tables?schema=marketing`)).data, []);
+          assert.equal(expectOk(await get(`${name}/tables`)).meta.total, 5);
+          expectProblem(await get(`${name}/columns?schema=marketing&table=active_customers`), 404, 'NOT_FOUND');
+          expectOk(await get(`${name}/columns?schema=sales&table=orders`));
+          const viewRequests = old.requests.filter((request) => request.path.includes('/views')).length;
+          // A catalog whose endpoints leave views out is never asked for them; one that says nothing is.
+          if (support === 'unadvertised') assert.equal(viewRequests, 0);
+          else assert.ok(viewRequests > 0);
+        } finally {
+          await old.stop();
+        }
+      });
+    }
 
     it('discover: the warehouse with its namespaces, truncated at the cap, audited; an unknown catalog is 404', async () => {
       const lake = expectOk(await get('lake'));
@@ -242,6 +288,45 @@ for (const driver of DRIVERS) {
         assertNoSecret(denied, forbidden);
       } finally {
         await denied.stop();
+      }
+    });
+
+    it('429 and 503 answers: waited out per Retry-After, then RATE_LIMITED (429, Retry-After) or TARGET_UNAVAILABLE', async () => {
+      const busy = await startIcebergRestCatalog({ tls: false });
+      try {
+        await create('busy', { type: 'iceberg', config: { uri: busy.url, warehouse: 'analytics' }, secrets: { token: busy.token } });
+        const asked = () => busy.requestCount('/v1/');
+
+        busy.failNextRequests(2, { status: 429, retryAfterSeconds: 1 });
+        let before = asked();
+        const started = Date.now();
+        assert.equal(expectOk(await get('busy/tables?schema=sales')).meta.total, 3);
+        assert.ok(Date.now() - started >= 1_900, 'each Retry-After was waited out');
+        assert.ok(asked() - before >= 4, 'both 429s were asked again');
+
+        // Four in a row: the first and three retries, then the catalog's refusal is the API's.
+        busy.failNextRequests(4, { status: 429, retryAfterSeconds: 0 });
+        before = asked();
+        const limited = await get('busy/tables?schema=sales');
+        expectProblem(limited, 429, 'RATE_LIMITED');
+        assert.equal(limited.headers.get('retry-after'), '1');
+        assert.equal(asked() - before, 4);
+        assertNoSecret(busy, limited);
+
+        busy.failNextRequests(1, { status: 429, retryAfterSeconds: 120 });
+        const tooLong = await get('busy/schemas');
+        expectProblem(tooLong, 429, 'RATE_LIMITED');
+        assert.equal(tooLong.headers.get('retry-after'), '120', 'a wait beyond the deadline is passed on, not waited');
+
+        busy.failNextRequests(4, { status: 503, retryAfterSeconds: 0 });
+        before = asked();
+        const unavailable = await get('busy/catalogs');
+        expectProblem(unavailable, 502, 'TARGET_UNAVAILABLE');
+        assert.equal(asked() - before, 4);
+        assertNoSecret(busy, unavailable);
+        assert.deepEqual(expectOk(await get('busy/catalogs')).data, [{ name: 'analytics' }]);
+      } finally {
+        await busy.stop();
       }
     });
 

@@ -89,6 +89,34 @@ describe('test Iceberg REST catalog', () => {
     }
   });
 
+  it('serves under a base path when given one, with the token and OAuth client it is told to accept', async () => {
+    const credentials = { token: 'given-token', clientId: 'given-client', clientSecret: 'given-secret' };
+    const other = await startIcebergRestCatalog({ tls: false, basePath: '/api/catalog', credentials });
+    const otherApi = client(other);
+    try {
+      assert.match(other.url, /^http:\/\/127\.0\.0\.1:\d+\/api\/catalog$/);
+      assert.equal(other.token, 'given-token');
+      assert.equal((await otherApi.call(`${P}/namespaces`)).status, 200);
+      const granted = await otherApi.call('/v1/oauth/tokens', {
+        token: null,
+        form: 'grant_type=client_credentials&client_id=given-client&client_secret=given-secret&scope=PRINCIPAL_ROLE%3AALL',
+      });
+      assert.deepEqual([granted.status, granted.body.scope], [200, 'PRINCIPAL_ROLE:ALL']);
+      assert.deepEqual(
+        other.requests.map((request) => request.path),
+        [`${P}/namespaces`, '/v1/oauth/tokens'],
+      );
+      const outside = await fetch(`${other.url.replace('/api/catalog', '')}/v1/config`, {
+        headers: { authorization: 'Bearer given-token' },
+      });
+      assert.equal(outside.status, 404);
+      assert.equal(other.requests.length, 2, "a request outside the base path is not the catalog's");
+    } finally {
+      await otherApi.close();
+      await other.stop();
+    }
+  });
+
   it('answers /v1/config with the warehouse prefix as an override; an unknown warehouse is 404', async () => {
     const byDefault = await api.call('/v1/config');
     assert.deepEqual(byDefault.body.overrides, { warehouse: 'analytics', prefix: 'analytics-prefix' });
@@ -267,7 +295,121 @@ describe('test Iceberg REST catalog', () => {
     assertIcebergError(await api.call(`${P}/namespaces/nope/tables/orders`), 404, 'NoSuchNamespaceException');
   });
 
-  it('forbids a denied namespace with 403, and answers injected 503 SlowDownException with Retry-After', async () => {
+  it('lists views as identifiers, paged, and loads a view: format-version 1 metadata whose current version names its schema', async () => {
+    const all = await api.call(`${P}/namespaces/accounting%1Ftax/views`);
+    assert.deepEqual(all.body, { identifiers: [{ namespace: ['accounting', 'tax'], name: 'returns_by_year' }], 'next-page-token': null });
+    assert.deepEqual((await listAll(api.call, `${P}/namespaces/marketing/views`, 'identifiers')).items, [
+      { namespace: ['marketing'], name: 'active_customers' },
+    ]);
+    assert.deepEqual((await api.call(`${P}/namespaces/sales/views`)).body.identifiers, []);
+    assertIcebergError(await api.call(`${P}/namespaces/nope/views`), 404, 'NoSuchNamespaceException');
+
+    const loaded = await api.call(`${P}/namespaces/accounting%1Ftax/views/returns_by_year`);
+    assert.equal(loaded.status, 200);
+    const metadata = loaded.body.metadata;
+    assert.equal(metadata['format-version'], 1);
+    assert.match(metadata['view-uuid'], /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(metadata['current-version-id'], 1);
+    assert.deepEqual(
+      metadata.versions.map((version: { 'version-id': number; 'schema-id': number }) => [version['version-id'], version['schema-id']]),
+      [
+        [1, 0],
+        [2, 1],
+      ],
+    );
+    assert.deepEqual(metadata.versions[0].representations, [
+      { type: 'sql', sql: 'SELECT year, sum(amount) AS total FROM returns GROUP BY year', dialect: 'spark' },
+    ]);
+    assert.deepEqual(metadata.versions[0]['default-namespace'], ['accounting', 'tax']);
+    assert.deepEqual(
+      metadata.schemas.map((schema: { 'schema-id': number; type: string; fields: unknown[] }) => [
+        schema['schema-id'],
+        schema.type,
+        schema.fields.length,
+      ]),
+      [
+        [0, 'struct', 2],
+        [1, 'struct', 3],
+      ],
+    );
+    assert.match(loaded.body['metadata-location'], /\/metadata\/00001-.*\.metadata\.json$/);
+    assertIcebergError(await api.call(`${P}/namespaces/accounting%1Ftax/views/returns`), 404, 'NoSuchViewException');
+    assertIcebergError(await api.call(`${P}/namespaces/nope/views/returns_by_year`), 404, 'NoSuchNamespaceException');
+  });
+
+  it('advertises the view routes in /v1/config endpoints, or leaves them out, or answers as a server that predates endpoints', async () => {
+    const other = await startIcebergRestCatalog({ tls: false });
+    const otherApi = client(other);
+    const views = `${P}/namespaces/marketing/views`;
+    try {
+      const advertised = (await otherApi.call('/v1/config')).body.endpoints;
+      assert.ok(advertised.includes('GET /v1/{prefix}/namespaces/{namespace}/views'));
+      assert.ok(advertised.includes('GET /v1/{prefix}/namespaces/{namespace}/views/{view}'));
+
+      other.setViewSupport('unadvertised');
+      const endpoints = (await otherApi.call('/v1/config')).body.endpoints;
+      assert.ok(endpoints.includes('GET /v1/{prefix}/namespaces/{namespace}/tables'));
+      assert.ok(!endpoints.some((endpoint: string) => endpoint.includes('/views')));
+      assertIcebergError(await otherApi.call(views), 400, 'BadRequestException');
+
+      other.setViewSupport({ legacy: 404 });
+      assert.equal('endpoints' in (await otherApi.call('/v1/config')).body, false);
+      const notFound = await fetch(`${other.url}${views}`, { headers: { authorization: `Bearer ${other.token}` } });
+      assert.deepEqual([notFound.status, notFound.headers.get('content-type')], [404, 'text/html']);
+      other.setViewSupport({ legacy: 501 });
+      assertIcebergError(await otherApi.call(`${views}/active_customers`), 501, 'UnsupportedOperationException');
+      other.setViewSupport({ legacy: 400 });
+      assertIcebergError(await otherApi.call(views), 400, 'BadRequestException');
+      assert.equal((await otherApi.call(`${P}/namespaces/sales/tables`)).status, 200);
+    } finally {
+      await otherApi.close();
+      await other.stop();
+    }
+  });
+
+  it('misbehaves when told to: endless pages, long page tokens, foreign children, endless nesting; and answers late', async () => {
+    const other = await startIcebergRestCatalog({ tls: false });
+    const otherApi = client(other);
+    try {
+      other.misbehave({ endlessPages: true });
+      let token = '';
+      const tokens = new Set<string>();
+      for (let page = 0; page < 5; page += 1) {
+        const answer = await otherApi.call(`${P}/namespaces?pageToken=${encodeURIComponent(token)}`);
+        assert.deepEqual(answer.body.namespaces, []);
+        token = answer.body['next-page-token'];
+        assert.equal(typeof token, 'string');
+        tokens.add(token);
+      }
+      assert.equal(tokens.size, 5, 'every page carries a new token');
+      assert.equal((await otherApi.call(`${P}/namespaces`)).body['next-page-token'], null, 'without pageToken: one answer');
+      other.misbehave({ endlessPages: false, pageTokenPadding: 5_000 });
+      const first = await otherApi.call(`${P}/namespaces?pageToken=`);
+      assert.ok(first.body['next-page-token'].length > 5_000);
+      const paged = await listAll(otherApi.call, `${P}/namespaces`, 'namespaces');
+      assert.equal(paged.items.length, 5, 'the padded tokens still page');
+      other.misbehave({ pageTokenPadding: 0, foreignChildren: { accounting: [['sales', 'smuggled']] } });
+      assert.deepEqual((await otherApi.call(`${P}/namespaces?parent=accounting`)).body.namespaces, [
+        ['accounting', 'tax'],
+        ['sales', 'smuggled'],
+      ]);
+      other.misbehave({ foreignChildren: {}, endlessNesting: true });
+      assert.deepEqual((await otherApi.call(`${P}/namespaces`)).body.namespaces.at(-1), ['loop']);
+      const deep = Array.from({ length: 40 }, () => 'loop').join('%1F');
+      assert.deepEqual((await otherApi.call(`${P}/namespaces?parent=${deep}`)).body.namespaces, [Array.from({ length: 41 }, () => 'loop')]);
+      assert.deepEqual((await otherApi.call(`${P}/namespaces/${deep}/tables`)).body.identifiers, []);
+
+      other.setLatency(300);
+      const started = Date.now();
+      assert.equal((await otherApi.call('/v1/config')).status, 200);
+      assert.ok(Date.now() - started >= 290);
+    } finally {
+      await otherApi.close();
+      await other.stop();
+    }
+  });
+
+  it('forbids a denied namespace with 403, and answers injected 503 SlowDownException and 429 with Retry-After', async () => {
     const other = await startIcebergRestCatalog({ tls: false });
     const otherApi = client(other);
     try {
@@ -284,6 +426,12 @@ describe('test Iceberg REST catalog', () => {
       }
       assert.equal((await otherApi.call(`${P}/namespaces`)).status, 200);
       assert.equal(other.requestCount(`${P}/namespaces`), 6);
+
+      other.failNextRequests(1, { status: 429, retryAfterSeconds: 5 });
+      const tooMany = await otherApi.call('/v1/config');
+      assertIcebergError(tooMany, 429, 'TooManyRequestsException');
+      assert.equal(tooMany.headers.get('retry-after'), '5');
+      assert.equal((await otherApi.call('/v1/config')).status, 200);
       assert.deepEqual(new Set(other.requests.map((request) => request.auth)), new Set(['token']));
     } finally {
       await otherApi.close();

@@ -112,3 +112,137 @@ for (const driver of DRIVERS) {
     });
   });
 }
+
+/** An Iceberg bearer token with the characters each encoding writes differently; a header value may hold them all. */
+const ICEBERG_TOKEN = 'ICEBERG-echo/"tk"\\ +&=~Q';
+const ICEBERG_CLIENT_SECRET = 'CLIENT-echo/"cs"\\ +&=~W';
+/** What the echo catalog's token endpoint issues: not a secret of the connection, yet never shown either. */
+const ISSUED_TOKEN = 'ISSUED-echo/"at"\\ +&=~E';
+/** Basic's user:password has no counterpart in a bearer token. */
+const bearerForms = (secret: string) => Object.entries(echoForms('', secret)).filter(([name]) => name !== 'basicUserPassword');
+
+/**
+ * An Iceberg REST catalog that echoes what it is sent, in the form its URI's path names:
+ * `<url>/<mode>/<form>` is the catalog `uri`. Modes: `config` refuses the bearer token in a 401
+ * message; `prefix` puts it in the prefix /v1/config gives, and refuses every later request in a
+ * 403 message; `oauth` refuses the client secret in an OAuthError; `issued` grants a token and
+ * refuses it in a 401 message.
+ */
+async function startIcebergEchoCatalog(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      const [, mode, name, ...rest] = new URL(request.url ?? '/', 'http://127.0.0.1').pathname.split('/');
+      const route = rest.join('/');
+      const send = (status: number, value: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(value));
+      };
+      const error = (code: number, type: string, message: string) => send(code, { error: { message, type, code } });
+      if (route === 'v1/oauth/tokens') {
+        const secret = new URLSearchParams(body).get('client_secret') ?? '';
+        if (mode === 'oauth')
+          return send(401, { error: 'invalid_client', error_description: `unknown secret ${echoForms('', secret)[name]}` });
+        return send(200, { access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 3600 });
+      }
+      const echoed = echoForms('', (request.headers.authorization ?? '').replace(/^Bearer /, ''))[name];
+      if (route === 'v1/config' && mode === 'prefix') return send(200, { defaults: {}, overrides: { prefix: `p-${echoed}` } });
+      if (route === 'v1/config') return error(401, 'NotAuthorizedException', `token ${echoed} is not valid`);
+      return error(403, 'ForbiddenException', `token ${echoed} may not list namespaces`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+for (const driver of DRIVERS) {
+  describe(`iceberg: no token, client secret or issued token in any answer or log line, in any encoding (${driver})`, () => {
+    let t: TestApp;
+    let token: string;
+    let catalog: { url: string; stop: () => Promise<void> };
+    const connections = '/api/v1/projects/default/connections';
+
+    before(async () => {
+      catalog = await startIcebergEchoCatalog();
+      t = await startTestApp(driver);
+      token = (await t.login()).accessToken;
+    });
+    after(async () => {
+      await t?.close();
+      await catalog?.stop();
+    });
+
+    /** `reply` shows the echo scrubbed, and no form of `secret`. */
+    function assertScrubbed(what: string, reply: { text: string; body: unknown }, secret: string): void {
+      const shown = stringsOf(reply.body).join('\n');
+      assert.match(shown, /\*\*\*/, `${what}: the echo reached the answer and was scrubbed: ${reply.text}`);
+      for (const [name, form] of bearerForms(secret))
+        assert.ok(!reply.text.includes(form), `${what}: the ${name} form leaked: ${reply.text}`);
+    }
+
+    it('scrubs the token from refusals, from the prefix a test shows, and from the errors of stored connections', async () => {
+      for (const [name] of bearerForms(ICEBERG_TOKEN)) {
+        const draft = (mode: string) =>
+          t.call('POST', `${connections}/test`, {
+            token,
+            body: { type: 'iceberg', config: { uri: `${catalog.url}/${mode}/${name}` }, secrets: { token: ICEBERG_TOKEN } },
+          });
+        const refused = await draft('config');
+        assert.equal(refused.body.error?.code, 'AUTH_FAILED', refused.text);
+        assertScrubbed(`${name} refused`, refused, ICEBERG_TOKEN);
+        const shown = await draft('prefix');
+        assert.equal(shown.body.success, true, shown.text);
+        assertScrubbed(`${name} prefix`, shown, ICEBERG_TOKEN);
+
+        const created = await t.call('POST', connections, {
+          token,
+          body: {
+            name: `ice-${name}`,
+            type: 'iceberg',
+            config: { uri: `${catalog.url}/prefix/${name}` },
+            secrets: { token: ICEBERG_TOKEN },
+          },
+        });
+        assert.equal(created.status, 201, created.text);
+        for (const route of ['schemas', 'tables?schema=sales', 'columns?schema=sales&table=orders']) {
+          const listed = await t.call('GET', `${connections}/ice-${name}/${route}`, { token });
+          assert.equal(listed.status, 502, listed.text);
+          assert.equal(listed.body.targetCode, 'PERMISSION_DENIED', listed.text);
+          assertScrubbed(`${name} ${route}`, listed, ICEBERG_TOKEN);
+        }
+      }
+    });
+
+    it('scrubs the OAuth client secret and the token the catalog issued for it', async () => {
+      for (const [name] of bearerForms(ICEBERG_CLIENT_SECRET)) {
+        const draft = (mode: string) =>
+          t.call('POST', `${connections}/test`, {
+            token,
+            body: {
+              type: 'iceberg',
+              config: { uri: `${catalog.url}/${mode}/${name}`, clientId: 'echo-client' },
+              secrets: { clientSecret: ICEBERG_CLIENT_SECRET },
+            },
+          });
+        const refused = await draft('oauth');
+        assert.equal(refused.body.error?.code, 'AUTH_FAILED', refused.text);
+        assertScrubbed(`${name} client secret`, refused, ICEBERG_CLIENT_SECRET);
+        const issued = await draft('issued');
+        assert.equal(issued.body.error?.code, 'AUTH_FAILED', issued.text);
+        assertScrubbed(`${name} issued token`, issued, ISSUED_TOKEN);
+      }
+    });
+
+    it('wrote none of them to a log line', () => {
+      const logs = t.logs.join('\n');
+      assert.ok(logs.length > 0, 'no log lines were captured');
+      for (const secret of [ICEBERG_TOKEN, ICEBERG_CLIENT_SECRET, ISSUED_TOKEN]) {
+        for (const [name, form] of bearerForms(secret)) assert.ok(!logs.includes(form), `the ${name} form of ${secret} was logged`);
+      }
+    });
+  });
+}

@@ -14,8 +14,8 @@ export type TokenCheck = 'static' | 'oauth' | 'missing' | 'invalid' | 'revoked' 
 export type GrantAnswer = { status: number; body: Record<string, unknown> };
 
 export class BearerTokens {
-  readonly clientId = `sb-client-${randomBytes(4).toString('hex')}`;
-  readonly clientSecret = `sb-secret-${randomBytes(16).toString('hex')}`;
+  readonly clientId: string;
+  readonly clientSecret: string;
   private readonly expiries = new Map<string, number>(); // OAuth access token -> epoch ms
   private readonly revoked = new Set<string>();
   private issuedCount = 0;
@@ -24,7 +24,12 @@ export class BearerTokens {
     readonly staticToken: string,
     private readonly lifetimeSeconds: number,
     private readonly accessTokenPrefix: string,
-  ) {}
+    /** The client the grant accepts; a random one by default. */
+    client?: { id: string; secret: string },
+  ) {
+    this.clientId = client?.id ?? `sb-client-${randomBytes(4).toString('hex')}`;
+    this.clientSecret = client?.secret ?? `sb-secret-${randomBytes(16).toString('hex')}`;
+  }
 
   check(headers: http.IncomingHttpHeaders): TokenCheck {
     const token = bearerToken(headers);

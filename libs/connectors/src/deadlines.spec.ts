@@ -3,12 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { type BlackHole, type SilentListener, startSilent, startUnaccepting } from '../../../test/support/black-hole';
 import { startDatabricksWorkspace } from '../../../test/support/databricks-workspace';
+import { startIcebergRestCatalog } from '../../../test/support/iceberg-rest-catalog';
 import type { Connector, ConnectorContext, ResolvedConnection } from './connector';
 import { DatabricksConnector } from './databricks/databricks.connector';
 import { EgressGuard } from './egress/egress-guard';
 import { EgressPolicy } from './egress/egress-policy';
 import { GenericConnector } from './generic/generic.connector';
 import { HttpConnector } from './http/http.connector';
+import { IcebergConnector } from './iceberg/iceberg.connector';
 import type { IntrospectionContext } from './introspection/types';
 import { MysqlConnector } from './mysql/mysql.connector';
 import { PostgresConnector } from './postgres/postgres.connector';
@@ -21,7 +23,8 @@ import { SmtpConnector } from './smtp/smtp.connector';
 /**
  * Every outbound operation ends by its own deadline, connecting included (issue 13, item 11):
  * the connect timeout of 5 s is a cap, never a floor. Each network type is pointed at a loopback
- * target that never answers, with a deadline well under 5 s.
+ * target that never answers, with a deadline well under 5 s; the iceberg type also at a catalog
+ * that answers, but late.
  */
 const DEADLINE_MS = 1_000;
 /** Correctness bounds, not a benchmark: the old code took the full 5 s connect timeout; the slack is for a busy machine. */
@@ -97,6 +100,14 @@ const mysql = new MysqlConnector();
 const sftp = new SftpConnector();
 const s3 = new S3Connector();
 const smtp = new SmtpConnector();
+const iceberg = new IcebergConnector();
+
+const icebergOperations: NetworkType['operations'] = {
+  catalogs: (connection, context) => iceberg.listCatalogs(connection, context),
+  schemas: (connection, context) => iceberg.listSchemas(connection, context),
+  tables: (connection, context) => iceberg.listTables(connection, context, { schema: 'sales', offset: 0, limit: 10 }),
+  columns: (connection, context) => iceberg.listColumns(connection, context, { schema: 'sales', table: 'orders' }),
+};
 
 const TYPES: Record<string, NetworkType> = {
   postgres: {
@@ -181,6 +192,16 @@ const TYPES: Record<string, NetworkType> = {
       preview: (connection, context) => databricks.preview(connection, context, { table: 'orders', limit: 10 }),
       query: (connection, context) => databricks.query(connection, context, { sql: 'SELECT 1', limit: 10, timeoutMs: DEADLINE_MS }),
     },
+  },
+  iceberg: {
+    connector: iceberg,
+    connection: (port) => ({ type: 'iceberg', config: { uri: `http://127.0.0.1:${port}` }, secrets: { token: 'token-deadline' } }),
+    operations: icebergOperations,
+  },
+  'iceberg (TLS)': {
+    connector: iceberg,
+    connection: (port) => ({ type: 'iceberg', config: { uri: `https://127.0.0.1:${port}` }, secrets: { token: 'token-deadline' } }),
+    operations: { schemas: icebergOperations.schemas },
   },
   generic: {
     connector: new GenericConnector(),
@@ -291,6 +312,39 @@ describe('outbound deadlines against targets that never answer', () => {
       assert.deepEqual(workspace.cancelledStatementIds, [statement.statementId]);
     } finally {
       await workspace.stop();
+    }
+  });
+
+  it('iceberg: a catalog that answers late, at its first request or in the middle of a listing, ends at the deadline', async () => {
+    const catalog = await startIcebergRestCatalog({ tls: false });
+    try {
+      const connection: ResolvedConnection = { type: 'iceberg', config: { uri: catalog.url }, secrets: { token: catalog.token } };
+      for (const pathPrefix of ['/v1/config', '/v1/analytics-prefix/namespaces']) {
+        catalog.setLatency(DEADLINE_MS * 4, pathPrefix);
+        for (const [operation, run] of Object.entries(icebergOperations)) {
+          // The catalogs of a connection only need /v1/config.
+          if (operation === 'catalogs' && pathPrefix !== '/v1/config') continue;
+          const { error, ms } = await timed(() => run(connection, introspectionFor(`deadline-${++connectionIds}`)));
+          assertTimedOut(`iceberg ${operation} (slow ${pathPrefix})`, error);
+          assertWithinDeadline(`iceberg ${operation} (slow ${pathPrefix})`, ms);
+        }
+      }
+      catalog.setLatency(DEADLINE_MS * 4, '/v1/config');
+      const { value: result, ms } = await timed(() => iceberg.test(connection, contextFor()));
+      assert.equal(result?.error?.code, 'TIMEOUT', JSON.stringify(result));
+      assert.deepEqual(
+        result?.stages.map((stage) => [stage.name, stage.ok]),
+        [
+          ['dns', true],
+          ['tcp', true],
+          ['auth', false],
+        ],
+      );
+      assertWithinDeadline('iceberg test (slow /v1/config)', ms);
+      catalog.setLatency(0);
+      assert.equal((await iceberg.listSchemas(connection, introspectionFor(`deadline-${++connectionIds}`))).length, 7);
+    } finally {
+      await catalog.stop();
     }
   });
 

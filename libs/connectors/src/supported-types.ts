@@ -3,6 +3,7 @@ import { databricksTunnelTarget } from './databricks/databricks.connector';
 import { databricksType } from './databricks/databricks.type';
 import { genericType } from './generic/generic.type';
 import { httpType } from './http/http.type';
+import { icebergTunnelTarget } from './iceberg/iceberg.connector';
 import { icebergType } from './iceberg/iceberg.type';
 import { mysqlType } from './mysql/mysql.type';
 import { postgresType } from './postgres/postgres.type';
@@ -29,7 +30,7 @@ export const SUPPORTED_CONNECTION_TYPES = [
   s3Type,
   tunneled(smtpType),
   tunneled(genericType),
-  icebergType,
+  tunneled(icebergType, icebergTunnelTarget),
   tunneled(databricksType, databricksTunnelTarget),
 ] as const;
 

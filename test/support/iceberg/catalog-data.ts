@@ -2,7 +2,8 @@
  * What the test Iceberg REST catalog holds, and the table metadata it answers, in the shapes of
  * the Apache Iceberg REST catalog OpenAPI spec (apache/iceberg open-api/rest-catalog-open-api.yaml:
  * Namespace, TableIdentifier, Schema / StructField / ListType / MapType, TableMetadata,
- * LoadTableResult) and the table spec's format version 2.
+ * LoadTableResult, ViewMetadata / ViewVersion / SQLViewRepresentation, LoadViewResult), the table
+ * spec's format version 2 and the view spec's format version 1.
  */
 import { createHash } from 'node:crypto';
 
@@ -51,11 +52,28 @@ export interface IcebergTable {
   properties?: Record<string, string>;
 }
 
+/** One version of a view: its SQL and the schema that SQL produces. */
+export interface IcebergViewVersion {
+  versionId: number;
+  schemaId: number;
+  sql: string;
+}
+
+export interface IcebergView {
+  name: string;
+  /** Every schema the view's versions had. */
+  schemas: IcebergSchema[];
+  versions: IcebergViewVersion[];
+  /** The version in use (not necessarily the last: a view can be rolled back). */
+  currentVersionId: number;
+}
+
 export interface IcebergNamespace {
   /** The levels, e.g. ['accounting', 'tax']; every parent level is a namespace of its own. */
   name: string[];
   properties?: Record<string, string>;
   tables: IcebergTable[];
+  views?: IcebergView[];
 }
 
 export interface IcebergWarehouse {
@@ -107,17 +125,51 @@ const simpleTable = (name: string, ...fields: IcebergField[]): IcebergTable => (
   schemas: [{ 'schema-id': 0, fields }],
 });
 
-/** Warehouse `analytics` (five top-level namespaces, nested accounting.tax.paid) and an empty `lab`. */
+/**
+ * accounting.tax.returns_by_year: rolled back from version 2 to version 1, so its current schema
+ * is neither the last schema nor the one whose id equals the current version's.
+ */
+const RETURNS_BY_YEAR: IcebergView = {
+  name: 'returns_by_year',
+  currentVersionId: 1,
+  schemas: [
+    { 'schema-id': 0, fields: [field(1, 'year', 'int', true), field(2, 'total', 'decimal(20,2)')] },
+    { 'schema-id': 1, fields: [field(1, 'year', 'int', true), field(2, 'total', 'decimal(20,2)'), field(3, 'returns', 'long')] },
+  ],
+  versions: [
+    { versionId: 1, schemaId: 0, sql: 'SELECT year, sum(amount) AS total FROM returns GROUP BY year' },
+    { versionId: 2, schemaId: 1, sql: 'SELECT year, sum(amount) AS total, count(*) AS returns FROM returns GROUP BY year' },
+  ],
+};
+
+/** marketing.active_customers: a view in a namespace without tables. */
+const ACTIVE_CUSTOMERS: IcebergView = {
+  name: 'active_customers',
+  currentVersionId: 1,
+  schemas: [{ 'schema-id': 0, fields: [field(1, 'id', 'int', true), field(2, 'name', 'string'), field(3, 'last_order', 'date')] }],
+  versions: [
+    {
+      versionId: 1,
+      schemaId: 0,
+      sql: 'SELECT c.id, c.name, max(o.placed_on) AS last_order FROM sales.customers c JOIN sales.orders o ON o.customer_id = c.id GROUP BY c.id, c.name',
+    },
+  ],
+};
+
+/**
+ * Warehouse `analytics` (five top-level namespaces, nested accounting.tax.paid; views in
+ * accounting.tax and marketing) and an empty `lab`.
+ */
 export const DEFAULT_WAREHOUSES: IcebergWarehouse[] = [
   {
     name: 'analytics',
     prefix: 'analytics-prefix',
     namespaces: [
       { name: ['accounting'], properties: { owner: 'finance' }, tables: [] },
-      { name: ['accounting', 'tax'], tables: [RETURNS] },
+      { name: ['accounting', 'tax'], tables: [RETURNS], views: [RETURNS_BY_YEAR] },
       { name: ['accounting', 'tax', 'paid'], tables: [simpleTable('receipts', field(1, 'id', 'long', true))] },
       { name: ['empty'], tables: [] },
-      { name: ['marketing'], tables: [] },
+      { name: ['marketing'], tables: [], views: [ACTIVE_CUSTOMERS] },
       {
         name: ['sales'],
         properties: { owner: 'sales-team', location: 's3://sb-warehouse/sales' },
@@ -172,6 +224,34 @@ export function loadTableResult(warehouse: IcebergWarehouse, namespace: IcebergN
       snapshots: [],
       'snapshot-log': [],
       'metadata-log': [],
+    },
+    config: {},
+  };
+}
+
+/** LoadViewResult: view metadata format version 1, every version with one SQL representation (Spark's dialect). */
+export function loadViewResult(warehouse: IcebergWarehouse, namespace: IcebergNamespace, view: IcebergView) {
+  const location = `s3://sb-warehouse/${warehouse.name}/${namespace.name.join('/')}/${view.name}`;
+  const uuid = tableUuid(`view:${warehouse.name}/${namespace.name.join('\u001f')}/${view.name}`);
+  const timestamp = (versionId: number) => Date.UTC(2026, 0, 2, 3, 4, 5) + versionId * 60_000;
+  return {
+    'metadata-location': `${location}/metadata/00001-${uuid}.gz.metadata.json`,
+    metadata: {
+      'view-uuid': uuid,
+      'format-version': 1,
+      location,
+      'current-version-id': view.currentVersionId,
+      versions: view.versions.map((version) => ({
+        'version-id': version.versionId,
+        'timestamp-ms': timestamp(version.versionId),
+        'schema-id': version.schemaId,
+        summary: { 'engine-name': 'spark', 'engine-version': '3.5.4' },
+        representations: [{ type: 'sql', sql: version.sql, dialect: 'spark' }],
+        'default-namespace': namespace.name,
+      })),
+      'version-log': view.versions.map((version) => ({ 'version-id': version.versionId, 'timestamp-ms': timestamp(version.versionId) })),
+      schemas: view.schemas.map((schema) => ({ type: 'struct', ...schema })),
+      properties: { comment: `View ${view.name}` },
     },
     config: {},
   };

@@ -10,6 +10,7 @@ import {
   namespacePath,
   retryAfterSeconds,
   statusCode,
+  viewColumnsOf,
 } from './iceberg-metadata';
 
 const field = (id: number, name: string, type: unknown, required = false) => ({ id, name, type, required });
@@ -46,6 +47,30 @@ describe('iceberg metadata', () => {
     assert.deepEqual(columnsOf({ metadata: { schema: { fields: [field(1, 'x', 'date')] } } })?.[0].type, 'date');
     assert.equal(columnsOf({ metadata: { 'current-schema-id': 7, schemas: [] } }), undefined);
     assert.equal(columnsOf('nonsense'), undefined);
+  });
+
+  it("reads a view's columns from the schema its current version names, not the last one", () => {
+    const metadata = {
+      'current-version-id': 1,
+      versions: [
+        { 'version-id': 2, 'schema-id': 0 },
+        { 'version-id': 1, 'schema-id': 1 },
+      ],
+      schemas: [
+        { 'schema-id': 0, fields: [field(1, 'a', 'int')] },
+        { 'schema-id': 1, fields: [field(1, 'a', 'int', true), field(2, 'b', { type: 'list', element: 'string' })] },
+      ],
+    };
+    assert.deepEqual(
+      viewColumnsOf({ metadata })?.map((column) => [column.name, column.type, column.nullable]),
+      [
+        ['a', 'int', false],
+        ['b', 'list<string>', true],
+      ],
+    );
+    assert.equal(viewColumnsOf({ metadata: { ...metadata, 'current-version-id': 9 } }), undefined);
+    assert.equal(viewColumnsOf({ metadata: { ...metadata, schemas: [] } }), undefined);
+    assert.equal(viewColumnsOf({ metadata: {} }), undefined);
   });
 
   it('reads Retry-After as seconds or an HTTP date', () => {

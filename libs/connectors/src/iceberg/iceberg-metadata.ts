@@ -1,7 +1,7 @@
 /**
  * Reading what an Iceberg REST catalog answers (Apache Iceberg REST catalog OpenAPI spec,
- * open-api/rest-catalog-open-api.yaml; types as in the table spec): namespaces, table schemas
- * as columns, errors as the coded errors of every type. Pure: no I/O here.
+ * open-api/rest-catalog-open-api.yaml; types as in the table spec, views as in the view spec):
+ * namespaces, table and view schemas as columns, errors as the coded errors of every type. Pure: no I/O here.
  */
 import type { TestErrorCode } from '../connector';
 import type { ColumnInfo } from '../introspection/types';
@@ -45,21 +45,11 @@ export function icebergTypeName(type: unknown): string {
   }
 }
 
-/**
- * The columns of a LoadTableResult: the top-level fields of the table's current schema
- * (`current-schema-id`, or format v1's lone `schema`), in order. Identifier fields count as the
- * primary key; Iceberg has no default expressions for existing rows. Undefined when the answer has no such schema.
- */
-export function columnsOf(loadTableResult: unknown): ColumnInfo[] | undefined {
-  const metadata = isObject(loadTableResult) && isObject(loadTableResult.metadata) ? loadTableResult.metadata : undefined;
-  if (!metadata) return undefined;
-  const schemas = Array.isArray(metadata.schemas) ? (metadata.schemas as unknown[]).filter(isObject) : [];
-  const current =
-    schemas.find((schema) => schema['schema-id'] === metadata['current-schema-id']) ??
-    (isObject(metadata.schema) ? metadata.schema : undefined);
-  if (!current || !Array.isArray(current.fields)) return undefined;
-  const identifiers = new Set(Array.isArray(current['identifier-field-ids']) ? (current['identifier-field-ids'] as unknown[]) : []);
-  return (current.fields as unknown[]).filter(isObject).map((raw, index) => {
+/** The top-level fields of a schema as columns, in order; identifier fields count as the primary key, and Iceberg has no default expressions for existing rows. */
+function columnsOfSchema(schema: Record<string, unknown> | undefined): ColumnInfo[] | undefined {
+  if (!schema || !Array.isArray(schema.fields)) return undefined;
+  const identifiers = new Set(Array.isArray(schema['identifier-field-ids']) ? (schema['identifier-field-ids'] as unknown[]) : []);
+  return (schema.fields as unknown[]).filter(isObject).map((raw, index) => {
     const field = raw as unknown as IcebergField;
     return {
       name: String(field.name),
@@ -70,6 +60,37 @@ export function columnsOf(loadTableResult: unknown): ColumnInfo[] | undefined {
       position: index + 1,
     };
   });
+}
+
+const metadataOf = (loadResult: unknown) => (isObject(loadResult) && isObject(loadResult.metadata) ? loadResult.metadata : undefined);
+const schemasOf = (metadata: Record<string, unknown>) =>
+  Array.isArray(metadata.schemas) ? (metadata.schemas as unknown[]).filter(isObject) : [];
+
+/**
+ * The columns of a LoadTableResult: the top-level fields of the table's current schema
+ * (`current-schema-id`, or format v1's lone `schema`). Undefined when the answer has no such schema.
+ */
+export function columnsOf(loadTableResult: unknown): ColumnInfo[] | undefined {
+  const metadata = metadataOf(loadTableResult);
+  if (!metadata) return undefined;
+  const current =
+    schemasOf(metadata).find((schema) => schema['schema-id'] === metadata['current-schema-id']) ??
+    (isObject(metadata.schema) ? metadata.schema : undefined);
+  return columnsOfSchema(current);
+}
+
+/**
+ * The columns of a LoadViewResult: the top-level fields of the schema its current version
+ * (`current-version-id`) names with `schema-id`. Undefined when the answer has no such schema.
+ */
+export function viewColumnsOf(loadViewResult: unknown): ColumnInfo[] | undefined {
+  const metadata = metadataOf(loadViewResult);
+  if (!metadata || !Array.isArray(metadata.versions)) return undefined;
+  const version = (metadata.versions as unknown[])
+    .filter(isObject)
+    .find((candidate) => candidate['version-id'] === metadata['current-version-id']);
+  if (!version) return undefined;
+  return columnsOfSchema(schemasOf(metadata).find((schema) => schema['schema-id'] === version['schema-id']));
 }
 
 export { retryAfterSeconds } from '../rest-api/retry-after';

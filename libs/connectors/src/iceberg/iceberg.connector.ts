@@ -1,4 +1,5 @@
 import { AppError, ErrorCode, notFound } from '@switchboard/common';
+import type { ConnectionConfig } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
 import { invalidInput } from '../introspection/errors';
 import type {
@@ -16,7 +17,7 @@ import { reachTarget } from '../probes/reach';
 import { StageFailure, TestRun } from '../probes/test-run';
 import { tlsHandshake } from '../rest-api/rest-api-client';
 import { baseUrlOf, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
-import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR } from './iceberg-metadata';
+import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR, viewColumnsOf } from './iceberg-metadata';
 
 /** The catalog a connection without a warehouse shows. */
 export const DEFAULT_CATALOG = 'default';
@@ -28,9 +29,26 @@ export const MAX_PAGE_TOKEN_CHARS = 4_096;
 /** Levels of nesting walked at most. */
 const MAX_NAMESPACE_DEPTH = 16;
 
+/** The spec's list-views route, as a catalog names it in /v1/config `endpoints` when it serves views. */
+const LIST_VIEWS_ENDPOINT = 'GET /v1/{prefix}/namespaces/{namespace}/views';
+/**
+ * How a catalog that says nothing of its endpoints answers view routes it does not have: no route
+ * (400), not found (404), method not allowed (405), unsupported (406, 501).
+ */
+const NO_VIEW_ROUTE = new Set([400, 404, 405, 406, 501]);
+
+/** Whether the catalog serves views: as its `endpoints` say, or unknown (undefined) when it sends none. */
+type ViewSupport = boolean | undefined;
+
 interface Identifier {
   namespace?: unknown;
   name?: unknown;
+}
+
+/** Through an SSH tunnel, the bastion forwards to uri's host and port. */
+export function icebergTunnelTarget(config: ConnectionConfig): { host: string; port: number } {
+  const url = baseUrlOf(config);
+  return { host: url.hostname.replace(/^\[(.*)\]$/u, '$1'), port: portOf(url) };
 }
 
 const catalogNameOf = (connection: ResolvedConnection): string =>
@@ -39,7 +57,7 @@ const catalogNameOf = (connection: ResolvedConnection): string =>
 /**
  * An Iceberg REST catalog (Polaris, Lakekeeper, Gravitino, Unity's iceberg-rest endpoint, per the
  * Apache Iceberg REST catalog OpenAPI spec): metadata only. Its one catalog is the warehouse;
- * schemas are namespaces, nested ones joined with '.'.
+ * schemas are namespaces, nested ones joined with '.'; tables are its tables and views (type VIEW).
  */
 export class IcebergConnector implements Connector {
   readonly type = 'iceberg' as const;
@@ -111,11 +129,17 @@ export class IcebergConnector implements Connector {
       const namespaces = request.schema === undefined ? await this.namespaces(client) : [namespaceLevels(request.schema)];
       const search = request.search?.toLowerCase();
       const tables: TableInfo[] = [];
+      let views: ViewSupport | 'unasked' = 'unasked';
       for (const levels of namespaces) {
         const identifiers = await this.pages<Identifier>(client, ['namespaces', namespacePath(levels), 'tables'], 'identifiers', {});
-        const names = identifiers.map((identifier) => String(identifier.name)).sort();
-        for (const name of names) {
-          if (!search || name.toLowerCase().includes(search)) tables.push({ name, schema: namespaceName(levels), type: 'TABLE' });
+        if (views === 'unasked') views = await this.viewSupport(client, connection);
+        const viewIdentifiers = await this.views(client, levels, views);
+        const found = [
+          ...identifiers.map((identifier) => ({ name: String(identifier.name), type: 'TABLE' as const })),
+          ...viewIdentifiers.map((identifier) => ({ name: String(identifier.name), type: 'VIEW' as const })),
+        ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const { name, type } of found) {
+          if (!search || name.toLowerCase().includes(search)) tables.push({ name, schema: namespaceName(levels), type });
         }
       }
       return { tables: tables.slice(request.offset, request.offset + request.limit), total: tables.length };
@@ -127,20 +151,58 @@ export class IcebergConnector implements Connector {
     if (table.schema === undefined) throw invalidInput('schema', 'is required for an Iceberg catalog: the namespace of the table');
     const schema = table.schema;
     return this.session(connection, context, `Table "${schema}.${table.table}"`, async (client) => {
-      const loaded = await client.get(
-        ['namespaces', namespacePath(namespaceLevels(schema)), 'tables', encodeURIComponent(table.table)],
-        {},
-        true,
-        true,
-      );
-      const columns = columnsOf(loaded);
+      const namespace = namespacePath(namespaceLevels(schema));
+      let columns: ColumnInfo[] | undefined;
+      let kind = 'table';
+      try {
+        columns = columnsOf(await client.get(['namespaces', namespace, 'tables', encodeURIComponent(table.table)], {}, true, true));
+      } catch (error) {
+        // Not a table: perhaps a view, when the catalog may have views.
+        if (!(error instanceof IcebergFailure) || error.status !== 404) throw error;
+        const views = await this.viewSupport(client, connection);
+        if (views === false) throw error;
+        let loaded: unknown;
+        try {
+          loaded = await client.get(['namespaces', namespace, 'views', encodeURIComponent(table.table)], {}, true, true);
+        } catch (viewError) {
+          const noView =
+            viewError instanceof IcebergFailure &&
+            (viewError.status === 404 || (views === undefined && NO_VIEW_ROUTE.has(viewError.status ?? 0)));
+          throw noView ? error : viewError;
+        }
+        columns = viewColumnsOf(loaded);
+        kind = 'view';
+      }
       if (!columns)
         throw new IcebergFailure({
           code: 'PROTOCOL_ERROR',
-          message: `${client.where} answered table metadata without its current schema.`,
+          message: `${client.where} answered ${kind} metadata without its current schema.`,
         });
       return columns;
     });
+  }
+
+  /**
+   * Whether the catalog serves views, from /v1/config `endpoints` (the spec's view routes are
+   * optional). A catalog that sends no `endpoints` predates them: its view routes are tried.
+   */
+  private async viewSupport(client: IcebergClient, connection: ResolvedConnection): Promise<ViewSupport> {
+    const warehouse = connection.config.warehouse;
+    const body = (await client.get(['config'], typeof warehouse === 'string' ? { warehouse } : {}, false)) as {
+      endpoints?: unknown;
+    } | null;
+    return Array.isArray(body?.endpoints) ? body.endpoints.includes(LIST_VIEWS_ENDPOINT) : undefined;
+  }
+
+  /** The views of a namespace; none when the catalog has no view routes. */
+  private async views(client: IcebergClient, levels: string[], support: ViewSupport): Promise<Identifier[]> {
+    if (support === false) return [];
+    try {
+      return await this.pages<Identifier>(client, ['namespaces', namespacePath(levels), 'views'], 'identifiers', {});
+    } catch (error) {
+      if (support === undefined && error instanceof IcebergFailure && NO_VIEW_ROUTE.has(error.status ?? 0)) return [];
+      throw error;
+    }
   }
 
   /** The one catalog is the warehouse: any other name is a 404. */
