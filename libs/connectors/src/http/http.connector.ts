@@ -189,6 +189,12 @@ export function overStream(built: buildConnector.connector, openStream: () => St
   };
 }
 
+/**
+ * How far past the deadline undici's own timers are set: the abort signal ends an exchange at the
+ * deadline, and undici's timers above 1 s are coarse (they may fire up to half a second early).
+ */
+export const UNDICI_TIMER_SLACK_MS = 1_000;
+
 export class HttpConnector implements Connector {
   readonly type = 'http' as const;
 
@@ -228,8 +234,8 @@ export class HttpConnector implements Connector {
           headers,
           dispatcher: agent,
           signal: context.signal,
-          headersTimeout: remaining,
-          bodyTimeout: remaining,
+          headersTimeout: remaining + UNDICI_TIMER_SLACK_MS,
+          bodyTimeout: remaining + UNDICI_TIMER_SLACK_MS,
         });
         await response.body.dump({ limit: HTTP_BODY_LIMIT, signal: context.signal });
         return {

@@ -16,7 +16,7 @@ import type { Secrets } from '../connection-type';
 import type { ConnectorContext, TestError, TestErrorCode } from '../connector';
 import { lookupFor, type ResolvedTarget } from '../egress/egress-guard';
 import { connectTarget } from '../egress/target-socket';
-import { classifyHttpError, overStream } from '../http/http.connector';
+import { classifyHttpError, overStream, UNDICI_TIMER_SLACK_MS } from '../http/http.connector';
 import { targetFailed } from '../introspection/errors';
 import { openedThenClosed } from '../probes/reach';
 import { secretScrubber } from '../probes/test-run';
@@ -245,8 +245,10 @@ export class RestApiClient {
       body,
       dispatcher: this.agent,
       signal,
-      headersTimeout: remaining,
-      bodyTimeout: remaining,
+      // The signal ends the exchange at the deadline; undici's own timers (coarse above 1 s, so they
+      // may fire up to half a second early) only back it up.
+      headersTimeout: remaining + UNDICI_TIMER_SLACK_MS,
+      bodyTimeout: remaining + UNDICI_TIMER_SLACK_MS,
     });
     const limit = this.options.bodyLimit;
     const chunks: Buffer[] = [];
