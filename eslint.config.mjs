@@ -20,6 +20,15 @@ export default tseslint.config(
     },
   },
   {
+    // The console's build script runs in Node (TypeScript files get no-undef from the compiler instead).
+    files: ['apps/console/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: ['apps/console/**/*.{ts,tsx,mts}'],
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
+  },
+  {
     // The composition root reads the environment once; tests and scripts set up their own.
     files: ['apps/api/src/config/load-config.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },

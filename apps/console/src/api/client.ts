@@ -1,6 +1,6 @@
 import createClient from 'openapi-fetch';
 import type { paths } from '../../generated/openapi';
-import type { Session } from '../auth/session';
+import { apiOrigin, type Session } from '../auth/session';
 
 /**
  * The typed API client (paths generated from the service's own OpenAPI document). Every call
@@ -18,7 +18,7 @@ export function createApiClient(session: Session, fetcher: (request: Request) =>
     retry.headers.set('Authorization', `Bearer ${renewed}`);
     return fetcher(retry);
   };
-  return createClient<paths>({ baseUrl: '', fetch: authorizedFetch });
+  return createClient<paths>({ baseUrl: apiOrigin(), fetch: authorizedFetch });
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;

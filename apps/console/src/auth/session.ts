@@ -19,6 +19,9 @@ export interface SessionState {
 }
 
 const STORAGE_KEY = 'switchboard.session';
+
+/** The API is served by the same origin as the console (absolute, so that Request also works outside a page). */
+export const apiOrigin = (): string => globalThis.location?.origin ?? '';
 /** Refresh this long before the access token expires, so that no call meets an expired one. */
 export const REFRESH_MARGIN_MS = 60_000;
 
@@ -52,7 +55,7 @@ export class Session {
     fetcher: (request: Request) => Promise<Response> = (request) => fetch(request),
     private readonly now: () => number = Date.now,
   ) {
-    this.auth = createClient<paths>({ baseUrl: '', fetch: fetcher });
+    this.auth = createClient<paths>({ baseUrl: apiOrigin(), fetch: fetcher });
     this.state = { tokens: read(storage), ended: 'none' };
     this.schedule();
   }

@@ -33,15 +33,15 @@ export function SecretInput({ field, state, error, onChange }: Props) {
           {field.label}
         </span>
       )}
-      {state.mode === 'empty' && input('', (value) => (value ? { mode: 'set', value } : { mode: 'empty' }))}
-      {state.mode === 'set' && input(state.value, (value) => (value ? { mode: 'set', value } : { mode: 'empty' }))}
+      {/* One input in one place for empty, set and replace: typing must not remount it (focus would be lost). */}
+      {editing &&
+        input(state.mode === 'empty' ? '' : state.value, (value) =>
+          state.mode === 'replace' ? { mode: 'replace', value } : value ? { mode: 'set', value } : { mode: 'empty' },
+        )}
       {state.mode === 'replace' && (
-        <>
-          {input(state.value, (value) => ({ mode: 'replace', value }))}
-          <button type="button" className="link" onClick={() => onChange({ mode: 'keep' })}>
-            Keep the stored {field.label.toLowerCase()}
-          </button>
-        </>
+        <button type="button" className="link" onClick={() => onChange({ mode: 'keep' })}>
+          Keep the stored {field.label.toLowerCase()}
+        </button>
       )}
       {state.mode === 'keep' && (
         <div className="secret-state" role="group" aria-labelledby={`${id}-label`}>
