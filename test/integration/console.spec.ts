@@ -313,7 +313,7 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     assert.equal((await t.call('GET', '/api/v1/auth/me', { apiKey: key })).status, 401);
   });
 
-  it('refreshes an access token the API refuses, once, and sends an ended session to sign-in and back', async () => {
+  it('refreshes an access token the API refuses, once; an ended session goes to sign-in and back to the form, unsaved input kept', async () => {
     // A rejected access token: one refresh, the call retried, the screen loads.
     const stored = JSON.parse((await readSession(page))!);
     await writeSession(page, { ...stored, accessToken: 'not-a-token' });
@@ -328,16 +328,32 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     const renewed = JSON.parse((await readSession(page))!);
     assert.notEqual(renewed.refreshToken, stored.refreshToken, 'the refresh token rotated');
 
-    // The session ended elsewhere (both tokens refused): back to sign-in, then back to this screen.
-    await writeSession(page, { accessToken: 'x', refreshToken: 'sbr_x', expiresAt: Date.now() + 600_000 });
-    await page.goto(`${t.baseUrl}/console/projects/default/connections/warehouse/explore?schema=public`);
+    // The session ends under a half-filled form: sign-in, then back to the form as it was.
+    await page.goto(`${t.baseUrl}/console/projects/default/connections/new?type=postgres`);
+    await page.getByLabel('Name', { exact: true }).fill('half-done');
+    await page.getByLabel('Host', { exact: true }).first().fill('db.example.com');
+    await page.getByLabel('Password', { exact: true }).fill('typed-secret');
+    // Ended elsewhere: its refresh token and access tokens stop working.
+    const { refreshToken } = JSON.parse((await readSession(page))!);
+    assert.equal((await t.call('POST', '/api/v1/auth/logout', { body: { refreshToken } })).status, 204);
+    await page.getByRole('button', { name: 'Test connection' }).click();
     await page.waitForURL(/\/console\/sign-in\?next=.*&expired=1$/);
     await page.getByText('Your session has ended').waitFor();
+    await screen('sign-in-expired');
     await page.getByLabel('Email').fill(ADMIN_EMAIL);
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/console\/projects\/default\/connections\/warehouse\/explore\?schema=public$/);
-    await page.getByRole('heading', { name: 'Explore warehouse' }).waitFor();
+    await page.waitForURL(/\/console\/projects\/default\/connections\/new\?type=postgres$/);
+    await page.getByText('Your unsaved changes to this form were kept').waitFor();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'half-done');
+    assert.equal(await page.getByLabel('Host', { exact: true }).first().inputValue(), 'db.example.com');
+    // Secrets are never written to storage: entered again.
+    assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '');
+    assert.doesNotMatch(await page.evaluate<string>('JSON.stringify(sessionStorage)'), /typed-secret/);
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), '');
+    await page.getByRole('link', { name: 'Back to connections' }).click();
+    await page.getByRole('link', { name: 'warehouse', exact: true }).waitFor();
   });
 
   it('stays within its budgets: JS gzipped, first screen, a 1,000-row result without long freezes (figures reported)', async (context) => {

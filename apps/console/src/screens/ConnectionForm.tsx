@@ -1,10 +1,11 @@
-import { useMemo, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { fieldErrorsOf, problemOf, type ShownProblem } from '../api/problem';
 import type { Connection, ConnectionType, ConnectionTypeName, TestResult } from '../api/types';
 import { useQuery } from '../api/use-query';
 import { useApi } from '../app-context';
 import { configOf, fieldsOf, initialValues, missingRequired, requiredNames, type FormValues, type JsonSchema } from '../form/schema';
+import { drafts } from '../form/draft';
 import { SchemaFields } from '../form/SchemaFields';
 import { SecretInput } from '../form/SecretInput';
 import { initialSecretStates, keptSecrets, secretsPayload, type SecretStates } from '../form/secrets';
@@ -20,7 +21,10 @@ export function ConnectionNew() {
   const api = useApi();
   const { project } = useProject();
   const types = useQuery('connection-types', () => api.GET('/api/v1/connection-types'));
-  const [type, setType] = useState<ConnectionTypeName | ''>('');
+  // The type is in the URL: a reload, or a sign-in after the session ended, comes back to the same form.
+  const [params, setParams] = useSearchParams();
+  const type = (params.get('type') ?? '') as ConnectionTypeName | '';
+  const setType = (next: string) => setParams(next ? { type: next } : {}, { replace: true });
   const definition = useQuery(
     type ? `connection-type:${type}` : 'connection-type:none',
     type ? () => api.GET('/api/v1/connection-types/{type}', { params: { path: { type } } }) : null,
@@ -34,7 +38,7 @@ export function ConnectionNew() {
       {types.problem && <ProblemAlert problem={types.problem} />}
       <div className="field">
         <label htmlFor="connection-type">Type</label>
-        <select id="connection-type" value={type} onChange={(event) => setType(event.target.value as ConnectionTypeName | '')}>
+        <select id="connection-type" value={type} onChange={(event) => setType(event.target.value)}>
           <option value="">Choose a type…</option>
           {types.data?.data.map((item) => (
             <option key={item.type} value={item.type}>
@@ -93,10 +97,32 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
   const { project, can } = useProject();
   const schema = definition.configSchema as JsonSchema;
   const fields = useMemo(() => fieldsOf(schema), [schema]);
-  const [name, setName] = useState(stored?.name ?? '');
-  const [description, setDescription] = useState(stored?.description ?? '');
-  const [enabled, setEnabled] = useState(stored?.enabled ?? true);
-  const [values, setValues] = useState<FormValues>(() => initialValues(fields, definition.defaults, stored?.config));
+  const draftKey = useLocation().pathname;
+  const [restored] = useState(() => drafts.read(draftKey, definition.type));
+  const [name, setName] = useState(restored?.name ?? stored?.name ?? '');
+  const [description, setDescription] = useState(restored?.description ?? stored?.description ?? '');
+  const [enabled, setEnabled] = useState(restored?.enabled ?? stored?.enabled ?? true);
+  const [values, setValues] = useState<FormValues>(() => restored?.values ?? initialValues(fields, definition.defaults, stored?.config));
+  const [dirty, setDirty] = useState(restored !== null);
+  const [kept, setKept] = useState(restored !== null);
+  useEffect(() => {
+    if (dirty) drafts.write(draftKey, { type: definition.type, name, description, enabled, values });
+  }, [dirty, draftKey, definition.type, name, description, enabled, values]);
+  const edit =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      setDirty(true);
+      set(value);
+    };
+  const discard = () => {
+    drafts.discard(draftKey);
+    setDirty(false);
+    setKept(false);
+    setName(stored?.name ?? '');
+    setDescription(stored?.description ?? '');
+    setEnabled(stored?.enabled ?? true);
+    setValues(initialValues(fields, definition.defaults, stored?.config));
+  };
   const [secrets, setSecrets] = useState<SecretStates>(() =>
     initialSecretStates(
       definition.secretFields.map((field) => field.name),
@@ -161,14 +187,24 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
         })
       : await api.POST('/api/v1/projects/{project}/connections', { params: { path: { project: project.slug } }, body });
     setBusy(null);
-    if (answer.data) navigate(`/projects/${project.slug}/connections/${answer.data.name}`);
-    else setProblem(problemOf(answer.error, answer.response));
+    if (answer.data) {
+      drafts.discard(draftKey);
+      navigate(`/projects/${project.slug}/connections/${answer.data.name}`);
+    } else setProblem(problemOf(answer.error, answer.response));
   };
 
-  const kept = keptSecrets(secrets);
+  const keptNames = keptSecrets(secrets);
   return (
     <form onSubmit={save} noValidate className="form" aria-label={stored ? `Edit ${stored.name}` : `New ${definition.label} connection`}>
       <p className="muted">{definition.description}</p>
+      {kept && (
+        <div className="notice" role="status">
+          Your unsaved changes to this form were kept (secrets are never kept: enter them again).{' '}
+          <button type="button" className="link" onClick={discard}>
+            Discard changes
+          </button>
+        </div>
+      )}
       {problem && <ProblemAlert problem={problem} title={problem.errors.length ? 'Some fields need attention' : undefined} />}
       {Object.keys(localErrors).length > 0 && (
         <p className="problem" role="alert">
@@ -191,7 +227,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
           id="connection-name"
           label="Name"
           value={name}
-          onChange={setName}
+          onChange={edit(setName)}
           error={errors.name}
           required
           help="Lowercase letters, digits and hyphens; unique in the project."
@@ -200,17 +236,17 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
           id="connection-description"
           label="Description"
           value={description}
-          onChange={setDescription}
+          onChange={edit(setDescription)}
           error={errors.description}
         />
         <div className="field checkbox">
           <label htmlFor="connection-enabled">Enabled</label>
-          <input id="connection-enabled" type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+          <input id="connection-enabled" type="checkbox" checked={enabled} onChange={(event) => edit(setEnabled)(event.target.checked)} />
         </div>
       </fieldset>
       <fieldset className="group">
         <legend>{definition.label} settings</legend>
-        <SchemaFields fields={fields} values={values} errors={errors} required={required} onChange={setValues} />
+        <SchemaFields fields={fields} values={values} errors={errors} required={required} onChange={edit(setValues)} />
       </fieldset>
       {definition.secretFields.length > 0 && (
         <fieldset className="group">
@@ -236,9 +272,9 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
           {busy === 'save' ? 'Saving…' : 'Save'}
         </button>
       </div>
-      {kept.length > 0 && can('connections:test') && (
+      {keptNames.length > 0 && can('connections:test') && (
         <p className="help">
-          A test of this draft runs without the kept secrets ({kept.join(', ')}): the service never hands them out. Test the saved
+          A test of this draft runs without the kept secrets ({keptNames.join(', ')}): the service never hands them out. Test the saved
           connection to use them.
         </p>
       )}
