@@ -398,6 +398,35 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     await page.waitForURL(/\/console\/sign-in/);
   });
 
+  it('offers a viewer only what a viewer may do: no create, test, explore, edit or API keys', async () => {
+    const admin = await t.login();
+    const email = 'viewer@switchboard.test';
+    const password = 'viewer-password-for-tests';
+    const user = await t.call('POST', '/api/v1/users', { token: admin.accessToken, body: { email, password, name: 'Viewer' } });
+    assert.equal(user.status, 201, user.text);
+    const member = await t.call('PUT', `/api/v1/projects/default/members/${user.body.id}`, {
+      token: admin.accessToken,
+      body: { role: 'viewer' },
+    });
+    assert.ok(member.status < 300, member.text);
+
+    await page.goto(`${t.baseUrl}/console/projects/default/connections`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'warehouse', exact: true }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'New connection' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'API keys' }).count(), 0);
+    await page.getByRole('link', { name: 'warehouse', exact: true }).click();
+    await page.getByText('Secrets set').waitFor();
+    for (const name of ['Test connection', 'Explore', 'Edit']) {
+      assert.equal(await page.getByRole('button', { name }).or(page.getByRole('link', { name })).count(), 0, name);
+    }
+    await screen('connection-as-viewer');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/console\/sign-in$/);
+  });
+
   it('never put a token in a URL, and the browser reported no CSP violation or error', () => {
     assert.ok(requestedUrls.length > 20);
     assert.deepEqual(
