@@ -3,7 +3,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/results/**', 'apps/console/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
