@@ -1,13 +1,14 @@
 /**
  * The test command, run from the compiled tree (.build, made by `tsc` in `npm test`):
  * installs the Debian packages the tests need when missing (as root: postgresql, mariadb-server,
- * openssh-server, openssl, curl, jq), starts a throwaway PostgreSQL, runs every compiled *.spec.js with node's test runner, stops it.
+ * openssh-server, openssl, curl, jq, chromium), starts a throwaway PostgreSQL, runs every compiled *.spec.js with node's test runner, stops it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findMariaDbBinaries } from './support/mariadb';
 import { findPostgresBinaries, startPostgres } from './support/postgres';
+import { CHROMIUM_PATH } from './support/chromium';
 import { findSshd } from './support/sshd';
 
 const BUILD = path.resolve(__dirname, '..');
@@ -23,6 +24,8 @@ const DEBIAN_PACKAGES: { name: string; installed: () => boolean }[] = [
   // Run the README's tour and SSH tunnel examples as written.
   { name: 'curl', installed: () => fs.existsSync('/usr/bin/curl') },
   { name: 'jq', installed: () => fs.existsSync('/usr/bin/jq') },
+  // The web console's end-to-end test drives Debian's Chromium (playwright-core, no browser download).
+  { name: 'chromium', installed: () => fs.existsSync(CHROMIUM_PATH) },
 ];
 
 function ensureDebianPackages(): void {

@@ -17,6 +17,7 @@ import { storeUnavailableProblem } from '@switchboard/database';
 import { LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { registerConsole } from './console/console-static';
 import { corsOptions } from './cors';
 import { setupSwagger } from './swagger';
 
@@ -57,6 +58,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   registerRequestHooks(app.getHttpAdapter().getInstance(), app.get(HttpMetrics));
   registerResourceHeaders(app.getHttpAdapter().getInstance());
   setupSwagger(app);
+  if (config.consoleDir) await registerConsole(app.getHttpAdapter().getInstance(), config.consoleDir);
   try {
     await app.init();
   } catch (error) {

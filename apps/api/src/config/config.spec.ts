@@ -69,6 +69,12 @@ describe('parseEnvironment', () => {
     assert.deepEqual(corsOrigins, ['https://console.example.com', 'http://localhost:5173']);
     assert.deepEqual(parseEnvironment({ SWITCHBOARD_CORS_ORIGINS: 'http://[::1]:8081' }).corsOrigins, ['http://[::1]:8081']);
   });
+
+  it('finds the console where `npm run build` writes it, or where SWITCHBOARD_CONSOLE_DIR says', () => {
+    assert.equal(parseEnvironment({}, '/srv').consoleDir, '/srv/dist/console');
+    assert.equal(parseEnvironment({ SWITCHBOARD_CONSOLE_DIR: 'web' }, '/srv').consoleDir, '/srv/web');
+    assert.equal(parseEnvironment({ SWITCHBOARD_CONSOLE_DIR: '/opt/console' }, '/srv').consoleDir, '/opt/console');
+  });
 });
 
 describe('resolveSecrets', () => {

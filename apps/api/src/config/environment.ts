@@ -45,6 +45,8 @@ export function parseEnvironment(env: Env, cwd = process.cwd()): Environment {
     sample: sample(value(env, 'SWITCHBOARD_SAMPLE')),
     egress: egress(value(env, 'SWITCHBOARD_EGRESS_DENY'), value(env, 'SWITCHBOARD_EGRESS_ALLOW')),
     corsOrigins: corsOrigins(value(env, 'SWITCHBOARD_CORS_ORIGINS')),
+    // Where `npm run build` writes it, from the directory `npm start` and the image run in.
+    consoleDir: path.resolve(cwd, value(env, 'SWITCHBOARD_CONSOLE_DIR') ?? path.join('dist', 'console')),
     logLevel: logLevel(value(env, 'LOG_LEVEL')),
     metricsToken: metricsToken(value(env, 'SWITCHBOARD_METRICS_TOKEN')),
   };

@@ -23,6 +23,8 @@ export interface AppConfig {
   /** Browser origins (`scheme://host[:port]`) allowed to call the API; none or unset = no CORS. */
   corsOrigins?: readonly string[];
   logLevel: LogLevel;
+  /** The built web console (index.html and assets/), served at /console/ when it holds a build; unset = no console. */
+  consoleDir?: string;
   /** A bearer token that may read GET /metrics (besides an instance admin); unset = admins only. */
   metricsToken?: string;
   /** What POST …/discover lists at most (1,000 catalogs, 10,000 schemas in all when unset); not read from the environment. */

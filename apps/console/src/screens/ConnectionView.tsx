@@ -1,0 +1,115 @@
+import { Fragment, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { problemOf, type ShownProblem } from '../api/problem';
+import type { TestResult } from '../api/types';
+import { useQuery } from '../api/use-query';
+import { useApi } from '../app-context';
+import { ProblemAlert } from '../ui/ProblemAlert';
+import { TestResultView } from '../ui/TestResultView';
+import { useTitle } from '../ui/use-title';
+import { useProject } from './ProjectLayout';
+
+/** Capabilities the explorer shows. */
+const EXPLORABLE = ['databases', 'schemas', 'tables', 'query'];
+
+const shown = (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+
+/** One connection: what it is, its test, and the way to edit or explore it. */
+export function ConnectionView() {
+  const api = useApi();
+  const { project, can } = useProject();
+  const { connection: ref = '' } = useParams();
+  useTitle(ref);
+  const loaded = useQuery(`connection:${project.id}:${ref}`, () =>
+    api.GET('/api/v1/projects/{project}/connections/{connection}', { params: { path: { project: project.slug, connection: ref } } }),
+  );
+  const connection = loaded.data;
+  const type = useQuery(
+    connection ? `connection-type:${connection.type}` : 'connection-type:none',
+    connection ? () => api.GET('/api/v1/connection-types/{type}', { params: { path: { type: connection.type } } }) : null,
+  );
+  const [result, setResult] = useState<TestResult | null>(null);
+  const [problem, setProblem] = useState<ShownProblem | null>(null);
+  const [testing, setTesting] = useState(false);
+
+  const test = async () => {
+    setTesting(true);
+    setResult(null);
+    setProblem(null);
+    const { data, error, response } = await api.POST('/api/v1/projects/{project}/connections/{connection}/test', {
+      params: { path: { project: project.slug, connection: ref } },
+      body: {},
+    });
+    setTesting(false);
+    if (data) setResult(data);
+    else setProblem(problemOf(error, response));
+  };
+
+  const explorable = type.data?.capabilities.some((capability) => EXPLORABLE.includes(capability)) ?? false;
+  return (
+    <main>
+      <p>
+        <Link to={`/projects/${project.slug}/connections`}>Back to connections</Link>
+      </p>
+      <div className="heading">
+        <h1>{ref}</h1>
+        <div className="actions">
+          {connection && can('connections:test') && (
+            <button type="button" onClick={() => void test()} disabled={testing}>
+              {testing ? 'Testing…' : 'Test connection'}
+            </button>
+          )}
+          {connection && explorable && can('connections:test') && (
+            <Link className="button" to={`/projects/${project.slug}/connections/${connection.name}/explore`}>
+              Explore
+            </Link>
+          )}
+          {connection && can('connections:write') && (
+            <Link className="button" to={`/projects/${project.slug}/connections/${connection.name}/edit`}>
+              Edit
+            </Link>
+          )}
+        </div>
+      </div>
+      {loaded.problem && <ProblemAlert problem={loaded.problem} />}
+      {problem && <ProblemAlert problem={problem} />}
+      {result && <TestResultView result={result} />}
+      {connection && (
+        <dl className="details">
+          <dt>Type</dt>
+          <dd>{type.data?.label ?? connection.type}</dd>
+          <dt>Status</dt>
+          <dd>
+            <span className={`badge ${connection.enabled ? 'ok' : 'off'}`}>{connection.enabled ? 'Enabled' : 'Disabled'}</span>
+          </dd>
+          {connection.description && (
+            <>
+              <dt>Description</dt>
+              <dd>{connection.description}</dd>
+            </>
+          )}
+          {connection.uri && (
+            <>
+              <dt>URI</dt>
+              <dd>
+                <code>{connection.uri}</code>
+              </dd>
+            </>
+          )}
+          {Object.entries(connection.config).map(([key, value]) => (
+            <Fragment key={key}>
+              <dt>{key}</dt>
+              <dd>
+                <code>{shown(value)}</code>
+              </dd>
+            </Fragment>
+          ))}
+          <dt>Secrets set</dt>
+          <dd>{connection.secretFields.length ? connection.secretFields.join(', ') : 'none'}</dd>
+          <dt>Updated</dt>
+          <dd>{new Date(connection.updatedAt).toLocaleString()}</dd>
+        </dl>
+      )}
+    </main>
+  );
+}
