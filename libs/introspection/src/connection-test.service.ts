@@ -45,7 +45,7 @@ export class ConnectionTestService {
   async sendTestEmail(actor: AuditActor, access: ProjectAccess, ref: string, dto: SendTestEmailDto): Promise<TestEmailResultDto> {
     const resolved = await this.resolver.resolveForUse(access.project.id, ref);
     const connector = this.connectors.find(resolved.type, 'sendTestEmail');
-    if (!connector) throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${resolved.type} connection cannot send email.`);
+    if (!connector) throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `This ${resolved.type} connection cannot send email.`);
     const to = dto.to ?? (typeof resolved.config.addressToTest === 'string' ? resolved.config.addressToTest : undefined);
     if (!to) throw new AppError(ErrorCode.UNPROCESSABLE, 'Give a recipient ("to"), or set addressToTest on the connection.');
     let result: TestEmailResultDto;

@@ -168,7 +168,7 @@ export class IntrospectionService {
   private catalogOf(resolved: ResolvedConnection, catalog: string | undefined): string | undefined {
     if (catalog === undefined || this.connectors.find(resolved.type, 'catalogs')) return catalog;
     const { label } = this.types.validateType(resolved.type);
-    throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${label} connection has no catalogs; leave catalog out.`);
+    throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `This ${label} connection has no catalogs; leave catalog out.`);
   }
 
   private catalogField(resolved: ResolvedConnection, catalog: string | undefined): { catalog?: string } {
@@ -206,7 +206,7 @@ export class IntrospectionService {
     const connector = this.connectors.find(resolved.type, capability);
     if (!connector) {
       const { label } = this.types.validateType(resolved.type);
-      throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `A ${label} connection cannot ${OPERATION_WORDS[capability]}.`);
+      throw new AppError(ErrorCode.UNSUPPORTED_OPERATION, `This ${label} connection cannot ${OPERATION_WORDS[capability]}.`);
     }
     const owner = { connectionId: resolved.connection.id, generation: resolved.generation ?? '' };
     const labels = { type: resolved.type, operation: capability };
