@@ -369,6 +369,23 @@ for (const driver of DRIVERS) {
       assert.equal(events.data.filter((event: { target: { name: string } }) => event.target.name === 'lake').length, 3);
     });
 
+    it('discover: a catalog the principal may not use is reported with its error, the others listed', async () => {
+      workspace.denyCatalog('samples');
+      try {
+        const { catalogs } = expectOk(await post('lake/discover'));
+        assert.deepEqual(catalogs[0], { name: 'main', schemas: ['default', 'sales', 'staging'] });
+        assert.equal(catalogs[1].name, 'samples');
+        assert.deepEqual(catalogs[1].schemas, []);
+        assert.equal(catalogs[1].error.code, 'PERMISSION_DENIED');
+        assert.match(catalogs[1].error.message, /USE CATALOG/);
+        assert.deepEqual(catalogs[3], { name: 'lab', schemas: ['wide'] });
+        // Named, it fails the call as listing its schemas does.
+        expectProblem(await post('lake/discover', { catalog: 'samples' }), 502, 'TARGET_UNAVAILABLE');
+      } finally {
+        workspace.allowCatalog('samples');
+      }
+    });
+
     it('429 and 503 are waited out per Retry-After within the deadline, then RATE_LIMITED or TARGET_UNAVAILABLE', async () => {
       workspace.failNextRequests(1, { status: 429, retryAfterSeconds: 1 });
       const started = Date.now();

@@ -76,6 +76,8 @@ export interface DatabricksWorkspace {
   setPaging(paging: Partial<UcPaging>): void;
   /** The principal loses USE CATALOG on `catalog`: 403 PERMISSION_DENIED on its schemas and tables. */
   denyCatalog(catalog: string): void;
+  /** USE CATALOG on `catalog` granted back. */
+  allowCatalog(catalog: string): void;
   /** The token (a PAT or an OAuth access token) is refused from now on: 401. */
   revokeToken(token: string): void;
   /** Every OAuth access token issued so far has expired: 401 until the client gets a new one. */
@@ -250,6 +252,9 @@ export async function startDatabricksWorkspace(options: DatabricksWorkspaceOptio
     },
     setPaging(paging) {
       Object.assign(catalog.paging, paging);
+    },
+    allowCatalog(name) {
+      catalog.deniedCatalogs.delete(name);
     },
     denyCatalog(name) {
       catalog.deniedCatalogs.add(name);

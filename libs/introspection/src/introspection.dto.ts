@@ -224,9 +224,20 @@ export class CatalogDto {
 
 export class CatalogPageDto extends PageDtoOf(CatalogDto) {}
 
+export class CatalogRefusalDto {
+  @ApiProperty({ enum: ['PERMISSION_DENIED', 'NOT_FOUND'], example: 'PERMISSION_DENIED' }) code: 'PERMISSION_DENIED' | 'NOT_FOUND';
+  @ApiProperty({ example: "User does not have USE CATALOG on Catalog 'finance'." }) message: string;
+}
+
 export class DiscoveredCatalogDto {
   @ApiProperty({ example: 'analytics' }) name: string;
   @ApiProperty({ example: ['accounting', 'accounting.tax', 'sales'], type: [String] }) schemas: string[];
+  @ApiPropertyOptional({
+    type: CatalogRefusalDto,
+    description:
+      'Why schemas is empty: the principal may not use this catalog, or it went away meanwhile. The other catalogs are still listed.',
+  })
+  error?: CatalogRefusalDto;
 }
 
 export class DiscoveryDto {
