@@ -153,6 +153,13 @@ export const TARGET_TYPES: TargetType[] = [
       secrets: { accessKeyId: 'AKIAPROBEPROBEPROBE', secretAccessKey: 'probe-secret-key' },
     }),
   },
+  {
+    type: 'databricks',
+    draft: (host, port) => ({
+      config: { host: `https://${urlHost(host)}:${port}`, warehouseId: 'probe' },
+      secrets: { token: 'dapi-probe' },
+    }),
+  },
 ];
 
 /**
@@ -172,5 +179,6 @@ export const userinfoUris = (host: string, port: number): string[] => {
     `mysql://probe:pw@${at}/`,
     `smtp://probe:pw@${at}`,
     `sftp://probe:pw@${at}/`,
+    `databricks://token:pw@${at}?http_path=/sql/1.0/warehouses/probe`,
   ];
 };

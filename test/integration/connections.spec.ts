@@ -173,10 +173,11 @@ for (const driver of DRIVERS) {
     after(() => t?.close());
 
     describe('connection types', () => {
-      it('lists exactly the nine types with label, description, schema, defaults, secret fields, capabilities', async () => {
+      it('lists exactly the ten types with label, description, schema, defaults, secret fields, capabilities', async () => {
         const reply = expectOk(await t.call('GET', `${API}/connection-types`, { token: viewer.token }));
         const types: Json[] = reply.data;
         assert.deepEqual(types.map((type) => type.type).sort(), [
+          'databricks',
           'generic',
           'http',
           'iceberg',
@@ -217,8 +218,9 @@ for (const driver of DRIVERS) {
         assert.deepEqual(secretNames('s3').sort(), ['accessKeyId', 'secretAccessKey', 'sessionToken']);
         assert.deepEqual(secretNames('smtp'), ['password', 'tlsCa', 'tlsCert', 'tlsKey', ...ssh]);
         assert.deepEqual(secretNames('generic'), ['password', ...ssh]);
+        assert.deepEqual(secretNames('databricks'), ['token', 'clientSecret', 'tlsCa', ...ssh]);
         // Every type that opens TCP to a host can go through an SSH bastion.
-        for (const type of ['postgres', 'mysql', 'http', 'sftp', 'smtp', 'generic']) {
+        for (const type of ['postgres', 'mysql', 'http', 'sftp', 'smtp', 'generic', 'databricks']) {
           const sshTunnel = byType[type].configSchema.properties.sshTunnel;
           assert.deepEqual(sshTunnel.required, ['host'], type);
           // username, unless a shared ssh-key credential (credentialId) supplies it

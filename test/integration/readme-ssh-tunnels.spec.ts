@@ -75,7 +75,7 @@ describe("the README's SSH tunnel examples, run as written", () => {
       `curl -sf -o /dev/null -X POST $BASE/projects -H "authorization: Bearer $TOKEN" ` +
         `-H 'content-type: application/json' -d '{"slug":"analytics","name":"Analytics"}'`,
     ].join('\n');
-    runReadmeBlocks(blocks, { cwd: dataDir, prelude });
+    await runReadmeBlocks(blocks, { cwd: dataDir, prelude });
 
     // What the examples made works through the bastion, and is pinned to its key.
     const call = async (method: string, route: string) => {

@@ -28,7 +28,7 @@ describe('the README tour, run as written', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('runs every block of the tour, with the statuses it shows', () => {
+  it('runs every block of the tour, with the statuses it shows', async () => {
     assert.ok(fs.existsSync('/usr/bin/curl'), 'curl is missing: test/run.ts installs it');
     const blocks = readmeBlocks('## A tour with curl');
     assert.ok(blocks.length >= 5, `only ${blocks.length} sh blocks in the tour`);
@@ -40,6 +40,6 @@ describe('the README tour, run as written', () => {
         .replace(/^BASE=http:\/\/localhost:8080\/api\/v1$/m, `BASE=${service.baseUrl}/api/v1`)
         .replace(/^PASSWORD='<printed password>'$/m, `PASSWORD='${ADMIN_PASSWORD}'`),
     }));
-    runReadmeBlocks(filled, { cwd: dataDir });
+    await runReadmeBlocks(filled, { cwd: dataDir });
   });
 });

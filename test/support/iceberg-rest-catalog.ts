@@ -4,7 +4,7 @@
  * following the Apache Iceberg REST catalog OpenAPI spec (apache/iceberg
  * open-api/rest-catalog-open-api.yaml):
  *
- *   GET  /v1/config?warehouse=w                         CatalogConfig {defaults, overrides: {prefix, warehouse}, endpoints}
+ *   GET  /v1/config?warehouse=w                         CatalogConfig {defaults, overrides: {prefix, warehouse, uri?}, endpoints}
  *   POST /v1/oauth/tokens                               client credentials (deprecated in the spec, still used):
  *                                                       id and secret by HTTP Basic or in the form; OAuthTokenResponse
  *                                                       or OAuthError {error: invalid_client, …}
@@ -68,6 +68,8 @@ export interface IcebergRestCatalog {
   revokeToken(token: string): void;
   /** Every OAuth access token issued so far has expired. */
   expireOAuthTokens(): void;
+  /** /v1/config tells clients to use this base URI from now on (`overrides.uri`); undefined stops saying so. */
+  setConfigUri(uri: string | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
   const denied: string[][] = [];
   const failures = new InjectedFailures();
   const requests: IcebergRestCatalog['requests'] = [];
+  let configUri: string | undefined;
 
   const NOT_AUTHORIZED: Partial<Record<TokenCheck, string>> = {
     missing: 'Not authorized: missing bearer token',
@@ -127,6 +130,8 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     if (!warehouse) return sendIcebergError(response, 404, 'NoSuchWarehouseException', `Warehouse does not exist: ${name}`);
     const overrides: Record<string, string> = { warehouse: warehouse.name };
     if (warehouse.prefix) overrides.prefix = warehouse.prefix;
+    // The spec's CatalogConfig: a `uri` override moves every later request of the client there.
+    if (configUri) overrides.uri = configUri;
     sendJson(response, 200, { defaults: { clients: '4' }, overrides, endpoints: ENDPOINTS });
   }
 
@@ -234,6 +239,9 @@ export async function startIcebergRestCatalog(options: IcebergCatalogOptions = {
     },
     setPaging(next) {
       Object.assign(paging, next);
+    },
+    setConfigUri(uri) {
+      configUri = uri;
     },
     denyNamespace(namespace) {
       denied.push([...namespace]);

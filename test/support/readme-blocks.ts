@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -13,18 +13,27 @@ export interface ReadmeBlock {
   statuses: string[];
 }
 
-/** The ```sh blocks of one `## ` section of README.md, as written. */
-export function readmeBlocks(section: string): ReadmeBlock[] {
+/** The ```sh blocks of one `## ` section of README.md (or of one `### ` subsection of it), as written. */
+export function readmeBlocks(section: string, subsection?: string): ReadmeBlock[] {
   const readme = fs.readFileSync(README, 'utf8');
-  const start = readme.indexOf(`\n${section}\n`) + 1;
-  assert.ok(start > 0, `README.md has no "${section}" section`);
-  const end = readme.indexOf('\n## ', start + section.length);
+  const sectionStart = readme.indexOf(`\n${section}\n`) + 1;
+  assert.ok(sectionStart > 0, `README.md has no "${section}" section`);
+  const sectionEnd = readme.indexOf('\n## ', sectionStart + section.length);
+  let start = sectionStart;
+  let end = sectionEnd;
+  if (subsection) {
+    start = readme.indexOf(`\n${subsection}\n`, sectionStart) + 1;
+    assert.ok(start > 0 && (sectionEnd < 0 || start < sectionEnd), `README.md's "${section}" has no "${subsection}"`);
+    const next = readme.indexOf('\n### ', start + subsection.length);
+    end = next >= 0 && (sectionEnd < 0 || next < sectionEnd) ? next : sectionEnd;
+  }
+  const heading = (subsection ?? section).replace(/^#+ /u, '');
   const firstLine = readme.slice(0, start).split('\n').length;
   const text = readme.slice(start, end < 0 ? undefined : end);
   return [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match, index) => {
     const line = firstLine + text.slice(0, match.index).split('\n').length;
     return {
-      name: `${section.slice(3)} block ${index + 1} (README.md line ${line})`,
+      name: `${heading} block ${index + 1} (README.md line ${line})`,
       code: match[1],
       statuses: [...match[1].matchAll(/^# -> HTTP (\d{3})$/gm)].map((status) => status[1]),
     };
@@ -34,21 +43,20 @@ export function readmeBlocks(section: string): ReadmeBlock[] {
 /**
  * Runs blocks in order in one bash session under `set -eo pipefail` (so what one block sets is
  * there for the next), after `prelude`. Fails naming the block that failed, and compares the
- * `HTTP nnn` lines each block printed with the statuses its comments promise.
+ * `HTTP nnn` lines each block printed with the statuses its comments promise. Asynchronous, so
+ * servers in this process (the test Databricks workspace) keep answering while the blocks run.
  */
-export function runReadmeBlocks(blocks: ReadmeBlock[], options: { cwd: string; prelude?: string; env?: Record<string, string> }): void {
+export async function runReadmeBlocks(
+  blocks: ReadmeBlock[],
+  options: { cwd: string; prelude?: string; env?: Record<string, string> },
+): Promise<void> {
   const marker = (index: number) => `@@ ${blocks[index].name} @@`;
   const script = [
     'set -eo pipefail',
     options.prelude ?? '',
     ...blocks.flatMap((block, index) => [`printf '\\n%s\\n' '${marker(index)}'`, block.code]),
   ].join('\n');
-  const run = spawnSync('bash', ['-c', script], {
-    cwd: options.cwd,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { PATH: process.env.PATH, ...options.env },
-  });
+  const run = await runBash(script, options.cwd, { PATH: process.env.PATH, ...options.env });
   const outputs = run.stdout.split(/^@@ (.*) @@$/m);
   // [before, name1, output1, name2, output2, ...]
   const reached = outputs.length >= 3 ? outputs[outputs.length - 2] : 'before the first block';
@@ -61,5 +69,24 @@ export function runReadmeBlocks(blocks: ReadmeBlock[], options: { cwd: string; p
   blocks.forEach((block, index) => {
     const printed = [...outputs[2 * index + 2].matchAll(/^HTTP (\d{3})$/gm)].map((status) => status[1]);
     assert.deepEqual(printed, block.statuses, `${block.name} printed other statuses than it shows:\n${outputs[2 * index + 2]}`);
+  });
+}
+
+/** Runs `script` in bash to its end (killed after 120 s), its output collected. */
+function runBash(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd, env, timeout: 120_000 });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.once('error', reject);
+    child.once('close', (status, signal) =>
+      resolve({ status, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }),
+    );
   });
 }

@@ -33,7 +33,7 @@ describe('ConnectionTypeRegistry: types', () => {
     for (const type of ['oracle', undefined, 42, 'constructor']) {
       const errors = fieldErrors(() => registry.validateType(type));
       assert.equal(errors[0].field, 'type');
-      assert.match(errors[0].message, /^must be one of: postgres, mysql, sqlite, http, sftp, s3, smtp, generic, iceberg$/);
+      assert.match(errors[0].message, /^must be one of: postgres, mysql, sqlite, http, sftp, s3, smtp, generic, iceberg, databricks$/);
     }
     assert.deepEqual(
       failingFields(() => registry.validateConfig('oracle', { host: 'h' })),

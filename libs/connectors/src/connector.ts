@@ -34,7 +34,7 @@ export const TEST_ERROR_CODES = [
 ] as const;
 export type TestErrorCode = (typeof TEST_ERROR_CODES)[number];
 
-export const STAGE_NAMES = ['dns', 'tcp', 'tls', 'ssh', 'tunnel', 'handshake', 'auth', 'query', 'command', 'http', 'path'] as const;
+export const STAGE_NAMES = ['dns', 'tcp', 'tls', 'ssh', 'tunnel', 'handshake', 'auth', 'warehouse', 'query', 'command', 'http', 'path'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export interface TestError {

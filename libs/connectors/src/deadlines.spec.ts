@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppError, ErrorCode } from '@switchboard/common';
 import { type BlackHole, type SilentListener, startSilent, startUnaccepting } from '../../../test/support/black-hole';
+import { startDatabricksWorkspace } from '../../../test/support/databricks-workspace';
 import type { Connector, ConnectorContext, ResolvedConnection } from './connector';
+import { DatabricksConnector } from './databricks/databricks.connector';
 import { EgressGuard } from './egress/egress-guard';
 import { EgressPolicy } from './egress/egress-policy';
 import { GenericConnector } from './generic/generic.connector';
@@ -90,6 +92,7 @@ const fileOperations = (connector: S3Connector | SftpConnector): NetworkType['op
 });
 
 const postgres = new PostgresConnector();
+const databricks = new DatabricksConnector();
 const mysql = new MysqlConnector();
 const sftp = new SftpConnector();
 const s3 = new S3Connector();
@@ -157,6 +160,27 @@ const TYPES: Record<string, NetworkType> = {
     connector: new HttpConnector(),
     connection: (port) => ({ type: 'http', config: { baseUrl: `http://127.0.0.1:${port}/`, method: 'GET' }, secrets: {} }),
     operations: {},
+  },
+  databricks: {
+    connector: databricks,
+    connection: (port) => ({
+      type: 'databricks',
+      config: {
+        host: `https://127.0.0.1:${port}`,
+        warehouseId: 'wh',
+        catalog: 'main',
+        schema: 'default',
+        authType: 'pat',
+        readOnlyByGrants: true,
+      },
+      secrets: { token: 'dapi-deadline' },
+    }),
+    operations: {
+      catalogs: (connection, context) => databricks.listCatalogs(connection, context),
+      tables: (connection, context) => databricks.listTables(connection, context, { offset: 0, limit: 10 }),
+      preview: (connection, context) => databricks.preview(connection, context, { table: 'orders', limit: 10 }),
+      query: (connection, context) => databricks.query(connection, context, { sql: 'SELECT 1', limit: 10, timeoutMs: DEADLINE_MS }),
+    },
   },
   generic: {
     connector: new GenericConnector(),
@@ -240,6 +264,35 @@ describe('outbound deadlines against targets that never answer', () => {
       assertTimedOut(`${name} ${operation} (first caller)`, (await first).error);
     });
   }
+
+  it('databricks: a preview whose statement outlives its deadline ends by it, and the statement is cancelled', async () => {
+    const workspace = await startDatabricksWorkspace();
+    try {
+      workspace.makeNextStatementSlow();
+      const connection: ResolvedConnection = {
+        type: 'databricks',
+        config: {
+          host: workspace.url,
+          warehouseId: 'wh-running',
+          catalog: 'main',
+          schema: 'default',
+          authType: 'pat',
+          readOnlyByGrants: false,
+        },
+        secrets: { token: workspace.pat, tlsCa: workspace.ca },
+      };
+      const { error, ms } = await timed(() =>
+        databricks.preview(connection, introspectionFor(`deadline-${++connectionIds}`), { table: 'orders', limit: 10 }),
+      );
+      assertTimedOut('databricks slow preview', error);
+      assertWithinDeadline('databricks slow preview', ms);
+      const [statement] = workspace.submittedStatements;
+      assert.equal(statement.waitTimeout, '0s');
+      assert.deepEqual(workspace.cancelledStatementIds, [statement.statementId]);
+    } finally {
+      await workspace.stop();
+    }
+  });
 
   it('left no unhandled error behind', async () => {
     // Whatever was abandoned at a deadline (a connect still in flight) settles within the 5 s connect cap.

@@ -1,4 +1,6 @@
 import type { ConnectionType, ConnectionTypeDefinition } from './connection-type';
+import { databricksTunnelTarget } from './databricks/databricks.connector';
+import { databricksType } from './databricks/databricks.type';
 import { genericType } from './generic/generic.type';
 import { httpType } from './http/http.type';
 import { icebergType } from './iceberg/iceberg.type';
@@ -28,6 +30,7 @@ export const SUPPORTED_CONNECTION_TYPES = [
   tunneled(smtpType),
   tunneled(genericType),
   icebergType,
+  tunneled(databricksType, databricksTunnelTarget),
 ] as const;
 
 export const CONNECTION_TYPE_DEFINITIONS: readonly ConnectionTypeDefinition[] = SUPPORTED_CONNECTION_TYPES.map(

@@ -54,7 +54,10 @@ export class IntrospectionController {
 
   @Get('catalogs')
   @ProjectScoped('connections:test')
-  @Introspects('List catalogs', 'Types with catalogs (iceberg: the warehouse); others answer 422 UNSUPPORTED_OPERATION.')
+  @Introspects(
+    'List catalogs',
+    "Types with catalogs (databricks: Unity Catalog's catalogs; iceberg: the warehouse); others answer 422 UNSUPPORTED_OPERATION.",
+  )
   @ApiOkResponse({ type: CatalogPageDto })
   catalogs(
     @CurrentActor() actor: AuditActor,
@@ -171,7 +174,9 @@ export class IntrospectionController {
   @Introspects(
     'Run one read-only statement',
     'In a read-only transaction with a server-side statement timeout; rows come through a cursor up to `limit`, so ' +
-      '`truncated` is exact. A write of any kind answers 422 READ_ONLY_VIOLATION and changes nothing. The statement text is audited.',
+      '`truncated` is exact. A write of any kind answers 422 READ_ONLY_VIOLATION and changes nothing. The statement text is audited. ' +
+      'Databricks has no read-only transaction: it answers 422 UNSUPPORTED_OPERATION unless the connection sets ' +
+      "readOnlyByGrants, and then the token's Unity Catalog grants are the only guard (one statement, row_limit, cancelled at the deadline).",
   )
   @ApiOkResponse({ type: QueryResultDto })
   query(

@@ -21,7 +21,8 @@ const MAX_PATH = 4_096;
 const identifier = (description: string, example: string) =>
   ApiPropertyOptional({ description, example, maxLength: MAX_IDENTIFIER }) as PropertyDecorator;
 
-const CATALOG_DESCRIPTION = "Types with catalogs (iceberg): the catalog; the connection's default when absent. Other types answer 422.";
+const CATALOG_DESCRIPTION =
+  "Types with catalogs (databricks, iceberg): the catalog; the connection's default when absent. Other types answer 422.";
 
 /** `catalog`, for types with catalogs: the level above schema wherever a schema or table is named. */
 const catalogParameter = (): PropertyDecorator =>

@@ -148,7 +148,7 @@ function pinnedAgent(context: ConnectorContext, resolved: ResolvedTarget, tlsVer
  * Connects over a stream of the target's own (its tunnel's channel): https puts undici's TLS
  * on top of it, as undici does on a proxy's tunnel. Returns the stream, whose 'connect' is TCP done.
  */
-function overStream(built: buildConnector.connector, openStream: () => StreamSocket): buildConnector.connector {
+export function overStream(built: buildConnector.connector, openStream: () => StreamSocket): buildConnector.connector {
   return (options, callback) => {
     const stream = openStream();
     if (options.protocol === 'https:') {

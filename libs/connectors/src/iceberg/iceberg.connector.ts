@@ -1,9 +1,5 @@
-import tls from 'node:tls';
-import { isIP } from 'node:net';
 import { AppError, ErrorCode, notFound } from '@switchboard/common';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
-import type { ResolvedTarget } from '../egress/egress-guard';
-import { connectTarget } from '../egress/target-socket';
 import { invalidInput } from '../introspection/errors';
 import type {
   CatalogInfo,
@@ -16,8 +12,9 @@ import type {
   TablesRequest,
 } from '../introspection/types';
 import { classifyNetworkError } from '../probes/network-errors';
-import { openedThenClosed, reachTarget } from '../probes/reach';
+import { reachTarget } from '../probes/reach';
 import { StageFailure, TestRun } from '../probes/test-run';
+import { tlsHandshake } from '../rest-api/rest-api-client';
 import { baseUrlOf, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
 import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR } from './iceberg-metadata';
 
@@ -38,20 +35,6 @@ interface Identifier {
 
 const catalogNameOf = (connection: ResolvedConnection): string =>
   typeof connection.config.warehouse === 'string' ? connection.config.warehouse : DEFAULT_CATALOG;
-
-/** Opens TLS over a connection to the checked address and closes it: the certificate checked against tlsCa (or the system CAs). */
-function handshake(target: ResolvedTarget, url: URL, ca: string | undefined, signal: AbortSignal): Promise<void> {
-  const host = url.hostname.replace(/^\[(.*)\]$/u, '$1');
-  const socket = tls.connect({
-    socket: connectTarget(target, portOf(url)) as never,
-    host,
-    ...(isIP(host) ? {} : { servername: host }),
-    ...(ca ? { ca } : {}),
-    rejectUnauthorized: true,
-    ALPNProtocols: ['http/1.1'],
-  });
-  return openedThenClosed(socket, 'secureConnect', signal);
-}
 
 /**
  * An Iceberg REST catalog (Polaris, Lakekeeper, Gravitino, Unity's iceberg-rest endpoint, per the
@@ -80,7 +63,7 @@ export class IcebergConnector implements Connector {
       if (url.protocol === 'https:') {
         await run.stage(
           'tls',
-          () => handshake(target, url, connection.secrets.tlsCa, context.signal),
+          () => tlsHandshake(target, url, connection.secrets.tlsCa, context.signal),
           (error) => classifyNetworkError(error, active.where),
         );
       }

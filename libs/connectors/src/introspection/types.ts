@@ -23,7 +23,7 @@ export interface DatabaseInfo {
 }
 
 /** Kinds of relation, named the same for every engine. */
-export const TABLE_KINDS = ['TABLE', 'VIEW', 'MATERIALIZED_VIEW', 'FOREIGN_TABLE', 'PARTITIONED_TABLE', 'SYSTEM_VIEW', 'SEQUENCE'] as const;
+export const TABLE_KINDS = ['TABLE', 'VIEW', 'EXTERNAL', 'MATERIALIZED_VIEW', 'FOREIGN_TABLE', 'PARTITIONED_TABLE', 'SYSTEM_VIEW', 'SEQUENCE'] as const;
 export type TableKind = (typeof TABLE_KINDS)[number];
 
 export interface TableInfo {
