@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startDatabricksWorkspace, type DatabricksWorkspace } from '../support/databricks-workspace';
+import { startIcebergRestCatalog } from '../support/iceberg-rest-catalog';
 import { sendJson, startJsonServer, type JsonRequest, type JsonServer } from '../support/json-server';
 import { createUser, expectOk, expectProblem, startTestApp, type TestApp } from '../support/test-app';
 
@@ -184,5 +185,44 @@ describe('attacks on the lakehouse types (sqlite)', () => {
     if (patch.status < 300) await t.call('POST', `${base}/admin-pat/query`, { token: editor.token, body: { sql: 'DROP TABLE orders' } });
     assert.equal(workspace.submittedStatements.length, submitted, "the editor's DROP TABLE reached the warehouse with the admin's token");
     expectProblem(patch, 422, 'UNPROCESSABLE');
+  });
+
+  it("FINDING: an Iceberg catalog sends the connection's token and client secret to another origin with overrides.uri", async () => {
+    const catalog = await startIcebergRestCatalog({ tls: false });
+    const received: string[] = [];
+    const elsewhere = await startJsonServer(
+      'elsewhere',
+      (request, response) => {
+        received.push(`${request.headers.authorization ?? ''} ${request.body}`);
+        sendJson(response, 401, { error: { message: 'no', type: 'NotAuthorizedException', code: 401 } });
+      },
+      { tls: false },
+    );
+    try {
+      // The catalog, or whoever answers at its uri, names a host nobody in the project chose.
+      catalog.setConfigUri(elsewhere.url);
+      const oauth = { uri: catalog.url, clientId: catalog.clientId };
+      expectOk(
+        await t.call('POST', base, {
+          token: admin,
+          body: { name: 'ice-oauth', type: 'iceberg', config: oauth, secrets: { clientSecret: catalog.clientSecret } },
+        }),
+        201,
+      );
+      expectOk(
+        await t.call('POST', base, {
+          token: admin,
+          body: { name: 'ice-token', type: 'iceberg', config: { uri: catalog.url }, secrets: { token: catalog.token } },
+        }),
+        201,
+      );
+      await t.call('GET', `${base}/ice-oauth/schemas`, { token: admin });
+      await t.call('GET', `${base}/ice-token/schemas`, { token: admin });
+      const leaked = received.filter((seen) => seen.includes(catalog.clientSecret) || seen.includes(catalog.token));
+      assert.deepEqual(leaked, [], `${elsewhere.url}, named only by the catalog's /v1/config, received the connection's secrets`);
+    } finally {
+      await elsewhere.stop();
+      await catalog.stop();
+    }
   });
 });
