@@ -225,4 +225,33 @@ describe('attacks on the lakehouse types (sqlite)', () => {
       await catalog.stop();
     }
   });
+
+  it('FINDING: a remote Retry-After is handed to API clients as it is, however long (or Infinity)', async () => {
+    const body = {
+      type: 'databricks',
+      config: { host: evil.url, warehouseId: 'wh', catalog: 'main' },
+      secrets: { token: 'dapi-evil-1111111111', tlsCa: evil.ca },
+    };
+    expectOk(await t.call('POST', base, { token: admin, body: { name: 'slow-down', ...body } }), 201);
+    for (const retryAfter of ['9'.repeat(400), '31536000']) {
+      evilHandler = (_request, response) =>
+        sendJson(response, 429, { error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'slow down' }, { 'retry-after': retryAfter });
+      const reply = await t.call('GET', `${base}/slow-down/catalogs`, { token: admin });
+      expectProblem(reply, 429, 'RATE_LIMITED');
+      const seconds = Number(reply.headers.get('retry-after'));
+      assert.ok(Number.isInteger(seconds) && seconds <= 3600, `Retry-After: ${reply.headers.get('retry-after')} (${reply.body.detail})`);
+    }
+  });
+
+  it('holds: no secret of these attacks in any log line', () => {
+    const secrets = [
+      workspace.pat,
+      workspace.clientSecret,
+      'dapi-evil-0000000000',
+      'dapi-evil-1111111111',
+      'dose+Secret/With=Reserved+Chars',
+    ];
+    const leaking = t.logs.filter((line) => secrets.some((secret) => line.includes(secret)));
+    assert.deepEqual(leaking, []);
+  });
 });
