@@ -15,8 +15,10 @@ export { portOf } from '../rest-api/rest-api-client';
 /** The catalog's failures are the shared client's. */
 export { RestApiFailure as IcebergFailure } from '../rest-api/rest-api-failure';
 
-/** Bytes of one answer read at most: table metadata with a long history is the largest. */
-export const ICEBERG_BODY_LIMIT = 16 * 1024 * 1024;
+/** Bytes of one answer read at most (the config, a list page): it is parsed whole, at many times its size. */
+export const ICEBERG_BODY_LIMIT = 4 * 1024 * 1024;
+/** Bytes of a table's or view's metadata read at most: metadata with a long history is the largest answer. */
+export const ICEBERG_METADATA_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_OAUTH_SCOPE = 'catalog';
 /** The spec's AuthenticationTimeoutException: an expired token. */
 const EXPIRED_TOKEN_STATUS = 419;
@@ -113,14 +115,25 @@ export class IcebergClient extends RestApiClient {
   /**
    * GET /v1/{prefix}/… (or /v1/… when `catalogPath` is false); `segments` are encoded here except
    * those given pre-encoded by the caller (namespace paths). A 401 on a cached OAuth token gets one fresh token.
+   * `bodyLimit` is ICEBERG_BODY_LIMIT unless given.
    */
-  async get(segments: string[], query: Record<string, string> = {}, catalogPath = true, encoded = false): Promise<unknown> {
+  async get(
+    segments: string[],
+    query: Record<string, string> = {},
+    catalogPath = true,
+    encoded = false,
+    bodyLimit?: number,
+  ): Promise<unknown> {
     if (catalogPath && this.prefix === undefined) await this.loadConfig();
     const prefixSegments = catalogPath && this.prefix ? this.prefix.split('/').map(encodeURIComponent) : [];
     const path = [...prefixSegments, ...(encoded ? segments : segments.map(encodeURIComponent))].join('/');
     const url = new URL(`${this.root}/v1/${path}`);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    return this.authorized('GET', url, (fresh) => this.authorization(fresh), { expired: EXPIRED_TOKEN_STATUS, tokens: this.tokens });
+    return this.authorized('GET', url, (fresh) => this.authorization(fresh), {
+      expired: EXPIRED_TOKEN_STATUS,
+      tokens: this.tokens,
+      bodyLimit,
+    });
   }
 
   /** The Authorization header: the token secret, or an OAuth token (cached, or fetched now) at the uri in use, as the spec's clients do. */
