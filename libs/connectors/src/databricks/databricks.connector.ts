@@ -229,7 +229,7 @@ export class DatabricksConnector implements Connector {
 
   /**
    * Runs a statement on the warehouse: submitted with row_limit (INLINE, JSON_ARRAY), waited for
-   * briefly, then polled until done; cancelled when the deadline passes first. Rows past `limit`
+   * briefly, then polled until done; cancelled when polling ends first (the deadline, a failed poll). Rows past `limit`
    * or the 16 MiB budget are left out, cells bounded as for every type.
    */
   private async execute(
@@ -266,9 +266,8 @@ export class DatabricksConnector implements Connector {
         answer = (await client.call('GET', path, { bodyLimit: STATEMENT_BODY_LIMIT })) as StatementAnswer;
       }
     } catch (error) {
-      // The deadline passed with the statement still running: it must not run on, unseen.
-      if (context.signal.aborted)
-        await client.call('POST', `${path}/cancel`, { body: {}, graceMs: CANCEL_GRACE_MS }).catch(() => undefined);
+      // Polling ended (the deadline, or a failed poll) with the statement perhaps still running: it must not run on, unseen.
+      await client.call('POST', `${path}/cancel`, { body: {}, graceMs: CANCEL_GRACE_MS }).catch(() => undefined);
       throw error;
     }
     const state = String(answer.status?.state);
