@@ -90,24 +90,33 @@ export class IcebergClient extends RestApiClient {
     const overrides = (body as { overrides?: Record<string, unknown> } | null)?.overrides;
     const defaults = (body as { defaults?: Record<string, unknown> } | null)?.defaults;
     const prefix = overrides?.prefix ?? defaults?.prefix;
+    if (typeof prefix === 'string' && prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
+      // encodeURIComponent leaves them as they are: the URL would resolve them to a path outside the catalog's.
+      throw protocolError(`${this.where} gave a prefix with a '.' or '..' segment in /v1/config.`);
+    }
     this.prefix = typeof prefix === 'string' ? prefix : '';
-    const uri = typeof overrides?.uri === 'string' ? await this.useUri(overrides.uri) : undefined;
+    const uri = typeof overrides?.uri === 'string' ? this.useUri(overrides.uri) : undefined;
     return { prefix: this.prefix, ...(uri ? { uri } : {}) };
   }
 
   /**
-   * Requests go to `uri` from now on, as the catalog's config overrides say. It is checked by the
-   * egress guard like the configured uri, and may not drop TLS that the configured uri has.
+   * Requests go to `uri` from now on, as the catalog's config overrides say: only on the configured
+   * uri's origin (scheme, host and port), another path there. Another origin would receive the
+   * token or client secret on the word of whoever answers /v1/config, not of the project.
    */
-  private async useUri(value: string): Promise<string | undefined> {
-    const url = httpUrlOf(value, `The uri ${this.where} gave in /v1/config`);
+  private useUri(value: string): string | undefined {
+    const url = httpUrlOf(value, `The overrides.uri ${this.where} gave in /v1/config`);
     if (this.base.protocol === 'https:' && url.protocol !== 'https:') {
       throw protocolError(`${this.where} gave an http:// uri in /v1/config for an https:// catalog.`);
     }
     if (url.username || url.password) throw protocolError(`${this.where} gave a uri with credentials in /v1/config.`);
+    if (url.origin !== this.base.origin) {
+      throw protocolError(
+        `${this.where} gave an overrides.uri in /v1/config on another origin (${url.origin}); it is followed only on ${this.base.origin}.`,
+      );
+    }
     const root = rootOf(url);
     if (root === this.root) return undefined;
-    if (url.host !== this.base.host || url.protocol !== this.base.protocol) this.open(await this.resolveUrl(url));
     this.root = root;
     return root;
   }

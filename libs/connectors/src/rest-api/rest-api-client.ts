@@ -132,11 +132,7 @@ export class RestApiClient {
 
   /** The egress guard's check of the API's host: the only address the agent connects to. */
   resolve(): Promise<ResolvedTarget> {
-    return this.resolveUrl(this.url);
-  }
-
-  protected resolveUrl(url: URL): Promise<ResolvedTarget> {
-    return this.context.egress.resolve(unbracketed(url.hostname), portOf(url), this.context.signal);
+    return this.context.egress.resolve(unbracketed(this.url.hostname), portOf(this.url), this.context.signal);
   }
 
   /** Connections go to `target` from now on: its checked address, or its tunnel's channels. */
