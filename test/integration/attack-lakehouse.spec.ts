@@ -1,8 +1,8 @@
 /**
  * Attacks on the lakehouse types (issue 17: databricks, iceberg, the shared REST client), driven
  * against the real service with the test Databricks workspace and a small malicious workspace of
- * our own (node:https, self-signed, trusted as tlsCa). Every test named "FINDING" reproduces a
- * defect found in review and fails until it is fixed; see the report of branch attack-lake.
+ * our own (node:https, self-signed, trusted as tlsCa). Each test but the last reproduces a defect
+ * found in review (the report of branch attack-lake) and holds since its fix.
  * SQLite metadata only: none of these depends on the metadata driver.
  */
 import assert from 'node:assert/strict';
@@ -43,10 +43,11 @@ describe('attacks on the lakehouse types (sqlite)', () => {
 
   const draftTest = (body: Record<string, unknown>) => t.call('POST', `${base}/test`, { token: admin, body });
 
-  it('FINDING: an OAuth token endpoint answering a huge access_token blocks the event loop and stays cached', async () => {
+  it('refuses an OAuth token answer over 64 KiB and an access_token over 8 KiB: nothing blocks the event loop or stays cached', async () => {
     // The workspace is whatever `host` says: an editor's own server. 8 MiB is a quarter of what
     // DATABRICKS_BODY_LIMIT lets through; the cache keeps 256 of them, one per client secret.
-    const hugeToken = 'A'.repeat(8 * 1024 * 1024);
+    // Flat from the start ('A'.repeat is a rope that the first JSON.stringify would flatten, in this test's memory).
+    const hugeToken = Buffer.alloc(8 * 1024 * 1024, 'A').toString('latin1');
     evilHandler = (request, response) => {
       if (request.path === '/oidc/v1/token') sendJson(response, 200, { access_token: hugeToken, token_type: 'Bearer', expires_in: 1e9 });
       else sendJson(response, 401, { error_code: 'UNAUTHENTICATED', message: 'no' });
@@ -64,6 +65,8 @@ describe('attacks on the lakehouse types (sqlite)', () => {
       expectOk(await draftTest(body));
     }
     delay.disable();
+    // Our server's own unsent answers are freed once it sees the service close the connections.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     gc();
     const retainedMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
     const blockedMs = delay.max / 1e6;
@@ -72,9 +75,24 @@ describe('attacks on the lakehouse types (sqlite)', () => {
       `one test blocked the event loop (every tenant's requests) for ${Math.round(blockedMs)} ms; ` +
         `two left ${Math.round(retainedMiB)} MiB of access tokens in the connector's cache`,
     );
+    // Within the token answer's limit, still longer than any real token.
+    const longToken = 'B'.repeat(16 * 1024);
+    evilHandler = (request, response) => {
+      if (request.path === '/oidc/v1/token') sendJson(response, 200, { access_token: longToken, token_type: 'Bearer', expires_in: 3600 });
+      else sendJson(response, 200, { catalogs: [] });
+    };
+    const long = expectOk(
+      await draftTest({
+        type: 'databricks',
+        config: { host: evil.url, warehouseId: 'wh', authType: 'oauth-m2m', clientId: 'sp' },
+        secrets: { clientSecret: 'secret-long-xxxxxxxx', tlsCa: evil.ca },
+      }),
+    );
+    assert.equal(long.success, false);
+    assert.match(String(long.message), /access_token over 8192 characters/);
   });
 
-  it('FINDING: an OAuth token endpoint echoing the Basic header leaks a client secret with reserved characters', async () => {
+  it('scrubs an OAuth client secret with reserved characters from a token endpoint echoing the Basic header', async () => {
     const clientSecret = 'dose+Secret/With=Reserved+Chars';
     evilHandler = (request, response) => {
       if (request.path === '/oidc/v1/token')
@@ -101,7 +119,7 @@ describe('attacks on the lakehouse types (sqlite)', () => {
     assert.ok(!t.logs.some((line) => line.includes(basic)), 'the Basic header is in a log line');
   });
 
-  it('FINDING: a raw string literal hides a second statement from the one-statement check', async () => {
+  it('finds a second statement after a raw string literal or a -- comment ended by \\r', async () => {
     const body = {
       type: 'databricks',
       config: { host: workspace.url, warehouseId: 'wh-running', catalog: 'main', schema: 'default', readOnlyByGrants: true },
@@ -121,7 +139,7 @@ describe('attacks on the lakehouse types (sqlite)', () => {
     }
   });
 
-  it('FINDING: one 30 MiB catalog page takes over half a GiB of heap (four at once per project, any number of projects)', async () => {
+  it('reads a catalog page up to 4 MiB only: a 29 MiB one is refused without taking over 128 MiB of heap', async () => {
     const body = {
       type: 'databricks',
       config: { host: evil.url, warehouseId: 'wh', catalog: 'main' },
@@ -147,7 +165,7 @@ describe('attacks on the lakehouse types (sqlite)', () => {
     );
   });
 
-  it('FINDING: a statement is left running when polling fails before the deadline', async () => {
+  it('cancels a statement when polling fails before the deadline', async () => {
     const body = {
       type: 'databricks',
       config: { host: workspace.url, warehouseId: 'wh-running', catalog: 'main', schema: 'default' },
@@ -168,7 +186,7 @@ describe('attacks on the lakehouse types (sqlite)', () => {
     );
   });
 
-  it('FINDING: an editor turns readOnlyByGrants on for a token that can write, without re-entering it, and writes', async () => {
+  it('refuses an editor turning readOnlyByGrants on without re-entering the token: no write reaches the warehouse', async () => {
     const body = {
       type: 'databricks',
       config: { host: workspace.url, warehouseId: 'wh-running', catalog: 'main', schema: 'default' },
@@ -187,7 +205,7 @@ describe('attacks on the lakehouse types (sqlite)', () => {
     expectProblem(patch, 422, 'UNPROCESSABLE');
   });
 
-  it("FINDING: an Iceberg catalog sends the connection's token and client secret to another origin with overrides.uri", async () => {
+  it("refuses an Iceberg overrides.uri on another origin: the connection's token and client secret stay at the catalog", async () => {
     const catalog = await startIcebergRestCatalog({ tls: false });
     const received: string[] = [];
     const elsewhere = await startJsonServer(
@@ -226,7 +244,7 @@ describe('attacks on the lakehouse types (sqlite)', () => {
     }
   });
 
-  it('FINDING: a remote Retry-After is handed to API clients as it is, however long (or Infinity)', async () => {
+  it('passes a remote Retry-After on as whole seconds, at most 3600, however long it is', async () => {
     const body = {
       type: 'databricks',
       config: { host: evil.url, warehouseId: 'wh', catalog: 'main' },
