@@ -7,13 +7,15 @@
  */
 import type { ConnectorContext, ResolvedConnection } from '../connector';
 import type { OAuthTokenCache } from '../rest-api/oauth-token-cache';
-import { RestApiClient, type Authorization, type HttpMethod } from '../rest-api/rest-api-client';
+import { RestApiClient, type Authorization, type HttpMethod, type SendOptions } from '../rest-api/rest-api-client';
 import { protocolError } from '../rest-api/rest-api-failure';
 import { workspaceUrlOf } from './databricks.definition';
 import { errorMessageOf, statusCode } from './databricks-metadata';
 
-/** Bytes of one answer read at most: an INLINE result chunk is the largest (the API caps INLINE results at 25 MiB). */
-export const DATABRICKS_BODY_LIMIT = 32 * 1024 * 1024;
+/** Bytes of one answer read at most (a list page, a warehouse, a table): it is parsed whole, at many times its size. */
+export const DATABRICKS_BODY_LIMIT = 4 * 1024 * 1024;
+/** Bytes of a statement's answer or a later result chunk read at most: the API caps INLINE results at 25 MiB. */
+export const STATEMENT_BODY_LIMIT = 32 * 1024 * 1024;
 export const OAUTH_SCOPE = 'all-apis';
 /** Pages one list follows at most, empty ones included, and the longest page token taken, as for iceberg. */
 export const MAX_PAGES = 10_000;
@@ -43,11 +45,7 @@ export class DatabricksClient extends RestApiClient {
   }
 
   /** A request to `path` (from /api/…) of the workspace; the 2xx body, or a RestApiFailure. */
-  call(
-    method: HttpMethod,
-    path: string,
-    options: { query?: Record<string, string>; body?: unknown; graceMs?: number } = {},
-  ): Promise<unknown> {
+  call(method: HttpMethod, path: string, options: SendOptions & { query?: Record<string, string>; body?: unknown } = {}): Promise<unknown> {
     const url = new URL(path, this.base);
     if (url.origin !== this.base.origin) throw protocolError(`${this.where} pointed outside the workspace.`);
     for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
@@ -55,14 +53,16 @@ export class DatabricksClient extends RestApiClient {
       body: options.body,
       tokens: this.tokens,
       graceMs: options.graceMs,
+      bodyLimit: options.bodyLimit,
     });
   }
 
   /**
    * Every item of a Unity Catalog 2.1 list: `max_results=0` (the server's page size), then
    * `page_token` until a page comes without `next_page_token`; a page may be empty and still have one.
+   * Only what `pick` takes of each item is kept.
    */
-  async list<T>(path: string, key: string, query: Record<string, string>): Promise<T[]> {
+  async list<T>(path: string, key: string, query: Record<string, string>, pick: (item: Record<string, unknown>) => T): Promise<T[]> {
     const items: T[] = [];
     const seen = new Set<string>();
     const fail = (message: string) => protocolError(`${this.where} ${message}`);
@@ -74,8 +74,9 @@ export class DatabricksClient extends RestApiClient {
       })) as Record<string, unknown> | null;
       const page = body?.[key] ?? [];
       if (!Array.isArray(page)) throw fail(`answered a list whose "${key}" is not an array.`);
-      items.push(...(page as T[]));
-      if (items.length > MAX_LIST_ITEMS) throw fail(`lists more than ${MAX_LIST_ITEMS} entries.`);
+      if (items.length + page.length > MAX_LIST_ITEMS) throw fail(`lists more than ${MAX_LIST_ITEMS} entries.`);
+      // One by one: spreading a long page into push() overflows the stack.
+      for (const item of page as unknown[]) items.push(pick((item ?? {}) as Record<string, unknown>));
       const next = body?.next_page_token;
       if (typeof next !== 'string' || next === '') return items;
       if (next.length > MAX_PAGE_TOKEN_CHARS) throw fail(`answered a page token over ${MAX_PAGE_TOKEN_CHARS} characters.`);

@@ -30,6 +30,8 @@ describe('databricks SQL', () => {
       "SELECT 'it\\'s; fine'",
       'SELECT 1 -- ; not a second one',
       'SELECT 1;;',
+      'SELECT r\'C:\\dir;x\', R"a;b\\"',
+      "SELECT bar'it\\'s; fine'",
     ]) {
       assert.equal(codeOf(sql), undefined, sql);
     }
@@ -39,6 +41,10 @@ describe('databricks SQL', () => {
     assert.equal(codeOf('SELECT 1; SELECT 2'), ErrorCode.UNPROCESSABLE);
     assert.equal(codeOf("SELECT 'x'; DROP TABLE t"), ErrorCode.UNPROCESSABLE);
     assert.equal(codeOf('SELECT 1 /* ; */; DELETE FROM t'), ErrorCode.UNPROCESSABLE);
+    // A raw literal ends at its first quote, a backslash no escape; a -- comment ends at \r as at \n.
+    assert.equal(codeOf("SELECT r'\\'; DROP TABLE t; --'"), ErrorCode.UNPROCESSABLE);
+    assert.equal(codeOf('SELECT R"\\"; DROP TABLE t; --"'), ErrorCode.UNPROCESSABLE);
+    assert.equal(codeOf('SELECT 1 -- note\r; DROP TABLE t'), ErrorCode.UNPROCESSABLE);
     assert.equal(codeOf(''), ErrorCode.VALIDATION_FAILED);
     assert.equal(codeOf(' ; -- nothing'), ErrorCode.VALIDATION_FAILED);
   });

@@ -11,10 +11,15 @@ export const quoteIdentifier = (name: string): string => `\`${name.replace(/`/g,
 /** catalog.schema.table as a SELECT names it, every part quoted. */
 export const qualifiedName = (...parts: string[]): string => parts.map(quoteIdentifier).join('.');
 
+/** An r or R that starts a raw string literal (r'…', R"…"): followed by a quote, and not the end of an identifier. */
+const isRawPrefix = (sql: string, at: number): boolean =>
+  (sql[at] === 'r' || sql[at] === 'R') && (sql[at + 1] === "'" || sql[at + 1] === '"') && !/[\p{L}\p{N}_]/u.test(sql[at - 1] ?? '');
+
 /**
  * The text between the ';'s outside literals, quoted identifiers and comments: for each piece,
  * whether it holds more than blanks and comments. Strings take backslash escapes ('it\'s'), as Databricks SQL
- * reads them; bracketed comments nest.
+ * reads them, except raw ones (r'C:\dir'); -- comments end at a line feed or a carriage return, as
+ * Spark's lexer ends them; bracketed comments nest.
  */
 function statementsWithCode(sql: string): boolean[] {
   const code: boolean[] = [false];
@@ -29,11 +34,15 @@ function statementsWithCode(sql: string): boolean[] {
     if (char === "'" || char === '"') {
       code[code.length - 1] = true;
       skip(char, true);
+    } else if (isRawPrefix(sql, at)) {
+      code[code.length - 1] = true;
+      at += 1;
+      skip(sql[at], false);
     } else if (char === '`') {
       code[code.length - 1] = true;
       skip('`', false);
     } else if (char === '-' && sql[at + 1] === '-') {
-      while (at < sql.length && sql[at] !== '\n') at += 1;
+      while (at < sql.length && sql[at] !== '\n' && sql[at] !== '\r') at += 1;
     } else if (char === '/' && sql[at + 1] === '*') {
       let depth = 1;
       at += 2;

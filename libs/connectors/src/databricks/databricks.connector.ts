@@ -24,7 +24,8 @@ import { StageFailure, TestRun } from '../probes/test-run';
 import { OAuthTokenCache } from '../rest-api/oauth-token-cache';
 import { portOf, tlsHandshake } from '../rest-api/rest-api-client';
 import { protocolError, RestApiFailure } from '../rest-api/rest-api-failure';
-import { DatabricksClient } from './databricks-client';
+import { remoteComment, remoteName } from '../rest-api/remote-names';
+import { DatabricksClient, STATEMENT_BODY_LIMIT } from './databricks-client';
 import { columnsOf, manifestColumnsOf, resultColumnsOf, rowOf, tableKindOf, type ManifestColumn } from './databricks-metadata';
 import { qualifiedName, singleStatement } from './databricks-sql';
 import { workspaceUrlOf } from './databricks.definition';
@@ -124,11 +125,10 @@ export class DatabricksConnector implements Connector {
 
   async listCatalogs(connection: ResolvedConnection, context: IntrospectionContext): Promise<CatalogInfo[]> {
     return this.session(connection, context, 'The catalog list', async (client) => {
-      const catalogs = await client.list<Record<string, unknown>>(`${UC}/catalogs`, 'catalogs', {});
-      return catalogs.map((catalog) => ({
-        name: String(catalog.name),
-        ...(typeof catalog.catalog_type === 'string' ? { type: catalog.catalog_type } : {}),
-        ...(typeof catalog.comment === 'string' ? { comment: catalog.comment } : {}),
+      return client.list<CatalogInfo>(`${UC}/catalogs`, 'catalogs', {}, (catalog) => ({
+        name: remoteName(catalog.name, client.where),
+        ...(typeof catalog.catalog_type === 'string' ? { type: remoteName(catalog.catalog_type, client.where) } : {}),
+        ...(typeof catalog.comment === 'string' ? { comment: remoteComment(catalog.comment) } : {}),
       }));
     });
   }
@@ -155,11 +155,13 @@ export class DatabricksConnector implements Connector {
       const tables: TableInfo[] = [];
       for (const schema of schemas) {
         const query = { catalog_name: catalog, schema_name: schema, omit_columns: 'true' };
-        const infos = await client.list<Record<string, unknown>>(`${UC}/tables`, 'tables', query);
-        const found = infos
-          .map((info) => ({ name: String(info.name), schema, type: tableKindOf(info.table_type) }))
-          .sort((a, b) => a.name.localeCompare(b.name));
-        tables.push(...found.filter((table) => !search || table.name.toLowerCase().includes(search)));
+        const found = await client.list(`${UC}/tables`, 'tables', query, (info) => ({
+          name: remoteName(info.name, client.where),
+          schema,
+          type: tableKindOf(info.table_type),
+        }));
+        found.sort((a, b) => a.name.localeCompare(b.name));
+        for (const table of found) if (!search || table.name.toLowerCase().includes(search)) tables.push(table);
       }
       return { tables: tables.slice(request.offset, request.offset + request.limit), total: tables.length };
     });
@@ -227,7 +229,7 @@ export class DatabricksConnector implements Connector {
 
   /**
    * Runs a statement on the warehouse: submitted with row_limit (INLINE, JSON_ARRAY), waited for
-   * briefly, then polled until done; cancelled when the deadline passes first. Rows past `limit`
+   * briefly, then polled until done; cancelled when polling ends first (the deadline, a failed poll). Rows past `limit`
    * or the 16 MiB budget are left out, cells bounded as for every type.
    */
   private async execute(
@@ -250,7 +252,7 @@ export class DatabricksConnector implements Connector {
     };
     let answer: StatementAnswer;
     try {
-      answer = (await client.call('POST', STATEMENTS, { body })) as StatementAnswer;
+      answer = (await client.call('POST', STATEMENTS, { body, bodyLimit: STATEMENT_BODY_LIMIT })) as StatementAnswer;
     } catch (error) {
       if (!(error instanceof RestApiFailure) || error.status !== 404) throw error;
       throw new RestApiFailure(error.testError, 404, undefined, `SQL warehouse "${body.warehouse_id}"`);
@@ -261,12 +263,11 @@ export class DatabricksConnector implements Connector {
     try {
       for (let delay = FIRST_POLL_MS; !DONE_STATES.has(String(answer.status?.state)); delay = Math.min(delay * 2, MAX_POLL_MS)) {
         await sleep(delay, undefined, { signal: context.signal });
-        answer = (await client.call('GET', path)) as StatementAnswer;
+        answer = (await client.call('GET', path, { bodyLimit: STATEMENT_BODY_LIMIT })) as StatementAnswer;
       }
     } catch (error) {
-      // The deadline passed with the statement still running: it must not run on, unseen.
-      if (context.signal.aborted)
-        await client.call('POST', `${path}/cancel`, { body: {}, graceMs: CANCEL_GRACE_MS }).catch(() => undefined);
+      // Polling ended (the deadline, or a failed poll) with the statement perhaps still running: it must not run on, unseen.
+      await client.call('POST', `${path}/cancel`, { body: {}, graceMs: CANCEL_GRACE_MS }).catch(() => undefined);
       throw error;
     }
     const state = String(answer.status?.state);
@@ -288,7 +289,7 @@ export class DatabricksConnector implements Connector {
         if (!collector.add(rowOf(Array.isArray(row) ? row : [], columns))) return { rows: collector.rows, truncated: true };
       const next = chunk?.next_chunk_internal_link;
       if (typeof next !== 'string' || !next.startsWith(`${STATEMENTS}/`)) return { rows: collector.rows, truncated: collector.truncated };
-      chunk = (await client.call('GET', next)) as StatementAnswer['result'];
+      chunk = (await client.call('GET', next, { bodyLimit: STATEMENT_BODY_LIMIT })) as StatementAnswer['result'];
     }
   }
 
@@ -303,8 +304,7 @@ export class DatabricksConnector implements Connector {
 
   /** The schema names of a catalog, every page followed. */
   private async schemaNames(client: DatabricksClient, catalog: string): Promise<string[]> {
-    const schemas = await client.list<Record<string, unknown>>(`${UC}/schemas`, 'schemas', { catalog_name: catalog });
-    return schemas.map((schema) => String(schema.name));
+    return client.list(`${UC}/schemas`, 'schemas', { catalog_name: catalog }, (schema) => remoteName(schema.name, client.where));
   }
 
   /** The catalog a route names, or the connection's default; one of them is needed. */

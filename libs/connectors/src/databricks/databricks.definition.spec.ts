@@ -48,6 +48,16 @@ describe('databricks definition', () => {
     );
   });
 
+  it('counts turning readOnlyByGrants on as a weakening (statements then run on the token alone); off is free', () => {
+    const view = (readOnlyByGrants?: boolean) => ({ config: { host: HOST, warehouseId: 'a', readOnlyByGrants }, secrets: {} });
+    const weakened = (before: boolean | undefined, after: boolean | undefined) =>
+      databricksDefinition.transportSecurity.filter((setting) => setting.weakens(view(before), view(after))).map((setting) => setting.name);
+    assert.deepEqual(weakened(false, true), ['readOnlyByGrants']);
+    assert.deepEqual(weakened(undefined, true), ['readOnlyByGrants']);
+    assert.deepEqual(weakened(true, false), []);
+    assert.deepEqual(weakened(true, true), []);
+  });
+
   it('reads and writes the SQLAlchemy dialect URI, the token masked', () => {
     assertRoundTrip(`databricks://token:dapi123secret@dbc.example.com?http_path=/sql/1.0/warehouses/abc123&catalog=main&schema=sales`, {
       config: {

@@ -1,7 +1,7 @@
 import type { FieldError } from '@switchboard/common';
 import { SECRET_MASK, UriError, type ConnectionConfig, type ConnectionTypeDefinition } from '../connection-type';
 import { nameField, requiredWhen, TLS_SECRETS } from '../fields';
-import { trustAnchorSecret } from '../transport-security';
+import { rankedField, trustAnchorSecret } from '../transport-security';
 import { compact, decode, queryOf, stringOf } from '../uri';
 
 export const DATABRICKS_AUTH_TYPES = ['pat', 'oauth-m2m'] as const;
@@ -73,8 +73,10 @@ export const databricksDefinition: ConnectionTypeDefinition<'databricks'> = {
   ],
   credentialTypes: ['token', 'tls', 'generic'],
   locationFields: ['host'],
-  // https only; the certificate is always checked, against tlsCa when given.
-  transportSecurity: [trustAnchorSecret('tlsCa', () => true)],
+  // https only; the certificate is always checked, against tlsCa when given. readOnlyByGrants is a
+  // claim about what the token may do: turning it on lets statements through, so it weakens as a
+  // weaker transport does (the token re-entered, or secrets:reveal on a shared credential).
+  transportSecurity: [trustAnchorSecret('tlsCa', () => true), rankedField('readOnlyByGrants', [true, false], false)],
   capabilities: ['test', 'catalogs', 'schemas', 'tables', 'columns', 'preview', 'query'],
   requiredSecrets: (config) => [config.authType === 'oauth-m2m' ? 'clientSecret' : 'token'],
   credentialFields: [],

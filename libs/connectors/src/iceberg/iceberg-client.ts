@@ -15,8 +15,10 @@ export { portOf } from '../rest-api/rest-api-client';
 /** The catalog's failures are the shared client's. */
 export { RestApiFailure as IcebergFailure } from '../rest-api/rest-api-failure';
 
-/** Bytes of one answer read at most: table metadata with a long history is the largest. */
-export const ICEBERG_BODY_LIMIT = 16 * 1024 * 1024;
+/** Bytes of one answer read at most (the config, a list page): it is parsed whole, at many times its size. */
+export const ICEBERG_BODY_LIMIT = 4 * 1024 * 1024;
+/** Bytes of a table's or view's metadata read at most: metadata with a long history is the largest answer. */
+export const ICEBERG_METADATA_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_OAUTH_SCOPE = 'catalog';
 /** The spec's AuthenticationTimeoutException: an expired token. */
 const EXPIRED_TOKEN_STATUS = 419;
@@ -88,24 +90,33 @@ export class IcebergClient extends RestApiClient {
     const overrides = (body as { overrides?: Record<string, unknown> } | null)?.overrides;
     const defaults = (body as { defaults?: Record<string, unknown> } | null)?.defaults;
     const prefix = overrides?.prefix ?? defaults?.prefix;
+    if (typeof prefix === 'string' && prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
+      // encodeURIComponent leaves them as they are: the URL would resolve them to a path outside the catalog's.
+      throw protocolError(`${this.where} gave a prefix with a '.' or '..' segment in /v1/config.`);
+    }
     this.prefix = typeof prefix === 'string' ? prefix : '';
-    const uri = typeof overrides?.uri === 'string' ? await this.useUri(overrides.uri) : undefined;
+    const uri = typeof overrides?.uri === 'string' ? this.useUri(overrides.uri) : undefined;
     return { prefix: this.prefix, ...(uri ? { uri } : {}) };
   }
 
   /**
-   * Requests go to `uri` from now on, as the catalog's config overrides say. It is checked by the
-   * egress guard like the configured uri, and may not drop TLS that the configured uri has.
+   * Requests go to `uri` from now on, as the catalog's config overrides say: only on the configured
+   * uri's origin (scheme, host and port), another path there. Another origin would receive the
+   * token or client secret on the word of whoever answers /v1/config, not of the project.
    */
-  private async useUri(value: string): Promise<string | undefined> {
-    const url = httpUrlOf(value, `The uri ${this.where} gave in /v1/config`);
+  private useUri(value: string): string | undefined {
+    const url = httpUrlOf(value, `The overrides.uri ${this.where} gave in /v1/config`);
     if (this.base.protocol === 'https:' && url.protocol !== 'https:') {
       throw protocolError(`${this.where} gave an http:// uri in /v1/config for an https:// catalog.`);
     }
     if (url.username || url.password) throw protocolError(`${this.where} gave a uri with credentials in /v1/config.`);
+    if (url.origin !== this.base.origin) {
+      throw protocolError(
+        `${this.where} gave an overrides.uri in /v1/config on another origin (${url.origin}); it is followed only on ${this.base.origin}.`,
+      );
+    }
     const root = rootOf(url);
     if (root === this.root) return undefined;
-    if (url.host !== this.base.host || url.protocol !== this.base.protocol) this.open(await this.resolveUrl(url));
     this.root = root;
     return root;
   }
@@ -113,14 +124,25 @@ export class IcebergClient extends RestApiClient {
   /**
    * GET /v1/{prefix}/… (or /v1/… when `catalogPath` is false); `segments` are encoded here except
    * those given pre-encoded by the caller (namespace paths). A 401 on a cached OAuth token gets one fresh token.
+   * `bodyLimit` is ICEBERG_BODY_LIMIT unless given.
    */
-  async get(segments: string[], query: Record<string, string> = {}, catalogPath = true, encoded = false): Promise<unknown> {
+  async get(
+    segments: string[],
+    query: Record<string, string> = {},
+    catalogPath = true,
+    encoded = false,
+    bodyLimit?: number,
+  ): Promise<unknown> {
     if (catalogPath && this.prefix === undefined) await this.loadConfig();
     const prefixSegments = catalogPath && this.prefix ? this.prefix.split('/').map(encodeURIComponent) : [];
     const path = [...prefixSegments, ...(encoded ? segments : segments.map(encodeURIComponent))].join('/');
     const url = new URL(`${this.root}/v1/${path}`);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    return this.authorized('GET', url, (fresh) => this.authorization(fresh), { expired: EXPIRED_TOKEN_STATUS, tokens: this.tokens });
+    return this.authorized('GET', url, (fresh) => this.authorization(fresh), {
+      expired: EXPIRED_TOKEN_STATUS,
+      tokens: this.tokens,
+      bodyLimit,
+    });
   }
 
   /** The Authorization header: the token secret, or an OAuth token (cached, or fetched now) at the uri in use, as the spec's clients do. */

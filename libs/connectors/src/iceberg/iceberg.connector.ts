@@ -15,8 +15,9 @@ import type {
 import { classifyNetworkError } from '../probes/network-errors';
 import { reachTarget } from '../probes/reach';
 import { StageFailure, TestRun } from '../probes/test-run';
+import { remoteName } from '../rest-api/remote-names';
 import { tlsHandshake } from '../rest-api/rest-api-client';
-import { baseUrlOf, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
+import { baseUrlOf, ICEBERG_METADATA_LIMIT, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
 import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR, viewColumnsOf } from './iceberg-metadata';
 
 /** The catalog a connection without a warehouse shows. */
@@ -40,10 +41,11 @@ const NO_VIEW_ROUTE = new Set([400, 404, 405, 406, 501]);
 /** Whether the catalog serves views: as its `endpoints` say, or unknown (undefined) when it sends none. */
 type ViewSupport = boolean | undefined;
 
-interface Identifier {
-  namespace?: unknown;
-  name?: unknown;
-}
+/** The name of a TableIdentifier in a list (a table's or a view's). */
+const nameOf =
+  (client: IcebergClient) =>
+  (identifier: unknown): string =>
+    remoteName((identifier as { name?: unknown } | null)?.name, client.where);
 
 /** Through an SSH tunnel, the bastion forwards to uri's host and port. */
 export function icebergTunnelTarget(config: ConnectionConfig): { host: string; port: number } {
@@ -131,12 +133,12 @@ export class IcebergConnector implements Connector {
       const tables: TableInfo[] = [];
       let views: ViewSupport | 'unasked' = 'unasked';
       for (const levels of namespaces) {
-        const identifiers = await this.pages<Identifier>(client, ['namespaces', namespacePath(levels), 'tables'], 'identifiers', {});
+        const tableNames = await this.pages(client, ['namespaces', namespacePath(levels), 'tables'], 'identifiers', {}, nameOf(client));
         if (views === 'unasked') views = await this.viewSupport(client, connection);
-        const viewIdentifiers = await this.views(client, levels, views);
+        const viewNames = await this.views(client, levels, views);
         const found = [
-          ...identifiers.map((identifier) => ({ name: String(identifier.name), type: 'TABLE' as const })),
-          ...viewIdentifiers.map((identifier) => ({ name: String(identifier.name), type: 'VIEW' as const })),
+          ...tableNames.map((name) => ({ name, type: 'TABLE' as const })),
+          ...viewNames.map((name) => ({ name, type: 'VIEW' as const })),
         ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         for (const { name, type } of found) {
           if (!search || name.toLowerCase().includes(search)) tables.push({ name, schema: namespaceName(levels), type });
@@ -155,7 +157,9 @@ export class IcebergConnector implements Connector {
       let columns: ColumnInfo[] | undefined;
       let kind = 'table';
       try {
-        columns = columnsOf(await client.get(['namespaces', namespace, 'tables', encodeURIComponent(table.table)], {}, true, true));
+        columns = columnsOf(
+          await client.get(['namespaces', namespace, 'tables', encodeURIComponent(table.table)], {}, true, true, ICEBERG_METADATA_LIMIT),
+        );
       } catch (error) {
         // Not a table: perhaps a view, when the catalog may have views.
         if (!(error instanceof IcebergFailure) || error.status !== 404) throw error;
@@ -163,7 +167,13 @@ export class IcebergConnector implements Connector {
         if (views === false) throw error;
         let loaded: unknown;
         try {
-          loaded = await client.get(['namespaces', namespace, 'views', encodeURIComponent(table.table)], {}, true, true);
+          loaded = await client.get(
+            ['namespaces', namespace, 'views', encodeURIComponent(table.table)],
+            {},
+            true,
+            true,
+            ICEBERG_METADATA_LIMIT,
+          );
         } catch (viewError) {
           const noView =
             viewError instanceof IcebergFailure &&
@@ -194,11 +204,11 @@ export class IcebergConnector implements Connector {
     return Array.isArray(body?.endpoints) ? body.endpoints.includes(LIST_VIEWS_ENDPOINT) : undefined;
   }
 
-  /** The views of a namespace; none when the catalog has no view routes. */
-  private async views(client: IcebergClient, levels: string[], support: ViewSupport): Promise<Identifier[]> {
+  /** The view names of a namespace; none when the catalog has no view routes. */
+  private async views(client: IcebergClient, levels: string[], support: ViewSupport): Promise<string[]> {
     if (support === false) return [];
     try {
-      return await this.pages<Identifier>(client, ['namespaces', namespacePath(levels), 'views'], 'identifiers', {});
+      return await this.pages(client, ['namespaces', namespacePath(levels), 'views'], 'identifiers', {}, nameOf(client));
     } catch (error) {
       if (support === undefined && error instanceof IcebergFailure && NO_VIEW_ROUTE.has(error.status ?? 0)) return [];
       throw error;
@@ -215,18 +225,20 @@ export class IcebergConnector implements Connector {
     const found: string[][] = [];
     const walk = async (parent: string[]): Promise<void> => {
       const query: Record<string, string> = parent.length ? { parent: parent.join(NAMESPACE_SEPARATOR) } : {};
-      let children: unknown[];
+      let children: (string[] | undefined)[];
       try {
-        children = await this.pages<unknown>(client, ['namespaces'], 'namespaces', query);
+        // Only namespaces the walk may take are kept, their levels as names.
+        const levelsOf = (child: unknown) =>
+          Array.isArray(child) && child.length <= MAX_NAMESPACE_DEPTH ? child.map((level) => remoteName(level, client.where)) : undefined;
+        children = await this.pages(client, ['namespaces'], 'namespaces', query, levelsOf);
       } catch (error) {
         // A namespace the principal may see but not look into still is one: its children stay unlisted.
         if (parent.length && error instanceof IcebergFailure && error.status === 403) return;
         throw error;
       }
-      for (const child of children) {
+      for (const levels of children) {
         // A child extends its parent by one level; anything else is not walked (nor stored twice over).
-        if (!Array.isArray(child) || child.length !== parent.length + 1 || child.length > MAX_NAMESPACE_DEPTH) continue;
-        const levels = child.map(String);
+        if (!levels || levels.length !== parent.length + 1) continue;
         if (parent.some((level, index) => levels[index] !== level)) continue;
         if (found.length >= MAX_NAMESPACES) {
           throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} lists more than ${MAX_NAMESPACES} namespaces.` });
@@ -239,8 +251,14 @@ export class IcebergConnector implements Connector {
     return found;
   }
 
-  /** Every item of a paged list: pageToken from '' to a null next-page-token, empty pages included. */
-  private async pages<T>(client: IcebergClient, segments: string[], key: string, query: Record<string, string>): Promise<T[]> {
+  /** What `pick` takes of every item of a paged list: pageToken from '' to a null next-page-token, empty pages included. */
+  private async pages<T>(
+    client: IcebergClient,
+    segments: string[],
+    key: string,
+    query: Record<string, string>,
+    pick: (item: unknown) => T,
+  ): Promise<T[]> {
     const items: T[] = [];
     let token: string | null = '';
     const seen = new Set<string>();
@@ -251,10 +269,11 @@ export class IcebergConnector implements Connector {
       const page = body?.[key];
       if (!Array.isArray(page))
         throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} answered a list without "${key}".` });
-      items.push(...(page as T[]));
-      if (items.length > MAX_NAMESPACES) {
+      if (items.length + page.length > MAX_NAMESPACES) {
         throw new IcebergFailure({ code: 'PROTOCOL_ERROR', message: `${client.where} lists more than ${MAX_NAMESPACES} entries.` });
       }
+      // One by one: spreading a long page into push() overflows the stack.
+      for (const item of page as unknown[]) items.push(pick(item));
       const next = body?.['next-page-token'];
       token = typeof next === 'string' && next !== '' ? next : null;
       if (token === null) break;

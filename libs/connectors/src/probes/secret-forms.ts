@@ -45,8 +45,9 @@ function jsonForms(secret: string): string[] {
 
 /**
  * The forms a target may echo a secret back in: as is, base64, percent- and form-encoded
- * (upper- and lowercase escapes), hex (upper and lower) and JSON-escaped. None for a secret
- * shorter than MIN_SCRUBBED_LENGTH.
+ * (upper- and lowercase escapes), base64 of the percent- and form-encoded secret (an OAuth
+ * client's Basic header, RFC 6749 §2.3.1), hex (upper and lower) and JSON-escaped. None for a
+ * secret shorter than MIN_SCRUBBED_LENGTH.
  */
 export function secretForms(secret: string): string[] {
   if (secret.length < MIN_SCRUBBED_LENGTH) return [];
@@ -60,6 +61,7 @@ export function secretForms(secret: string): string[] {
     hex.toUpperCase(),
     ...percent,
     ...percent.map((form) => form.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())),
+    ...percent.filter((form) => form !== secret).flatMap((form) => base64Forms(Buffer.from(form))),
     ...jsonForms(secret),
   ]);
   return [...forms].filter((form) => form.length >= MIN_SCRUBBED_LENGTH);

@@ -52,6 +52,18 @@ describe('secretScrubber', () => {
     }
   });
 
+  it('removes the secret form- or URI-encoded inside base64, as an OAuth client Basic header carries it', () => {
+    const scrub = secretScrubber({ clientSecret: SECRET });
+    for (const encoded of [encodeURIComponent(SECRET), new URLSearchParams({ v: SECRET }).toString().slice(2)]) {
+      for (const prefix of ['', 's', 'sp', 'sp:', 'client-1:']) {
+        const header = Buffer.from(`${prefix}${encoded}`).toString('base64');
+        const scrubbed = scrub(`Basic ${header}`);
+        assert.ok(!Buffer.from(scrubbed.slice(6), 'base64').toString('latin1').includes(encoded), `${JSON.stringify(prefix)}: ${scrubbed}`);
+        assert.match(scrubbed, /\*\*\*/);
+      }
+    }
+  });
+
   it('removes a Basic header and its user:password given as their own values', () => {
     const basic = `alice:${SECRET}`;
     const header = `Basic ${Buffer.from(basic).toString('base64')}`;

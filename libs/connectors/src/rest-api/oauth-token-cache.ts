@@ -2,6 +2,8 @@
 const TOKEN_REFRESH_MARGIN_MS = 60_000;
 /** How long a token that says nothing of its expiry is kept. */
 const TOKEN_UNDATED_MS = 5 * 60_000;
+/** The longest a token is kept, whatever expires_in says: a token endpoint does not pin a token in memory for good. */
+const TOKEN_MAX_LIFETIME_MS = 24 * 60 * 60_000;
 const MAX_CACHED_TOKENS = 256;
 
 /**
@@ -19,7 +21,7 @@ export class OAuthTokenCache {
   }
 
   set(key: string, token: string, expiresInSeconds: number | undefined, now = Date.now()): void {
-    const lifetime = expiresInSeconds === undefined ? TOKEN_UNDATED_MS : expiresInSeconds * 1000;
+    const lifetime = expiresInSeconds === undefined ? TOKEN_UNDATED_MS : Math.min(expiresInSeconds * 1000, TOKEN_MAX_LIFETIME_MS);
     const margin = Math.min(TOKEN_REFRESH_MARGIN_MS, lifetime / 10);
     this.tokens.delete(key);
     if (this.tokens.size >= MAX_CACHED_TOKENS) this.tokens.delete(this.tokens.keys().next().value as string);

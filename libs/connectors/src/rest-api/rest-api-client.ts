@@ -29,8 +29,18 @@ const MAX_RETRIES = 3;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A retry is not started when less than this would be left of the deadline after its wait. */
 const RETRY_SLACK_MS = 250;
+/** Bytes of a token endpoint's answer read at most: a token and a few fields. */
+const TOKEN_ANSWER_LIMIT = 64 * 1024;
+/** The longest access token taken: real ones (JWTs included) are a few KiB; a longer one only costs memory and scrubbing. */
+export const MAX_ACCESS_TOKEN_CHARS = 8 * 1024;
 
 export type HttpMethod = 'GET' | 'POST';
+
+/** How one request is sent: `graceMs` sends it once on a timeout of its own; `bodyLimit` overrides the API's. */
+export interface SendOptions {
+  graceMs?: number;
+  bodyLimit?: number;
+}
 
 export interface RestAnswer {
   status: number;
@@ -63,7 +73,7 @@ export interface RestApiOptions {
   url: URL;
   secrets: Secrets;
   context: ConnectorContext;
-  /** Bytes of one answer read at most. */
+  /** Bytes of one answer read at most, unless a request says otherwise. */
   bodyLimit: number;
   /** The message an error body of this API carries, if any. */
   errorMessageOf(body: unknown): string | undefined;
@@ -94,7 +104,9 @@ export class RestApiClient {
   private url: URL;
   private readonly scrubSecrets: (message: string) => string;
   private agent?: Agent;
-  private accessToken?: string;
+  /** What this operation sent besides the secrets (the access token in use, the Basic credentials), and their scrubber. */
+  private readonly sent: Record<string, string> = {};
+  private scrubSent?: (message: string) => string;
 
   constructor(private readonly options: RestApiOptions) {
     this.where = options.where;
@@ -108,16 +120,19 @@ export class RestApiClient {
 
   scrub(message: string): string {
     const once = this.scrubSecrets(message);
-    return this.accessToken ? secretScrubber({ accessToken: this.accessToken })(once) : once;
+    return this.scrubSent ? this.scrubSent(once) : once;
+  }
+
+  /** `value` is scrubbed from messages too; the scrubber is rebuilt only when a value changes. */
+  private scrubAlso(name: 'accessToken' | 'basicCredentials', value: string): void {
+    if (this.sent[name] === value) return;
+    this.sent[name] = value;
+    this.scrubSent = secretScrubber(this.sent);
   }
 
   /** The egress guard's check of the API's host: the only address the agent connects to. */
   resolve(): Promise<ResolvedTarget> {
-    return this.resolveUrl(this.url);
-  }
-
-  protected resolveUrl(url: URL): Promise<ResolvedTarget> {
-    return this.context.egress.resolve(unbracketed(url.hostname), portOf(url), this.context.signal);
+    return this.context.egress.resolve(unbracketed(this.url.hostname), portOf(this.url), this.context.signal);
   }
 
   /** Connections go to `target` from now on: its checked address, or its tunnel's channels. */
@@ -146,7 +161,7 @@ export class RestApiClient {
     method: HttpMethod,
     url: URL,
     authorize: (forceFresh: boolean) => Promise<Authorization>,
-    options: { body?: unknown; expired?: number; tokens?: OAuthTokenCache; graceMs?: number } = {},
+    options: SendOptions & { body?: unknown; expired?: number; tokens?: OAuthTokenCache } = {},
   ): Promise<unknown> {
     const headers: Record<string, string> = options.body === undefined ? {} : { 'content-type': 'application/json' };
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -154,7 +169,7 @@ export class RestApiClient {
     for (;;) {
       const auth = await authorize(refreshed);
       const authorization: Record<string, string> = auth.header ? { authorization: auth.header } : {};
-      const answer = await this.send(method, url, { ...headers, ...authorization }, body, options.graceMs);
+      const answer = await this.send(method, url, { ...headers, ...authorization }, body, options);
       const expired = answer.status === 401 || answer.status === options.expired;
       if (expired && auth.cacheKey && !auth.fresh && !refreshed) {
         options.tokens?.evict(auth.cacheKey);
@@ -173,7 +188,7 @@ export class RestApiClient {
       .digest('hex');
     const cached = forceFresh ? undefined : tokens.get(cacheKey);
     if (cached) {
-      this.accessToken = cached;
+      this.scrubAlso('accessToken', cached);
       return { header: `Bearer ${cached}`, cacheKey };
     }
     const form = new URLSearchParams({ grant_type: 'client_credentials', scope });
@@ -181,12 +196,15 @@ export class RestApiClient {
     if (grant.clientAuth === 'basic') {
       // RFC 6749 §2.3.1: both form-encoded before they are joined.
       const user = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
-      headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+      const credentials = Buffer.from(user).toString('base64');
+      // The header exactly as sent, should the endpoint echo it.
+      this.scrubAlso('basicCredentials', credentials);
+      headers.authorization = `Basic ${credentials}`;
     } else {
       form.set('client_id', clientId);
       form.set('client_secret', clientSecret);
     }
-    const answer = await this.send('POST', tokenUrl, headers, form.toString());
+    const answer = await this.send('POST', tokenUrl, headers, form.toString(), { bodyLimit: TOKEN_ANSWER_LIMIT });
     if (answer.status === 400 || answer.status === 401) {
       const said = this.options.errorMessageOf(answer.body) ?? `HTTP ${answer.status}`;
       throw new RestApiFailure({
@@ -198,7 +216,10 @@ export class RestApiClient {
     if (typeof body?.access_token !== 'string' || body.access_token === '') {
       throw protocolError(`${this.where} answered the token request without an access_token.`);
     }
-    this.accessToken = body.access_token;
+    if (body.access_token.length > MAX_ACCESS_TOKEN_CHARS) {
+      throw protocolError(`${this.where} answered an access_token over ${MAX_ACCESS_TOKEN_CHARS} characters.`);
+    }
+    this.scrubAlso('accessToken', body.access_token);
     tokens.set(cacheKey, body.access_token, typeof body.expires_in === 'number' ? body.expires_in : undefined);
     return { header: `Bearer ${body.access_token}`, cacheKey, fresh: true };
   }
@@ -219,11 +240,13 @@ export class RestApiClient {
   }
 
   /** One request, 429/503 waited out per Retry-After while the deadline allows (not in `graceMs`); the body read up to the limit. */
-  async send(method: HttpMethod, url: URL, headers: Record<string, string>, body?: string, graceMs?: number): Promise<RestAnswer> {
+  async send(method: HttpMethod, url: URL, headers: Record<string, string>, body?: string, options: SendOptions = {}): Promise<RestAnswer> {
     if (!this.agent) throw new Error('RestApiClient used before open()');
-    if (graceMs !== undefined) return this.once(method, url, headers, body, AbortSignal.timeout(graceMs), graceMs);
+    const { graceMs, bodyLimit = this.options.bodyLimit } = options;
+    if (graceMs !== undefined) return this.once(method, url, headers, body, AbortSignal.timeout(graceMs), graceMs, bodyLimit);
     for (let attempt = 0; ; attempt += 1) {
-      const answer = await this.once(method, url, headers, body, this.context.signal, Math.max(1, this.context.remainingMs()));
+      const remaining = Math.max(1, this.context.remainingMs());
+      const answer = await this.once(method, url, headers, body, this.context.signal, remaining, bodyLimit);
       if (answer.status !== 429 && answer.status !== 503) return answer;
       const waitMs = (answer.retryAfter ?? 1) * 1000;
       if (attempt >= MAX_RETRIES || waitMs >= this.context.remainingMs() - RETRY_SLACK_MS) return answer;
@@ -238,6 +261,7 @@ export class RestApiClient {
     body: string | undefined,
     signal: AbortSignal,
     remaining: number,
+    limit: number,
   ): Promise<RestAnswer> {
     const response = await request(url, {
       method,
@@ -250,7 +274,6 @@ export class RestApiClient {
       headersTimeout: remaining + UNDICI_TIMER_SLACK_MS,
       bodyTimeout: remaining + UNDICI_TIMER_SLACK_MS,
     });
-    const limit = this.options.bodyLimit;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body) {
