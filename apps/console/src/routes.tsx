@@ -2,6 +2,7 @@ import { createBrowserRouter, Navigate } from 'react-router';
 import { RequireSession } from './auth/RequireSession';
 import { SignIn } from './auth/SignIn';
 import { ApiKeys } from './screens/ApiKeys';
+import { AuditEvents } from './screens/AuditEvents';
 import { ConnectionEdit, ConnectionNew } from './screens/ConnectionForm';
 import { ConnectionView } from './screens/ConnectionView';
 import { Connections } from './screens/Connections';
@@ -35,6 +36,7 @@ export function createConsoleRouter() {
                   { path: 'connections/:connection/edit', element: <ConnectionEdit /> },
                   { path: 'connections/:connection/explore', element: <Explore /> },
                   { path: 'api-keys', element: <ApiKeys /> },
+                  { path: 'audit', element: <AuditEvents /> },
                 ],
               },
               { path: '*', element: <NotFound /> },

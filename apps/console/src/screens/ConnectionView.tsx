@@ -6,6 +6,10 @@ import { useQuery } from '../api/use-query';
 import { useApi } from '../app-context';
 import { ProblemAlert } from '../ui/ProblemAlert';
 import { TestResultView } from '../ui/TestResultView';
+import { CloneConnection } from './connection/CloneConnection';
+import { ConnectionUsages } from './connection/ConnectionUsages';
+import { DeleteConnection } from './connection/DeleteConnection';
+import { RevealSecrets } from './connection/RevealSecrets';
 import { useTitle } from '../ui/use-title';
 import { useProject } from './ProjectLayout';
 
@@ -31,6 +35,7 @@ export function ConnectionView() {
   const [result, setResult] = useState<TestResult | null>(null);
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const [testing, setTesting] = useState(false);
+  const [pending, setPending] = useState<'clone' | 'delete' | null>(null);
 
   const test = async () => {
     setTesting(true);
@@ -69,8 +74,24 @@ export function ConnectionView() {
               Edit
             </Link>
           )}
+          {connection && can('connections:write') && (
+            <>
+              <button type="button" aria-expanded={pending === 'clone'} onClick={() => setPending('clone')}>
+                Clone
+              </button>
+              <button type="button" className="danger" aria-expanded={pending === 'delete'} onClick={() => setPending('delete')}>
+                Delete
+              </button>
+            </>
+          )}
         </div>
       </div>
+      {connection && pending === 'clone' && (
+        <CloneConnection key={`clone:${connection.id}`} name={connection.name} onCancel={() => setPending(null)} />
+      )}
+      {connection && pending === 'delete' && (
+        <DeleteConnection key={`delete:${connection.id}`} name={connection.name} onCancel={() => setPending(null)} />
+      )}
       {loaded.problem && <ProblemAlert problem={loaded.problem} />}
       {problem && <ProblemAlert problem={problem} />}
       {result && <TestResultView result={result} />}
@@ -110,6 +131,10 @@ export function ConnectionView() {
           <dd>{new Date(connection.updatedAt).toLocaleString()}</dd>
         </dl>
       )}
+      {connection && can('secrets:reveal') && connection.secretFields.length > 0 && (
+        <RevealSecrets key={`reveal:${connection.id}`} name={connection.name} />
+      )}
+      {connection && <ConnectionUsages key={`usages:${connection.id}`} name={connection.name} />}
     </main>
   );
 }
