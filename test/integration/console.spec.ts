@@ -523,6 +523,45 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     assert.equal(await page.getByRole('region', { name: 'Query result' }).locator('tbody tr').count(), 1000);
   });
 
+  it('adds a member by email with a role, changes the role, and removes them', async () => {
+    const admin = await t.login();
+    const email = 'member@switchboard.test';
+    const user = await t.call('POST', '/api/v1/users', {
+      token: admin.accessToken,
+      body: { email, password: 'member-password-for-tests', name: 'Member' },
+    });
+    assert.equal(user.status, 201, user.text);
+    const roleOf = async () => {
+      const members = await t.call('GET', '/api/v1/projects/default/members', { token: admin.accessToken });
+      return members.body.data.find((member: { userId: string }) => member.userId === user.body.id)?.role;
+    };
+
+    await page.goto(`${t.baseUrl}/console/projects/default/connections`);
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    await page.getByRole('cell', { name: ADMIN_EMAIL, exact: true }).waitFor();
+    await page.getByLabel('Email').fill('nobody@switchboard.test');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByLabel('Email').and(page.locator('[aria-invalid="true"]')).waitFor();
+    assert.equal(await page.locator('#member-email-error').innerText(), 'no user has this email');
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Role', { exact: true }).selectOption('editor');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText(`${email} was added as editor.`).waitFor();
+    assert.equal(await roleOf(), 'editor');
+    await page.getByLabel(`Role of ${email}`).selectOption('viewer');
+    await page.getByText(`${email} is now viewer.`).waitFor();
+    assert.equal(await roleOf(), 'viewer');
+    await screen('members');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Remove ${email}` }).click();
+    await page.getByText(`${email} was removed.`).waitFor();
+    assert.equal(await page.getByRole('cell', { name: email, exact: true }).count(), 0);
+    assert.equal(await roleOf(), undefined);
+  });
+
   it('signs out: the session ends in the service and in the tab', async () => {
     const { refreshToken } = JSON.parse((await readSession(page))!);
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -554,7 +593,7 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     assert.equal(await page.getByRole('link', { name: 'API keys' }).count(), 0);
     await page.getByRole('link', { name: 'warehouse', exact: true }).click();
     await page.getByText('Secrets set').waitFor();
-    for (const name of ['Test connection', 'Explore', 'Edit', 'Clone', 'Delete', 'Reveal secrets', 'Audit events']) {
+    for (const name of ['Test connection', 'Explore', 'Edit', 'Clone', 'Delete', 'Reveal secrets', 'Audit events', 'Members']) {
       assert.equal(await page.getByRole('button', { name }).or(page.getByRole('link', { name })).count(), 0, name);
     }
     await screen('connection-as-viewer');

@@ -7,6 +7,7 @@ import { ConnectionEdit, ConnectionNew } from './screens/ConnectionForm';
 import { ConnectionView } from './screens/ConnectionView';
 import { Connections } from './screens/Connections';
 import { Explore } from './screens/Explore';
+import { Members } from './screens/Members';
 import { NotFound } from './screens/NotFound';
 import { ProjectLayout } from './screens/ProjectLayout';
 import { Projects } from './screens/Projects';
@@ -37,6 +38,7 @@ export function createConsoleRouter() {
                   { path: 'connections/:connection/explore', element: <Explore /> },
                   { path: 'api-keys', element: <ApiKeys /> },
                   { path: 'audit', element: <AuditEvents /> },
+                  { path: 'members', element: <Members /> },
                 ],
               },
               { path: '*', element: <NotFound /> },

@@ -9,9 +9,11 @@ import { drafts } from '../form/draft';
 import { SchemaFields } from '../form/SchemaFields';
 import { SecretInput } from '../form/SecretInput';
 import { initialSecretStates, keptSecrets, onlySecrets, secretsInUse, secretsPayload, type SecretStates } from '../form/secrets';
+import { OtherErrors } from '../ui/OtherErrors';
 import { ProblemAlert } from '../ui/ProblemAlert';
 import { TestResultView } from '../ui/TestResultView';
 import { TextField } from '../ui/TextField';
+import { TypeOptions } from '../ui/TypeOptions';
 import { useTitle } from '../ui/use-title';
 import { ConnectionFromUri } from './connection/ConnectionFromUri';
 import { useProject } from './ProjectLayout';
@@ -57,11 +59,7 @@ export function ConnectionNew() {
             <label htmlFor="connection-type">Type</label>
             <select id="connection-type" value={type} onChange={(event) => setType(event.target.value)}>
               <option value="">Choose a type…</option>
-              {types.data?.data.map((item) => (
-                <option key={item.type} value={item.type}>
-                  {item.label}
-                </option>
-              ))}
+              <TypeOptions types={types.data?.data} />
             </select>
           </div>
           {definition.problem && <ProblemAlert problem={definition.problem} />}
@@ -170,7 +168,6 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     'enabled',
     ...Object.keys(errors).filter((key) => key.startsWith('config.') || key.startsWith('secrets.')),
   ]);
-  const otherErrors = problem?.errors.filter((error) => !shownAtFields.has(error.field)) ?? [];
 
   /** The config to send, or null (with the errors at their fields) when the form cannot be sent as it is. */
   const draft = (needsName: boolean) => {
@@ -239,15 +236,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
           {Object.keys(localErrors).length === 1 ? 'one field' : `${Object.keys(localErrors).length} fields`} below.
         </p>
       )}
-      {otherErrors.length > 0 && (
-        <ul className="error">
-          {otherErrors.map((error) => (
-            <li key={error.field}>
-              <code>{error.field}</code> {error.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <OtherErrors errors={problem?.errors ?? []} shownAtFields={shownAtFields} />
       <fieldset className="group">
         <legend>Connection</legend>
         <TextField

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { fieldErrorsOf, problemOf, type ShownProblem } from '../../api/problem';
+import { problemOf } from '../../api/problem';
 import { useApi } from '../../app-context';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { TextField } from '../../ui/TextField';
+import { useSubmission } from '../../ui/use-submission';
 import { useProject } from '../ProjectLayout';
 
 /** Copy a connection under a new name, then open the copy. */
@@ -12,9 +13,7 @@ export function CloneConnection({ name, onCancel }: { name: string; onCancel: ()
   const navigate = useNavigate();
   const { project } = useProject();
   const [cloneName, setCloneName] = useState(`${name}-copy`);
-  const [problem, setProblem] = useState<ShownProblem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const errors = fieldErrorsOf(problem);
+  const { problem, setProblem, busy, setBusy, errors } = useSubmission();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);

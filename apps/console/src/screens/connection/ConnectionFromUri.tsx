@@ -1,10 +1,17 @@
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { fieldErrorsOf, problemOf, type ShownProblem } from '../../api/problem';
+import { problemOf } from '../../api/problem';
 import { useApi } from '../../app-context';
+import { OtherErrors } from '../../ui/OtherErrors';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { TextField } from '../../ui/TextField';
+import { useSubmission } from '../../ui/use-submission';
 import { useProject } from '../ProjectLayout';
+
+const NAME_HELP = 'Lowercase letters, digits and hyphens; unique in the project.';
+const URI_HELP =
+  'For example postgresql://reader:password@db.internal:5432/analytics?sslmode=require. The password in it is stored encrypted and never shown again.';
+const SHOWN_AT_FIELDS = new Set(['name', 'description', 'uri']);
 
 /**
  * A new connection from a connection string: the API parses it into type, config and secrets
@@ -17,11 +24,8 @@ export function ConnectionFromUri() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [uri, setUri] = useState('');
-  const [problem, setProblem] = useState<ShownProblem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const errors = fieldErrorsOf(problem);
-  const shownAtFields = new Set(['name', 'description', 'uri']);
-  const otherErrors = problem?.errors.filter((error) => !shownAtFields.has(error.field)) ?? [];
+  const { problem, setProblem, busy, setBusy, errors } = useSubmission();
+  const shownAtFields = SHOWN_AT_FIELDS;
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
@@ -36,34 +40,10 @@ export function ConnectionFromUri() {
   return (
     <form onSubmit={save} noValidate className="form" aria-label="New connection from a URI">
       {problem && <ProblemAlert problem={problem} title={problem.errors.length ? 'Some fields need attention' : undefined} />}
-      {otherErrors.length > 0 && (
-        <ul className="error">
-          {otherErrors.map((error) => (
-            <li key={error.field}>
-              <code>{error.field}</code> {error.message}
-            </li>
-          ))}
-        </ul>
-      )}
-      <TextField
-        id="uri-name"
-        label="Name"
-        value={name}
-        onChange={setName}
-        error={errors.name}
-        required
-        help="Lowercase letters, digits and hyphens; unique in the project."
-      />
+      <OtherErrors errors={problem?.errors ?? []} shownAtFields={shownAtFields} />
+      <TextField id="uri-name" label="Name" value={name} onChange={setName} error={errors.name} required help={NAME_HELP} />
       <TextField id="uri-description" label="Description" value={description} onChange={setDescription} error={errors.description} />
-      <TextField
-        id="connection-uri"
-        label="Connection URI"
-        value={uri}
-        onChange={setUri}
-        error={errors.uri}
-        required
-        help="For example postgresql://reader:password@db.internal:5432/analytics?sslmode=require. The password in it is stored encrypted and never shown again."
-      />
+      <TextField id="connection-uri" label="Connection URI" value={uri} onChange={setUri} error={errors.uri} required help={URI_HELP} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save'}

@@ -2,9 +2,12 @@ import { useState, type FormEvent } from 'react';
 import { fieldErrorsOf, problemOf, type ShownProblem } from '../../api/problem';
 import { useQuery } from '../../api/use-query';
 import { useApi } from '../../app-context';
+import { GridHead } from '../../ui/GridHead';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { TextField } from '../../ui/TextField';
 import { useProject } from '../ProjectLayout';
+
+const EXAMPLE = 'For example airflow:nightly_load.';
 
 /** The consumers declared for a connection (what a delete would break): listed, registered, unregistered. */
 export function ConnectionUsages({ name }: { name: string }) {
@@ -15,7 +18,7 @@ export function ConnectionUsages({ name }: { name: string }) {
     api.GET('/api/v1/projects/{project}/connections/{connection}/usages', { params: { path } }),
   );
   const [consumer, setConsumer] = useState('');
-  const [description, setDescription] = useState('');
+  const [note, setNote] = useState('');
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const errors = fieldErrorsOf(problem);
 
@@ -33,12 +36,12 @@ export function ConnectionUsages({ name }: { name: string }) {
     }
     const { error, response } = await api.PUT('/api/v1/projects/{project}/connections/{connection}/usages/{consumer}', {
       params: { path: { ...path, consumer } },
-      body: { description: description || null },
+      body: { description: note || null },
     });
     if (!response.ok) return setProblem(problemOf(error, response));
     setProblem(null);
     setConsumer('');
-    setDescription('');
+    setNote('');
     usages.reload();
   };
   const unregister = async (name: string) => {
@@ -59,16 +62,7 @@ export function ConnectionUsages({ name }: { name: string }) {
       {usages.data && usages.data.data.length > 0 && (
         <table className="grid">
           <caption className="visually-hidden">Consumers of {name}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Consumer</th>
-              <th scope="col">Description</th>
-              <th scope="col">Declared</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <GridHead columns={['Consumer', 'Description', 'Declared']} actions />
           <tbody>
             {usages.data.data.map((usage) => (
               <tr key={usage.consumer}>
@@ -89,22 +83,8 @@ export function ConnectionUsages({ name }: { name: string }) {
       )}
       <form className="form inline-form" onSubmit={register} noValidate aria-label="Register a consumer">
         {problem && !errors.consumer && !errors.description && <ProblemAlert problem={problem} />}
-        <TextField
-          id="usage-consumer"
-          label="Consumer"
-          value={consumer}
-          onChange={setConsumer}
-          error={errors.consumer}
-          required
-          help="For example airflow:nightly_load."
-        />
-        <TextField
-          id="usage-description"
-          label="Consumer description"
-          value={description}
-          onChange={setDescription}
-          error={errors.description}
-        />
+        <TextField id="consumer" label="Consumer" value={consumer} onChange={setConsumer} error={errors.consumer} required help={EXAMPLE} />
+        <TextField id="usage-note" label="Consumer description" value={note} onChange={setNote} error={errors.description} />
         <button type="submit">Register consumer</button>
       </form>
     </section>
