@@ -314,6 +314,8 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     await page.getByRole('button', { name: 'Create clone' }).click();
     await page.waitForURL(/\/connections\/warehouse-copy$/);
     await page.getByRole('heading', { name: 'warehouse-copy', level: 1 }).waitFor();
+    // Landed on the clone: nothing left open from the source.
+    assert.equal(await page.getByLabel('Name of the clone').count(), 0);
     // The clone carries the secrets: it works.
     await page.getByRole('button', { name: 'Test connection' }).click();
     await page.locator('.test-result').getByRole('heading', { name: 'Connection works' }).waitFor();

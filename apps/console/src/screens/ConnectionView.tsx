@@ -18,11 +18,16 @@ const EXPLORABLE = ['databases', 'schemas', 'tables', 'query'];
 
 const shown = (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 
-/** One connection: what it is, its test, and the way to edit or explore it. */
+/** One connection: what it is, its test, and the way to edit, explore, clone or delete it. */
 export function ConnectionView() {
+  const { connection: ref = '' } = useParams();
+  // Keyed by the connection: landing on another one (a clone) starts with nothing open and no old test result.
+  return <ConnectionScreen key={ref} connectionRef={ref} />;
+}
+
+function ConnectionScreen({ connectionRef: ref }: { connectionRef: string }) {
   const api = useApi();
   const { project, can } = useProject();
-  const { connection: ref = '' } = useParams();
   useTitle(ref);
   const loaded = useQuery(`connection:${project.id}:${ref}`, () =>
     api.GET('/api/v1/projects/{project}/connections/{connection}', { params: { path: { project: project.slug, connection: ref } } }),
