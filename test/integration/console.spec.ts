@@ -150,6 +150,14 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     assert.equal(await page.getByLabel('Port', { exact: true }).first().inputValue(), '5432');
     assert.equal(await page.getByLabel('Host', { exact: true }).first().getAttribute('aria-required'), 'true');
     await page.getByLabel('SSL mode').selectOption('disable');
+    // The SSH tunnel's secrets show only while the tunnel is used.
+    assert.equal(await page.getByLabel('SSH password').count(), 0);
+    await page.getByLabel('Use SSH tunnel').check();
+    await page.getByLabel('SSH password').waitFor();
+    await page.getByLabel('SSH private key').waitFor();
+    await screen('connection-form-ssh-tunnel');
+    await page.getByLabel('Use SSH tunnel').uncheck();
+    assert.equal(await page.getByLabel('SSH password').count(), 0);
 
     // Saved without a name or host: both are marked at their fields before any request.
     const fieldError = async (label: string) => {
@@ -283,6 +291,135 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     await screen('explore-query-refused');
   });
 
+  it('reveals the secrets on request, clones, declares consumers, and a delete refused while in use is forced', async () => {
+    await page.getByRole('link', { name: 'Connections', exact: true }).click();
+    await page.getByRole('link', { name: 'warehouse', exact: true }).click();
+    await page.getByRole('heading', { name: 'warehouse', level: 1 }).waitFor();
+    const password = decodeURIComponent(target.password);
+    // Values are fetched only on the explicit action, and forgotten when hidden.
+    assert.equal(await page.getByText(password, { exact: true }).count(), 0);
+    await page.getByRole('button', { name: 'Reveal secrets' }).click();
+    await page.getByText("this reveal is in the project's audit trail").waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Secrets' }).getByText(password, { exact: true }).count(), 1);
+    await screen('connection-secrets-revealed');
+    await page.getByRole('button', { name: 'Hide secrets' }).click();
+    assert.equal(await page.getByText(password, { exact: true }).count(), 0);
+
+    await page.getByRole('button', { name: 'Clone' }).click();
+    assert.equal(await page.getByLabel('Name of the clone').inputValue(), 'warehouse-copy');
+    await page.getByLabel('Name of the clone').fill('Not A Name');
+    await page.getByRole('button', { name: 'Create clone' }).click();
+    await page.getByLabel('Name of the clone').and(page.locator('[aria-invalid="true"]')).waitFor();
+    await page.getByLabel('Name of the clone').fill('warehouse-copy');
+    await page.getByRole('button', { name: 'Create clone' }).click();
+    await page.waitForURL(/\/connections\/warehouse-copy$/);
+    await page.getByRole('heading', { name: 'warehouse-copy', level: 1 }).waitFor();
+    // Landed on the clone: nothing left open from the source.
+    assert.equal(await page.getByLabel('Name of the clone').count(), 0);
+    // The clone carries the secrets: it works.
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.locator('.test-result').getByRole('heading', { name: 'Connection works' }).waitFor();
+
+    const usages = page.getByRole('region', { name: 'Usages' });
+    await usages.getByText('No consumer declared.').waitFor();
+    for (const consumer of ['airflow:nightly_load', 'cron:tmp']) {
+      await page.getByLabel('Consumer', { exact: true }).fill(consumer);
+      await page.getByLabel('Consumer description').fill(`Declared by the ${consumer.split(':')[0]} test`);
+      await page.getByRole('button', { name: 'Register consumer' }).click();
+      await usages.getByRole('cell', { name: consumer, exact: true }).waitFor();
+    }
+    await page.getByRole('button', { name: 'Unregister cron:tmp' }).click();
+    await usages.getByRole('cell', { name: 'cron:tmp', exact: true }).waitFor({ state: 'detached' });
+    const declared = await t.call('GET', '/api/v1/projects/default/connections/warehouse-copy/usages', {
+      token: (await t.login()).accessToken,
+    });
+    assert.deepEqual(
+      declared.body.data.map((usage: { consumer: string }) => usage.consumer),
+      ['airflow:nightly_load'],
+    );
+    await screen('connection-usages');
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete warehouse-copy' }).click();
+    const refusal = page.getByRole('alert');
+    await refusal.getByText('warehouse-copy is in use').waitFor();
+    assert.match(await refusal.innerText(), /airflow:nightly_load/);
+    assert.match(await refusal.innerText(), /HTTP 409/);
+    await screen('connection-delete-in-use');
+    await page.getByRole('button', { name: 'Delete anyway' }).click();
+    await page.waitForURL(/\/console\/projects\/default\/connections$/);
+    await page.getByRole('link', { name: 'warehouse', exact: true }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'warehouse-copy', exact: true }).count(), 0);
+  });
+
+  it('creates a connection from a URI, what is wrong with it shown at the field, its password stored as a secret', async () => {
+    await page.getByRole('link', { name: 'New connection' }).click();
+    await page.getByLabel('From a URI').check();
+    await page.waitForURL(/mode=uri$/);
+    await page.getByLabel('Name', { exact: true }).fill('from-uri');
+    await page.getByLabel('Connection URI').fill('ftp://somewhere/else');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const uri = page.getByLabel('Connection URI');
+    await uri.and(page.locator('[aria-invalid="true"]')).waitFor();
+    assert.match(await page.locator('#connection-uri-error').innerText(), /unsupported scheme/);
+    await screen('connection-from-uri-error');
+
+    const password = decodeURIComponent(target.password);
+    const url = new URL(target.href);
+    url.pathname = `/${database}`;
+    url.search = '?sslmode=disable';
+    await uri.fill(url.href);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/connections\/from-uri$/);
+    const details = await page.locator('.details').innerText();
+    assert.match(details, /Secrets set\s+password/);
+    assert.match(details, /postgres(ql)?:\/\/[^:]+:\*{8}@/);
+    assert.doesNotMatch(details, new RegExp(password.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.locator('.test-result').getByRole('heading', { name: 'Connection works' }).waitFor();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete from-uri' }).click();
+    await page.waitForURL(/\/console\/projects\/default\/connections$/);
+  });
+
+  it('shows the audit trail, filtered by action and paged', async () => {
+    await page.getByRole('link', { name: 'Audit events' }).click();
+    await page.getByRole('heading', { name: 'Audit events', level: 1 }).waitFor();
+    await page.getByRole('cell', { name: 'connection.delete', exact: true }).first().waitFor();
+    await page.getByLabel('Action').fill('connection.delete');
+    await page.waitForURL(/action=connection.delete/);
+    // warehouse-copy, forced past its consumer, and from-uri.
+    await page.getByText('Page 1 of 1 · 2 events').waitFor();
+    const row = await page.locator('table.grid tbody tr', { hasText: 'warehouse-copy' }).innerText();
+    assert.match(row, /connection\.delete\s+success\s+\S+@\S+\s+connection warehouse-copy/);
+    assert.match(row, /"force":true/);
+    await page.getByLabel('Action').fill('connection.');
+    await page.waitForURL(/action=connection\.$/);
+    await page.getByRole('cell', { name: 'connection.reveal', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'connection.clone', exact: true }).waitFor();
+    await screen('audit-events');
+    // Paging: 25 more declarations make 27 connection.usage_put events, two pages of 25.
+    const token = (await t.login()).accessToken;
+    const batch = Array.from({ length: 25 }, (_, index) => `batch:${index + 1}`);
+    for (const consumer of batch) {
+      const put = await t.call('PUT', `/api/v1/projects/default/connections/warehouse/usages/${consumer}`, { token, body: {} });
+      assert.equal(put.status, 200, put.text);
+    }
+    await page.getByLabel('Action').fill('connection.usage_put');
+    await page.waitForURL(/action=connection.usage_put$/);
+    await page.getByText('Page 1 of 2 · 27 events').waitFor();
+    assert.equal(await page.locator('table.grid tbody tr').count(), 25);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.waitForURL(/page=2/);
+    await page.getByText('Page 2 of 2 · 27 events').waitFor();
+    assert.equal(await page.locator('table.grid tbody tr').count(), 2);
+    assert.match(await page.locator('table.grid tbody').innerText(), /connection warehouse-copy/);
+    for (const consumer of batch) {
+      const removed = await t.call('DELETE', `/api/v1/projects/default/connections/warehouse/usages/${consumer}`, { token });
+      assert.equal(removed.status, 204, removed.text);
+    }
+  });
+
   it('creates an API key with scopes, shows it once with a copy button, and revokes it', async () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
@@ -388,6 +525,45 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     assert.equal(await page.getByRole('region', { name: 'Query result' }).locator('tbody tr').count(), 1000);
   });
 
+  it('adds a member by email with a role, changes the role, and removes them', async () => {
+    const admin = await t.login();
+    const email = 'member@switchboard.test';
+    const user = await t.call('POST', '/api/v1/users', {
+      token: admin.accessToken,
+      body: { email, password: 'member-password-for-tests', name: 'Member' },
+    });
+    assert.equal(user.status, 201, user.text);
+    const roleOf = async () => {
+      const members = await t.call('GET', '/api/v1/projects/default/members', { token: admin.accessToken });
+      return members.body.data.find((member: { userId: string }) => member.userId === user.body.id)?.role;
+    };
+
+    await page.goto(`${t.baseUrl}/console/projects/default/connections`);
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    await page.getByRole('cell', { name: ADMIN_EMAIL, exact: true }).waitFor();
+    await page.getByLabel('Email').fill('nobody@switchboard.test');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByLabel('Email').and(page.locator('[aria-invalid="true"]')).waitFor();
+    assert.equal(await page.locator('#member-email-error').innerText(), 'no user has this email');
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Role', { exact: true }).selectOption('editor');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText(`${email} was added as editor.`).waitFor();
+    assert.equal(await roleOf(), 'editor');
+    await page.getByLabel(`Role of ${email}`).selectOption('viewer');
+    await page.getByText(`${email} is now viewer.`).waitFor();
+    assert.equal(await roleOf(), 'viewer');
+    await screen('members');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Remove ${email}` }).click();
+    await page.getByText(`${email} was removed.`).waitFor();
+    assert.equal(await page.getByRole('cell', { name: email, exact: true }).count(), 0);
+    assert.equal(await roleOf(), undefined);
+  });
+
   it('signs out: the session ends in the service and in the tab', async () => {
     const { refreshToken } = JSON.parse((await readSession(page))!);
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -419,7 +595,7 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     assert.equal(await page.getByRole('link', { name: 'API keys' }).count(), 0);
     await page.getByRole('link', { name: 'warehouse', exact: true }).click();
     await page.getByText('Secrets set').waitFor();
-    for (const name of ['Test connection', 'Explore', 'Edit']) {
+    for (const name of ['Test connection', 'Explore', 'Edit', 'Clone', 'Delete', 'Reveal secrets', 'Audit events', 'Members']) {
       assert.equal(await page.getByRole('button', { name }).or(page.getByRole('link', { name })).count(), 0, name);
     }
     await screen('connection-as-viewer');
@@ -435,7 +611,7 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     );
     // What the run provoked on purpose (a form saved empty, refused tokens, a refused query) Chromium logs as failed loads.
     const unexpected = browserErrors.filter(
-      (error) => !/Failed to load resource: the server responded with a status of (400|401|404|422)/.test(error),
+      (error) => !/Failed to load resource: the server responded with a status of (400|401|404|409|422)/.test(error),
     );
     assert.deepEqual(unexpected, []);
     assert.ok(screens.length >= 10, screens.join(', '));

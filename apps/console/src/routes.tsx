@@ -2,10 +2,12 @@ import { createBrowserRouter, Navigate } from 'react-router';
 import { RequireSession } from './auth/RequireSession';
 import { SignIn } from './auth/SignIn';
 import { ApiKeys } from './screens/ApiKeys';
+import { AuditEvents } from './screens/AuditEvents';
 import { ConnectionEdit, ConnectionNew } from './screens/ConnectionForm';
 import { ConnectionView } from './screens/ConnectionView';
 import { Connections } from './screens/Connections';
 import { Explore } from './screens/Explore';
+import { Members } from './screens/Members';
 import { NotFound } from './screens/NotFound';
 import { ProjectLayout } from './screens/ProjectLayout';
 import { Projects } from './screens/Projects';
@@ -35,6 +37,8 @@ export function createConsoleRouter() {
                   { path: 'connections/:connection/edit', element: <ConnectionEdit /> },
                   { path: 'connections/:connection/explore', element: <Explore /> },
                   { path: 'api-keys', element: <ApiKeys /> },
+                  { path: 'audit', element: <AuditEvents /> },
+                  { path: 'members', element: <Members /> },
                 ],
               },
               { path: '*', element: <NotFound /> },

@@ -2,7 +2,15 @@ import { fireEvent, render, screen } from '@testing-library/react';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { SecretField } from '../api/types';
-import { initialSecretStates, keptSecrets, secretsPayload, type SecretState, type SecretStates } from './secrets';
+import {
+  initialSecretStates,
+  keptSecrets,
+  onlySecrets,
+  secretsInUse,
+  secretsPayload,
+  type SecretState,
+  type SecretStates,
+} from './secrets';
 import { SecretInput } from './SecretInput';
 
 const password: SecretField = { name: 'password', label: 'Password', description: 'Password of the user.', multiline: false };
@@ -22,6 +30,14 @@ function Secret({ stored, onState }: { stored: boolean; onState: (state: SecretS
 }
 
 describe('secret states', () => {
+  it("show the SSH tunnel's secrets only while the tunnel is used, and send only the shown ones", () => {
+    const fields = ['password', 'sshPassword', 'sshPrivateKey', 'sshPassphrase', 'sshtoken'].map((name) => ({ name }));
+    expect(secretsInUse(fields, false).map((field) => field.name)).toEqual(['password', 'sshtoken']);
+    expect(secretsInUse(fields, true)).toEqual(fields);
+    const states: SecretStates = { password: { mode: 'set', value: 'p' }, sshPassword: { mode: 'set', value: 's' } };
+    expect(secretsPayload(onlySecrets(states, ['password']))).toEqual({ password: 'p' });
+  });
+
   it('start kept when stored, empty otherwise', () => {
     expect(initialSecretStates(['password', 'token'], ['password'])).toEqual({ password: { mode: 'keep' }, token: { mode: 'empty' } });
   });

@@ -31,3 +31,14 @@ export const keptSecrets = (states: SecretStates): string[] =>
   Object.entries(states)
     .filter(([, state]) => state.mode === 'keep')
     .map(([name]) => name);
+
+/** The SSH tunnel's secrets (sshPassword, sshPrivateKey, sshPassphrase): every type that tunnels names them so. */
+const TUNNEL_SECRET = /^ssh[A-Z]/;
+
+/** The secret fields that mean something for this config: the tunnel's only when the tunnel is used (noise otherwise). */
+export const secretsInUse = <T extends { name: string }>(fields: readonly T[], tunnelUsed: boolean): T[] =>
+  fields.filter((field) => tunnelUsed || !TUNNEL_SECRET.test(field.name));
+
+/** `states` restricted to `names`: what a hidden field holds is not sent. */
+export const onlySecrets = (states: SecretStates, names: readonly string[]): SecretStates =>
+  Object.fromEntries(Object.entries(states).filter(([name]) => names.includes(name)));

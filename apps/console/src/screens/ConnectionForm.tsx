@@ -4,15 +4,18 @@ import { fieldErrorsOf, problemOf, type ShownProblem } from '../api/problem';
 import type { Connection, ConnectionType, ConnectionTypeName, TestResult } from '../api/types';
 import { useQuery } from '../api/use-query';
 import { useApi } from '../app-context';
-import { configOf, fieldsOf, initialValues, missingRequired, requiredNames, type FormValues, type JsonSchema } from '../form/schema';
+import { configOf, fieldsOf, initialValues, missingRequired, requiredNames, USED, type FormValues, type JsonSchema } from '../form/schema';
 import { drafts } from '../form/draft';
 import { SchemaFields } from '../form/SchemaFields';
 import { SecretInput } from '../form/SecretInput';
-import { initialSecretStates, keptSecrets, secretsPayload, type SecretStates } from '../form/secrets';
+import { initialSecretStates, keptSecrets, onlySecrets, secretsInUse, secretsPayload, type SecretStates } from '../form/secrets';
+import { OtherErrors } from '../ui/OtherErrors';
 import { ProblemAlert } from '../ui/ProblemAlert';
 import { TestResultView } from '../ui/TestResultView';
 import { TextField } from '../ui/TextField';
+import { TypeOptions } from '../ui/TypeOptions';
 import { useTitle } from '../ui/use-title';
+import { ConnectionFromUri } from './connection/ConnectionFromUri';
 import { useProject } from './ProjectLayout';
 
 /** New connection: pick a type, then the form its JSON Schema describes. */
@@ -24,10 +27,11 @@ export function ConnectionNew() {
   // The type is in the URL: a reload, or a sign-in after the session ended, comes back to the same form.
   const [params, setParams] = useSearchParams();
   const type = (params.get('type') ?? '') as ConnectionTypeName | '';
+  const byUri = params.get('mode') === 'uri';
   const setType = (next: string) => setParams(next ? { type: next } : {}, { replace: true });
   const definition = useQuery(
-    type ? `connection-type:${type}` : 'connection-type:none',
-    type ? () => api.GET('/api/v1/connection-types/{type}', { params: { path: { type } } }) : null,
+    type && !byUri ? `connection-type:${type}` : 'connection-type:none',
+    type && !byUri ? () => api.GET('/api/v1/connection-types/{type}', { params: { path: { type } } }) : null,
   );
   return (
     <main>
@@ -35,20 +39,33 @@ export function ConnectionNew() {
       <p>
         <Link to={`/projects/${project.slug}/connections`}>Back to connections</Link>
       </p>
-      {types.problem && <ProblemAlert problem={types.problem} />}
-      <div className="field">
-        <label htmlFor="connection-type">Type</label>
-        <select id="connection-type" value={type} onChange={(event) => setType(event.target.value)}>
-          <option value="">Choose a type…</option>
-          {types.data?.data.map((item) => (
-            <option key={item.type} value={item.type}>
-              {item.label}
-            </option>
-          ))}
-        </select>
-      </div>
-      {definition.problem && <ProblemAlert problem={definition.problem} />}
-      {type && definition.data?.type === type && <ConnectionEditor key={type} definition={definition.data} />}
+      <fieldset className="group modes">
+        <legend>Create</legend>
+        <div className="field checkbox">
+          <input id="mode-form" type="radio" name="mode" checked={!byUri} onChange={() => setParams({}, { replace: true })} />
+          <label htmlFor="mode-form">With the settings form</label>
+        </div>
+        <div className="field checkbox">
+          <input id="mode-uri" type="radio" name="mode" checked={byUri} onChange={() => setParams({ mode: 'uri' }, { replace: true })} />
+          <label htmlFor="mode-uri">From a URI</label>
+        </div>
+      </fieldset>
+      {byUri ? (
+        <ConnectionFromUri />
+      ) : (
+        <>
+          {types.problem && <ProblemAlert problem={types.problem} />}
+          <div className="field">
+            <label htmlFor="connection-type">Type</label>
+            <select id="connection-type" value={type} onChange={(event) => setType(event.target.value)}>
+              <option value="">Choose a type…</option>
+              <TypeOptions types={types.data?.data} />
+            </select>
+          </div>
+          {definition.problem && <ProblemAlert problem={definition.problem} />}
+          {type && definition.data?.type === type && <ConnectionEditor key={type} definition={definition.data} />}
+        </>
+      )}
     </main>
   );
 }
@@ -136,6 +153,14 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
   const errors = { ...fieldErrorsOf(problem), ...localErrors };
   const { config } = configOf(fields, values);
   const required = requiredNames(schema, config);
+  // The tunnel's secrets show (and are sent) only while "Use SSH tunnel" is checked.
+  const tunnel = values.sshTunnel;
+  const tunnelUsed = typeof tunnel === 'object' && (tunnel[USED] === true || required.has('sshTunnel'));
+  const shownSecrets = secretsInUse(definition.secretFields, tunnelUsed);
+  const sentSecrets = onlySecrets(
+    secrets,
+    shownSecrets.map((field) => field.name),
+  );
   // Shown at the top: what no field on screen can show.
   const shownAtFields = new Set([
     'name',
@@ -143,7 +168,6 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     'enabled',
     ...Object.keys(errors).filter((key) => key.startsWith('config.') || key.startsWith('secrets.')),
   ]);
-  const otherErrors = problem?.errors.filter((error) => !shownAtFields.has(error.field)) ?? [];
 
   /** The config to send, or null (with the errors at their fields) when the form cannot be sent as it is. */
   const draft = (needsName: boolean) => {
@@ -166,7 +190,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     setProblem(null);
     const { data, error, response } = await api.POST('/api/v1/projects/{project}/connections/test', {
       params: { path: { project: project.slug } },
-      body: { type: definition.type, config, secrets: secretsPayload(secrets), ...(name && { name }) },
+      body: { type: definition.type, config, secrets: secretsPayload(sentSecrets), ...(name && { name }) },
     });
     setBusy(null);
     if (data) setResult(data);
@@ -179,7 +203,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     if (!config) return;
     setBusy('save');
     setProblem(null);
-    const body = { name, type: definition.type, config, secrets: secretsPayload(secrets), description: description || null, enabled };
+    const body = { name, type: definition.type, config, secrets: secretsPayload(sentSecrets), description: description || null, enabled };
     const answer = stored
       ? await api.PUT('/api/v1/projects/{project}/connections/{connection}', {
           params: { path: { project: project.slug, connection: stored.id }, header: etag ? { 'If-Match': etag } : {} },
@@ -193,7 +217,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     } else setProblem(problemOf(answer.error, answer.response));
   };
 
-  const keptNames = keptSecrets(secrets);
+  const keptNames = keptSecrets(sentSecrets);
   return (
     <form onSubmit={save} noValidate className="form" aria-label={stored ? `Edit ${stored.name}` : `New ${definition.label} connection`}>
       <p className="muted">{definition.description}</p>
@@ -212,15 +236,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
           {Object.keys(localErrors).length === 1 ? 'one field' : `${Object.keys(localErrors).length} fields`} below.
         </p>
       )}
-      {otherErrors.length > 0 && (
-        <ul className="error">
-          {otherErrors.map((error) => (
-            <li key={error.field}>
-              <code>{error.field}</code> {error.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <OtherErrors errors={problem?.errors ?? []} shownAtFields={shownAtFields} />
       <fieldset className="group">
         <legend>Connection</legend>
         <TextField
@@ -248,10 +264,10 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
         <legend>{definition.label} settings</legend>
         <SchemaFields fields={fields} values={values} errors={errors} required={required} onChange={edit(setValues)} />
       </fieldset>
-      {definition.secretFields.length > 0 && (
+      {shownSecrets.length > 0 && (
         <fieldset className="group">
           <legend>Secrets</legend>
-          {definition.secretFields.map((field) => (
+          {shownSecrets.map((field) => (
             <SecretInput
               key={field.name}
               field={field}

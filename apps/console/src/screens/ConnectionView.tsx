@@ -6,6 +6,10 @@ import { useQuery } from '../api/use-query';
 import { useApi } from '../app-context';
 import { ProblemAlert } from '../ui/ProblemAlert';
 import { TestResultView } from '../ui/TestResultView';
+import { CloneConnection } from './connection/CloneConnection';
+import { ConnectionUsages } from './connection/ConnectionUsages';
+import { DeleteConnection } from './connection/DeleteConnection';
+import { RevealSecrets } from './connection/RevealSecrets';
 import { useTitle } from '../ui/use-title';
 import { useProject } from './ProjectLayout';
 
@@ -14,11 +18,16 @@ const EXPLORABLE = ['databases', 'schemas', 'tables', 'query'];
 
 const shown = (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 
-/** One connection: what it is, its test, and the way to edit or explore it. */
+/** One connection: what it is, its test, and the way to edit, explore, clone or delete it. */
 export function ConnectionView() {
+  const { connection: ref = '' } = useParams();
+  // Keyed by the connection: landing on another one (a clone) starts with nothing open and no old test result.
+  return <ConnectionScreen key={ref} connectionRef={ref} />;
+}
+
+function ConnectionScreen({ connectionRef: ref }: { connectionRef: string }) {
   const api = useApi();
   const { project, can } = useProject();
-  const { connection: ref = '' } = useParams();
   useTitle(ref);
   const loaded = useQuery(`connection:${project.id}:${ref}`, () =>
     api.GET('/api/v1/projects/{project}/connections/{connection}', { params: { path: { project: project.slug, connection: ref } } }),
@@ -31,6 +40,7 @@ export function ConnectionView() {
   const [result, setResult] = useState<TestResult | null>(null);
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const [testing, setTesting] = useState(false);
+  const [pending, setPending] = useState<'clone' | 'delete' | null>(null);
 
   const test = async () => {
     setTesting(true);
@@ -69,8 +79,24 @@ export function ConnectionView() {
               Edit
             </Link>
           )}
+          {connection && can('connections:write') && (
+            <>
+              <button type="button" aria-expanded={pending === 'clone'} onClick={() => setPending('clone')}>
+                Clone
+              </button>
+              <button type="button" className="danger" aria-expanded={pending === 'delete'} onClick={() => setPending('delete')}>
+                Delete
+              </button>
+            </>
+          )}
         </div>
       </div>
+      {connection && pending === 'clone' && (
+        <CloneConnection key={`clone:${connection.id}`} name={connection.name} onCancel={() => setPending(null)} />
+      )}
+      {connection && pending === 'delete' && (
+        <DeleteConnection key={`delete:${connection.id}`} name={connection.name} onCancel={() => setPending(null)} />
+      )}
       {loaded.problem && <ProblemAlert problem={loaded.problem} />}
       {problem && <ProblemAlert problem={problem} />}
       {result && <TestResultView result={result} />}
@@ -110,6 +136,10 @@ export function ConnectionView() {
           <dd>{new Date(connection.updatedAt).toLocaleString()}</dd>
         </dl>
       )}
+      {connection && can('secrets:reveal') && connection.secretFields.length > 0 && (
+        <RevealSecrets key={`reveal:${connection.id}`} name={connection.name} />
+      )}
+      {connection && <ConnectionUsages key={`usages:${connection.id}`} name={connection.name} />}
     </main>
   );
 }

@@ -1,9 +1,11 @@
-import { useEffect, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import type { ConnectionTypeName } from '../api/types';
 import { useQuery } from '../api/use-query';
 import { useApi } from '../app-context';
+import { Pager } from '../ui/Pager';
 import { ProblemAlert } from '../ui/ProblemAlert';
+import { TypeOptions } from '../ui/TypeOptions';
+import { useUrlFilters } from '../ui/use-url-filters';
 import { useTitle } from '../ui/use-title';
 import { useProject } from './ProjectLayout';
 
@@ -14,28 +16,9 @@ export function Connections() {
   useTitle('Connections');
   const api = useApi();
   const { project, can } = useProject();
-  const [params, setParams] = useSearchParams();
-  const search = params.get('search') ?? '';
+  const { params, page, applied: search, typed, setTyped, update } = useUrlFilters('search');
   const type = params.get('type') ?? '';
-  const page = Math.max(1, Number(params.get('page')) || 1);
-  const [typed, setTyped] = useState(search);
   const types = useQuery('connection-types', () => api.GET('/api/v1/connection-types'));
-
-  const update = (changes: Record<string, string>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    setParams(next, { replace: 'search' in changes });
-  };
-
-  // Searching as one types, without a request per key stroke.
-  useEffect(() => {
-    if (typed === search) return;
-    const timer = setTimeout(() => update({ search: typed, page: '' }), 250);
-    return () => clearTimeout(timer);
-  }, [typed]);
 
   const list = useQuery(`connections:${project.id}:${search}:${type}:${page}`, () =>
     api.GET('/api/v1/projects/{project}/connections', {
@@ -46,7 +29,6 @@ export function Connections() {
     }),
   );
   const total = list.data?.meta.total ?? 0;
-  const pages = Math.max(1, Math.ceil(total / PER_PAGE));
 
   return (
     <main>
@@ -73,11 +55,7 @@ export function Connections() {
           <label htmlFor="type-filter">Type</label>
           <select id="type-filter" value={type} onChange={(event) => update({ type: event.target.value, page: '' })}>
             <option value="">All types</option>
-            {types.data?.data.map((item) => (
-              <option key={item.type} value={item.type}>
-                {item.label}
-              </option>
-            ))}
+            <TypeOptions types={types.data?.data} />
           </select>
         </div>
       </div>
@@ -114,17 +92,13 @@ export function Connections() {
       )}
       {list.loading && <p role="status">Loading…</p>}
       {list.data && (
-        <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={page <= 1} onClick={() => update({ page: String(page - 1) })}>
-            Previous page
-          </button>
-          <span>
-            Page {page} of {pages} · {total} {total === 1 ? 'connection' : 'connections'}
-          </span>
-          <button type="button" disabled={page >= pages} onClick={() => update({ page: String(page + 1) })}>
-            Next page
-          </button>
-        </nav>
+        <Pager
+          page={page}
+          perPage={PER_PAGE}
+          total={total}
+          noun={['connection', 'connections']}
+          onPage={(next) => update({ page: String(next) })}
+        />
       )}
     </main>
   );

@@ -41,6 +41,8 @@ export function ProjectLayout() {
         <span className="project-name">{project.name}</span>
         <NavLink to={`/projects/${project.slug}/connections`}>Connections</NavLink>
         {access.can('api-keys:write') && <NavLink to={`/projects/${project.slug}/api-keys`}>API keys</NavLink>}
+        {access.can('members:write') && <NavLink to={`/projects/${project.slug}/members`}>Members</NavLink>}
+        {access.can('audit:read') && <NavLink to={`/projects/${project.slug}/audit`}>Audit events</NavLink>}
         <NavLink to="/projects" end>
           All projects
         </NavLink>

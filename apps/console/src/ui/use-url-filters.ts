@@ -1,0 +1,27 @@
+import { useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router';
+
+/**
+ * A list's filters and page, kept in the URL (deep links, reload, back button). `typedKey` is
+ * the text filter: what is typed reaches the URL after a pause, not with every key stroke.
+ */
+export function useUrlFilters(typedKey: string) {
+  const [params, setParams] = useSearchParams();
+  const applied = params.get(typedKey) ?? '';
+  const [typed, setTyped] = useState(applied);
+  const page = Math.max(1, Number(params.get('page')) || 1);
+  const update = (changes: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    setParams(next, { replace: typedKey in changes });
+  };
+  useEffect(() => {
+    if (typed === applied) return;
+    const timer = setTimeout(() => update({ [typedKey]: typed, page: '' }), 250);
+    return () => clearTimeout(timer);
+  }, [typed]);
+  return { params, page, applied, typed, setTyped, update };
+}
