@@ -18,12 +18,11 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
-import { classifyNetworkError } from '../probes/network-errors';
-import { reachTarget } from '../probes/reach';
-import { StageFailure, TestRun } from '../probes/test-run';
+import { StageFailure } from '../probes/test-run';
 import { OAuthTokenCache } from '../rest-api/oauth-token-cache';
-import { portOf, tlsHandshake } from '../rest-api/rest-api-client';
+import { portOf } from '../rest-api/rest-api-client';
 import { protocolError, RestApiFailure } from '../rest-api/rest-api-failure';
+import { testRestApi } from '../rest-api/rest-api-test';
 import { remoteComment, remoteName } from '../rest-api/remote-names';
 import { DatabricksClient, STATEMENT_BODY_LIMIT } from './databricks-client';
 import { columnsOf, manifestColumnsOf, resultColumnsOf, rowOf, tableKindOf, type ManifestColumn } from './databricks-metadata';
@@ -77,50 +76,35 @@ export class DatabricksConnector implements Connector {
   readonly type = 'databricks' as const;
   private readonly tokens = new OAuthTokenCache();
 
-  async test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult> {
-    let client: DatabricksClient | undefined;
-    let run = new TestRun('undici', (message) => message);
-    try {
-      try {
-        client = new DatabricksClient(connection, context, this.tokens);
-      } catch {
-        throw new StageFailure({ code: 'PROTOCOL_ERROR', message: 'host is not a valid https:// URL.' });
-      }
-      const active = client;
-      run = new TestRun('undici', (message) => active.scrub(message));
-      const url = active.base;
-      const target = await reachTarget(run, context, url.hostname.replace(/^\[(.*)\]$/u, '$1'), portOf(url));
-      await run.stage(
-        'tls',
-        () => tlsHandshake(target, url, connection.secrets.tlsCa, context.signal),
-        (error) => classifyNetworkError(error, active.where),
-      );
-      active.open(target);
-      await run.stage(
-        'auth',
-        () => active.call('GET', `${UC}/catalogs`, { query: { max_results: '1' } }),
-        (error) => active.testErrorOf(error),
-      );
-      const warehouseId = String(connection.config.warehouseId);
-      const warehouse = await run.stage(
-        'warehouse',
-        () => this.warehouse(active, warehouseId),
-        (error) => active.testErrorOf(error),
-      );
-      const shown = warehouse.name ? `"${warehouse.name}" (${warehouseId})` : warehouseId;
-      const starts = warehouse.state === 'RUNNING' ? '' : '; it starts on the first statement';
-      return run.succeed(
-        `Databricks workspace ${active.where} answered; SQL warehouse ${shown} is ${warehouse.state}${starts}.`,
-        undefined,
-        {
-          warehouseState: warehouse.state,
-        },
-      );
-    } catch (error) {
-      return run.fail(error instanceof RestApiFailure ? new StageFailure(error.testError) : error);
-    } finally {
-      await client?.close();
-    }
+  test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult> {
+    return testRestApi(
+      context,
+      connection.secrets.tlsCa,
+      () => new DatabricksClient(connection, context, this.tokens),
+      () => ({ code: 'PROTOCOL_ERROR', message: 'host is not a valid https:// URL.' }),
+      async (run, client) => {
+        await run.stage(
+          'auth',
+          () => client.call('GET', `${UC}/catalogs`, { query: { max_results: '1' } }),
+          (error) => client.testErrorOf(error),
+        );
+        const warehouseId = String(connection.config.warehouseId);
+        const warehouse = await run.stage(
+          'warehouse',
+          () => this.warehouse(client, warehouseId),
+          (error) => client.testErrorOf(error),
+        );
+        const shown = warehouse.name ? `"${warehouse.name}" (${warehouseId})` : warehouseId;
+        const starts = warehouse.state === 'RUNNING' ? '' : '; it starts on the first statement';
+        return run.succeed(
+          `Databricks workspace ${client.where} answered; SQL warehouse ${shown} is ${warehouse.state}${starts}.`,
+          undefined,
+          {
+            warehouseState: warehouse.state,
+          },
+        );
+      },
+    );
   }
 
   async listCatalogs(connection: ResolvedConnection, context: IntrospectionContext): Promise<CatalogInfo[]> {

@@ -12,11 +12,8 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
-import { classifyNetworkError } from '../probes/network-errors';
-import { reachTarget } from '../probes/reach';
-import { StageFailure, TestRun } from '../probes/test-run';
+import { testRestApi } from '../rest-api/rest-api-test';
 import { remoteName } from '../rest-api/remote-names';
-import { tlsHandshake } from '../rest-api/rest-api-client';
 import { baseUrlOf, ICEBERG_METADATA_LIMIT, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
 import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR, viewColumnsOf } from './iceberg-metadata';
 
@@ -65,44 +62,22 @@ export class IcebergConnector implements Connector {
   readonly type = 'iceberg' as const;
   private readonly tokens = new OAuthTokenCache();
 
-  async test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult> {
-    let client: IcebergClient | undefined;
-    let run = new TestRun('undici', (message) => message);
-    try {
-      try {
-        client = new IcebergClient(connection, context, this.tokens);
-      } catch (error) {
-        throw error instanceof IcebergFailure
-          ? new StageFailure(error.testError)
-          : new StageFailure({ code: 'PROTOCOL_ERROR', message: 'uri is not a valid URL.' });
-      }
-      const active = client;
-      run = new TestRun('undici', (message) => active.scrub(message));
-      const url = active.base;
-      const target = await reachTarget(run, context, url.hostname.replace(/^\[(.*)\]$/u, '$1'), portOf(url));
-      if (url.protocol === 'https:') {
-        await run.stage(
-          'tls',
-          () => tlsHandshake(target, url, connection.secrets.tlsCa, context.signal),
-          (error) => classifyNetworkError(error, active.where),
+  test(connection: ResolvedConnection, context: ConnectorContext): Promise<TestResult> {
+    return testRestApi(
+      context,
+      connection.secrets.tlsCa,
+      () => new IcebergClient(connection, context, this.tokens),
+      (error) => (error instanceof IcebergFailure ? error.testError : { code: 'PROTOCOL_ERROR', message: 'uri is not a valid URL.' }),
+      async (run, client) => {
+        const { prefix } = await run.stage(
+          'auth',
+          () => client.loadConfig(),
+          (error) => client.testErrorOf(error),
         );
-      }
-      active.open(target);
-      const { prefix } = await run.stage(
-        'auth',
-        () => active.loadConfig(),
-        (error) => active.testErrorOf(error),
-      );
-      const catalog = catalogNameOf(connection);
-      return run.succeed(`Iceberg REST catalog at ${active.where} answered for catalog "${catalog}".`, undefined, {
-        catalog,
-        prefix,
-      });
-    } catch (error) {
-      return run.fail(error instanceof IcebergFailure ? new StageFailure(error.testError) : error);
-    } finally {
-      await client?.close();
-    }
+        const catalog = catalogNameOf(connection);
+        return run.succeed(`Iceberg REST catalog at ${client.where} answered for catalog "${catalog}".`, undefined, { catalog, prefix });
+      },
+    );
   }
 
   async listCatalogs(connection: ResolvedConnection, context: IntrospectionContext): Promise<CatalogInfo[]> {
