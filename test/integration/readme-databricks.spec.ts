@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDatabricksWorkspace, type DatabricksWorkspace } from '../support/databricks-workspace';
-import { readmeBlocks, runReadmeBlocks } from '../support/readme-blocks';
+import { readmeBlocks, runReadmeBlocks, signedInPrelude } from '../support/readme-blocks';
 import { ServiceProcess, startServiceProcess } from '../support/service-process';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-app';
 
@@ -37,13 +37,7 @@ describe("the README's Databricks examples, run as written", () => {
       code: block.code.replace(/corp-proxy-ca\.pem/g, caFile),
     }));
     assert.ok(blocks.length >= 3, `only ${blocks.length} sh blocks in the Databricks section`);
-    const prelude = [
-      `BASE=${service.baseUrl}/api/v1`,
-      `TOKEN=$(curl -sf -X POST $BASE/auth/login -H 'content-type: application/json' ` +
-        `-d '{"email":"${ADMIN_EMAIL}","password":"${ADMIN_PASSWORD}"}' | jq -r .accessToken)`,
-      `curl -sf -o /dev/null -X POST $BASE/projects -H "authorization: Bearer $TOKEN" ` +
-        `-H 'content-type: application/json' -d '{"slug":"analytics","name":"Analytics"}'`,
-    ].join('\n');
+    const prelude = signedInPrelude(service.baseUrl, ADMIN_EMAIL, ADMIN_PASSWORD);
     await runReadmeBlocks(blocks, {
       cwd: dataDir,
       prelude,

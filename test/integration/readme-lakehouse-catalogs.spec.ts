@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startIcebergRestCatalog, type IcebergRestCatalog } from '../support/iceberg-rest-catalog';
-import { readmeBlocks, runReadmeBlocks } from '../support/readme-blocks';
+import { readmeBlocks, runReadmeBlocks, signedInPrelude } from '../support/readme-blocks';
 import { ServiceProcess, startServiceProcess } from '../support/service-process';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-app';
 
@@ -41,13 +41,7 @@ describe("the README's Iceberg REST catalog examples, run as written", () => {
       code: fill(block.code),
     }));
     assert.ok(blocks.length >= 3, `only ${blocks.length} sh blocks in the Iceberg section`);
-    const prelude = [
-      `BASE=${service.baseUrl}/api/v1`,
-      `TOKEN=$(curl -sf -X POST $BASE/auth/login -H 'content-type: application/json' ` +
-        `-d '{"email":"${ADMIN_EMAIL}","password":"${ADMIN_PASSWORD}"}' | jq -r .accessToken)`,
-      `curl -sf -o /dev/null -X POST $BASE/projects -H "authorization: Bearer $TOKEN" ` +
-        `-H 'content-type: application/json' -d '{"slug":"analytics","name":"Analytics"}'`,
-    ].join('\n');
+    const prelude = signedInPrelude(service.baseUrl, ADMIN_EMAIL, ADMIN_PASSWORD);
     await runReadmeBlocks(blocks, { cwd: dataDir, prelude });
 
     // What the examples made signs in as the README says: the token as it is, the client for OAuth tokens.

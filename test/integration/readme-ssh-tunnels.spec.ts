@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { readmeBlocks, runReadmeBlocks } from '../support/readme-blocks';
+import { readmeBlocks, runReadmeBlocks, signedInPrelude } from '../support/readme-blocks';
 import { startPostgres, type PostgresServer } from '../support/postgres';
 import { ServiceProcess, startServiceProcess } from '../support/service-process';
 import { startServers, stopServers, type Servers } from '../support/servers';
@@ -68,13 +68,7 @@ describe("the README's SSH tunnel examples, run as written", () => {
         .replace(/SHA256:<the new fingerprint>/g, sshd.hostKeyFingerprint);
     const blocks = readmeBlocks('## SSH tunnels').map((block) => ({ ...block, code: fill(block.code) }));
     assert.ok(blocks.length >= 4, `only ${blocks.length} sh blocks in the SSH tunnel section`);
-    const prelude = [
-      `BASE=${service.baseUrl}/api/v1`,
-      `TOKEN=$(curl -sf -X POST $BASE/auth/login -H 'content-type: application/json' ` +
-        `-d '{"email":"${ADMIN_EMAIL}","password":"${ADMIN_PASSWORD}"}' | jq -r .accessToken)`,
-      `curl -sf -o /dev/null -X POST $BASE/projects -H "authorization: Bearer $TOKEN" ` +
-        `-H 'content-type: application/json' -d '{"slug":"analytics","name":"Analytics"}'`,
-    ].join('\n');
+    const prelude = signedInPrelude(service.baseUrl, ADMIN_EMAIL, ADMIN_PASSWORD);
     await runReadmeBlocks(blocks, { cwd: dataDir, prelude });
 
     // What the examples made works through the bastion, and is pinned to its key.

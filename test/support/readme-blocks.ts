@@ -90,3 +90,17 @@ function runBash(
     );
   });
 }
+
+/**
+ * The shell lines README sections assume from the tour: `$BASE`, `$TOKEN` of the admin signed in
+ * with `email`/`password`, and the `analytics` project created.
+ */
+export function signedInPrelude(baseUrl: string, email: string, password: string): string {
+  return [
+    `BASE=${baseUrl}/api/v1`,
+    `TOKEN=$(curl -sf -X POST $BASE/auth/login -H 'content-type: application/json' ` +
+      `-d '{"email":"${email}","password":"${password}"}' | jq -r .accessToken)`,
+    `curl -sf -o /dev/null -X POST $BASE/projects -H "authorization: Bearer $TOKEN" ` +
+      `-H 'content-type: application/json' -d '{"slug":"analytics","name":"Analytics"}'`,
+  ].join('\n');
+}

@@ -22,7 +22,7 @@ import { StageFailure } from '../probes/test-run';
 import { OAuthTokenCache } from '../rest-api/oauth-token-cache';
 import { portOf } from '../rest-api/rest-api-client';
 import { protocolError, RestApiFailure } from '../rest-api/rest-api-failure';
-import { testRestApi } from '../rest-api/rest-api-test';
+import { testRestApi, useRestApi } from '../rest-api/rest-api-test';
 import { remoteComment, remoteName } from '../rest-api/remote-names';
 import { DatabricksClient, STATEMENT_BODY_LIMIT } from './databricks-client';
 import { columnsOf, manifestColumnsOf, resultColumnsOf, rowOf, tableKindOf, type ManifestColumn } from './databricks-metadata';
@@ -307,27 +307,12 @@ export class DatabricksConnector implements Connector {
   }
 
   /** One operation on a fresh client through the egress guard; errors as the API answers them, `missing` naming a 404. */
-  private async session<T>(
+  private session<T>(
     connection: ResolvedConnection,
     context: IntrospectionContext,
     missing: string,
     work: (client: DatabricksClient) => Promise<T>,
   ): Promise<T> {
-    let client: DatabricksClient;
-    try {
-      client = new DatabricksClient(connection, context, this.tokens);
-    } catch {
-      throw new AppError(ErrorCode.TARGET_UNAVAILABLE, 'host is not a valid https:// URL.', {
-        extensions: { targetCode: 'PROTOCOL_ERROR' },
-      });
-    }
-    try {
-      client.open(await client.resolve());
-      return await work(client);
-    } catch (error) {
-      throw client.appErrorOf(error, missing);
-    } finally {
-      await client.close();
-    }
+    return useRestApi(() => new DatabricksClient(connection, context, this.tokens), 'host is not a valid https:// URL.', missing, work);
   }
 }

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, notFound } from '@switchboard/common';
+import { notFound } from '@switchboard/common';
 import type { ConnectionConfig } from '../connection-type';
 import type { Connector, ConnectorContext, ResolvedConnection, TestResult } from '../connector';
 import { invalidInput } from '../introspection/errors';
@@ -12,7 +12,7 @@ import type {
   TableRef,
   TablesRequest,
 } from '../introspection/types';
-import { testRestApi } from '../rest-api/rest-api-test';
+import { testRestApi, useRestApi } from '../rest-api/rest-api-test';
 import { remoteName } from '../rest-api/remote-names';
 import { baseUrlOf, ICEBERG_METADATA_LIMIT, IcebergClient, IcebergFailure, OAuthTokenCache, portOf } from './iceberg-client';
 import { columnsOf, namespaceLevels, namespaceName, namespacePath, NAMESPACE_SEPARATOR, viewColumnsOf } from './iceberg-metadata';
@@ -260,26 +260,16 @@ export class IcebergConnector implements Connector {
   }
 
   /** One operation on a fresh client through the egress guard; errors as the API answers them, `missing` naming a 404. */
-  private async session<T>(
+  private session<T>(
     connection: ResolvedConnection,
     context: IntrospectionContext,
     missing: string,
     work: (client: IcebergClient) => Promise<T>,
   ): Promise<T> {
-    let client: IcebergClient;
-    try {
+    const create = () => {
       baseUrlOf(connection.config);
-      client = new IcebergClient(connection, context, this.tokens);
-    } catch {
-      throw new AppError(ErrorCode.TARGET_UNAVAILABLE, 'uri is not a valid http(s) URL.', { extensions: { targetCode: 'PROTOCOL_ERROR' } });
-    }
-    try {
-      client.open(await client.resolve());
-      return await work(client);
-    } catch (error) {
-      throw client.appErrorOf(error, missing);
-    } finally {
-      await client.close();
-    }
+      return new IcebergClient(connection, context, this.tokens);
+    };
+    return useRestApi(create, 'uri is not a valid http(s) URL.', missing, work);
   }
 }

@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '@switchboard/common';
 import type { ConnectorContext, TestError, TestResult } from '../connector';
 import { classifyNetworkError } from '../probes/network-errors';
 import { reachTarget } from '../probes/reach';
@@ -46,5 +47,32 @@ export async function testRestApi<C extends TestableClient>(
     return run.fail(error instanceof RestApiFailure ? new StageFailure(error.testError) : error);
   } finally {
     await client?.close();
+  }
+}
+
+/**
+ * One operation on a REST API: its client (`invalid` is the message when the config makes none),
+ * opened on the egress guard's checked address, `work`, then closed; failures as the API's answers
+ * (404 naming `missing`, 429, 502/504).
+ */
+export async function useRestApi<C extends TestableClient, T>(
+  create: () => C,
+  invalid: string,
+  missing: string,
+  work: (client: C) => Promise<T>,
+): Promise<T> {
+  let client: C;
+  try {
+    client = create();
+  } catch {
+    throw new AppError(ErrorCode.TARGET_UNAVAILABLE, invalid, { extensions: { targetCode: 'PROTOCOL_ERROR' } });
+  }
+  try {
+    client.open(await client.resolve());
+    return await work(client);
+  } catch (error) {
+    throw client.appErrorOf(error, missing);
+  } finally {
+    await client.close();
   }
 }
