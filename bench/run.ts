@@ -110,11 +110,20 @@ async function startService(
   return service;
 }
 
-async function startBaseline(cleanup: Cleanup, label: string, database: Record<string, string>): Promise<ServerProcess> {
+async function startBaseline(
+  cleanup: Cleanup,
+  label: string,
+  database: Record<string, string>,
+  profileDir?: string,
+): Promise<ServerProcess> {
   const port = await freePort();
+  // Profiled like the service, so both profiles of a scenario can be read side by side.
+  const hooked = profileDir !== undefined;
   const baseline = await startNodeServer({
     label,
     entry: path.join(__dirname, 'baseline', 'server.js'),
+    nodeArgs: hooked ? ['--require', path.join(__dirname, 'lib', 'profiler-hook.js')] : [],
+    ipc: hooked,
     port,
     readyPath: '/health',
     // The service keeps API keys in memory (invalidated on revocation); the baseline does the same, with its TTL.
@@ -170,6 +179,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
   if (suite.profiler) {
     log(`    service memory before (MiB): ${await suite.profiler.memory()}`);
     await suite.profiler.start();
+    await suite.baselineProfiler?.start();
   }
   const summaries = await alternate(scenario.contenders, {
     rounds: options.rounds,
@@ -180,6 +190,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
   if (suite.profiler) {
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);
     log(await suite.profiler.stop(profileName));
+    if (suite.baselineProfiler) log(await suite.baselineProfiler.stop(`${profileName}-baseline`));
   }
   const tunnel = scenario.tunnel ? await tunnelFigures(scenario.tunnel) : {};
   const [service, ...baselines] = summaries;
@@ -324,7 +335,7 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
   const databaseUrl = await metadata.createDatabase('switchboard');
   const [service, baseline] = await Promise.all([
     startService(options, cleanup, 'service (PostgreSQL)', tempDir(cleanup), { DATABASE_URL: databaseUrl }, profileDirectory(options)),
-    startBaseline(cleanup, 'baseline (pg)', { BASELINE_DRIVER: 'pg', DATABASE_URL: databaseUrl }),
+    startBaseline(cleanup, 'baseline (pg)', { BASELINE_DRIVER: 'pg', DATABASE_URL: databaseUrl }, profileDirectory(options)),
   ]);
   const [target, mysqlTarget]: (TargetDatabase | undefined)[] = await settledOrThrow([seeding, mysqlSeeding] as const);
   const seed = await timed('PostgreSQL service seeded through its API', () =>
@@ -342,6 +353,7 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup): Promise
     mysqlTargetIdle: mysqlServer ? () => waitUntilIdle(mysqlServer, log) : undefined,
     directEntry: path.join(__dirname, 'baseline', 'direct.js'),
     profiler,
+    baselineProfiler: profilerOf(baseline, options),
     tunnelChecks:
       bastion && target
         ? new TunnelChecks(service, bastion, target, seed.projects, projectKeys, profiler && (() => profiler.memory()))
@@ -370,10 +382,12 @@ async function prepareSqlite(options: BenchOptions, cleanup: Cleanup): Promise<P
   const service = await startService(options, cleanup, 'service (SQLite)', dataDir, {}, profileDirectory(options));
   // The baseline opens the very file the service migrated and seeds (README: $SWITCHBOARD_DATA_DIR/switchboard.sqlite).
   const sqliteFile = path.join(dataDir, 'switchboard.sqlite');
-  const baseline = await startBaseline(cleanup, 'baseline (better-sqlite3)', {
-    BASELINE_DRIVER: 'sqlite',
-    SQLITE_FILE: sqliteFile,
-  });
+  const baseline = await startBaseline(
+    cleanup,
+    'baseline (better-sqlite3)',
+    { BASELINE_DRIVER: 'sqlite', SQLITE_FILE: sqliteFile },
+    profileDirectory(options),
+  );
   const sizes = { ...seedSizes(options), testGroups: 0 };
   const seed = await timed('SQLite service seeded through its API', () => seedService(service.baseUrl, sizes));
   const suite: Suite = {
@@ -384,6 +398,7 @@ async function prepareSqlite(options: BenchOptions, cleanup: Cleanup): Promise<P
     seed,
     directEntry: '',
     profiler: profilerOf(service, options),
+    baselineProfiler: profilerOf(baseline, options),
   };
   await assertSameJson(suite);
   return { suite, scenarios: apiScenarios(suite, options), stop: () => stopAll([service, baseline], []) };

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { LoadFailure, runLoad, type LoadPlan } from './load';
 import { type ProcessWindows, type SoakSide, soakSide } from './soak';
 import type { Figures } from './targets';
-import { rssMiB, RssSampler, runNodeScript } from './processes';
+import { cpuMs, rssMiB, RssSampler, runNodeScript } from './processes';
 import { median, roundStats, type RoundStats } from './stats';
 
 /** Warm-up is phase 0; timed rounds are 1..rounds. */
@@ -12,6 +12,11 @@ export interface RoundOutcome {
   stats: RoundStats;
   /** RSS of the process doing the work: before the round, its peak during it, and at its end (MiB). */
   rss: { idleMiB?: number; peakMiB: number; endMiB: number };
+  /**
+   * CPU time the server process spent per answer in the round (ms, user + system): what each side
+   * costs, nearly free of the machine's noise, which moves req/s and latency far more.
+   */
+  cpuMsPerRequest?: number;
 }
 
 /** One side of a comparison: the service, or one of its baselines. */
@@ -47,9 +52,13 @@ export function httpContender(label: string, server: { pid: number; baseUrl: str
     probe: () => probeOnce(label, server.baseUrl, plan(0)),
     async run(phase) {
       const idleMiB = rssMiB(server.pid);
+      const cpuBefore = cpuMs(server.pid);
       const sampler = new RssSampler(server.pid);
       const stats = await runLoad(`${label} (phase ${phase})`, server.baseUrl, plan(phase)).finally(() => sampler.stop());
-      return { stats, rss: { idleMiB, ...sampler.stop() } };
+      const cpuAfter = cpuMs(server.pid);
+      const cpuMsPerRequest =
+        cpuBefore === undefined || cpuAfter === undefined || stats.requests === 0 ? undefined : (cpuAfter - cpuBefore) / stats.requests;
+      return { stats, rss: { idleMiB, ...sampler.stop() }, cpuMsPerRequest };
     },
     soak: (seconds, processWindows) => soakSide(label, server, plan(1), seconds, processWindows),
   };
@@ -86,6 +95,8 @@ export interface ContenderSummary {
   peakRssMiB: number;
   /** Size of one answer's body (bytes): both sides should send about the same. */
   bodyBytes?: number;
+  /** Median over the rounds of the server's CPU ms per answer (HTTP contenders). */
+  medianCpuMsPerRequest?: number;
 }
 
 /** A contender's medians as targets check them. */
@@ -107,6 +118,7 @@ function summarise(
   timed: RoundOutcome[],
 ): Omit<ContenderSummary, 'bodyBytes'> {
   const rounds = timed.map((outcome) => outcome.stats);
+  const cpu = timed.map((outcome) => outcome.cpuMsPerRequest).filter((value) => value !== undefined);
   return {
     label,
     rounds,
@@ -116,13 +128,15 @@ function summarise(
     rssMiB: timed[timed.length - 1].rss.endMiB,
     idleRssMiB,
     peakRssMiB: Math.max(...[...warmUp, ...timed].map((outcome) => outcome.rss.peakMiB)),
+    medianCpuMsPerRequest: cpu.length === timed.length ? median(cpu) : undefined,
   };
 }
 
-function logRound(log: (line: string) => void, round: number, label: string, stats: RoundStats): void {
+function logRound(log: (line: string) => void, round: number, label: string, { stats, cpuMsPerRequest }: RoundOutcome): void {
+  const cpu = cpuMsPerRequest === undefined ? '' : `  CPU ${cpuMsPerRequest.toFixed(3)} ms/req`;
   log(
     `    round ${round} ${label.padEnd(16)} ${stats.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${stats.p50Ms.toFixed(2)} ms  ` +
-      `p99 ${stats.p99Ms.toFixed(2)} ms  (${stats.requests} requests, load ${os.loadavg()[0].toFixed(2)})`,
+      `p99 ${stats.p99Ms.toFixed(2)} ms${cpu}  (${stats.requests} requests, load ${os.loadavg()[0].toFixed(2)})`,
   );
 }
 
@@ -151,7 +165,7 @@ export async function alternate(
     for (const contender of order) {
       const outcome = await run(contender, round);
       timed.get(contender.label)!.push(outcome);
-      logRound(options.log, round, contender.label, outcome.stats);
+      logRound(options.log, round, contender.label, outcome);
     }
   }
   return contenders.map((contender) => ({

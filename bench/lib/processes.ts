@@ -26,6 +26,21 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on every Linux build that matters). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time `pid` has used so far (user + system), in ms; undefined once the process is gone. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Samples a process's RSS every 50 ms while a scenario runs: the peak is what (f)/(g) compare
  * with the idle RSS taken just before.

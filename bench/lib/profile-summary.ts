@@ -17,7 +17,8 @@ function ownerOf(url: string, functionName: string): string {
   const packageMatch = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (packageMatch) return packageMatch[1];
   const ownMatch = /\/dist\/apps\/api\/(libs\/[^/]+|apps\/[^/]+)/.exec(url);
-  return ownMatch ? `switchboard ${ownMatch[1]}` : url;
+  if (ownMatch) return `switchboard ${ownMatch[1]}`;
+  return /\/bench\/baseline\//.test(url) ? 'bench baseline' : url;
 }
 
 function top(totals: Map<string, number>, count: number, allMs: number): string[] {
@@ -95,7 +96,7 @@ export function summariseHeapProfile(file: string): string {
   return summary;
 }
 
-/** Drives the profiler hook of a service started with `--profile`: one profile per scenario. */
+/** Drives the profiler hook of a server (the service or its baseline) started with `--profile`: one profile per scenario. */
 export class ScenarioProfiler {
   constructor(
     private readonly service: ServerProcess,

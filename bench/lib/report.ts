@@ -71,7 +71,9 @@ function rows(result: ScenarioResult): string[] {
     const targetCell = index !== 0 ? '' : targetsCell(result);
     const scenarioCell = index === 0 ? `(${result.id}) ${result.title}` : '';
     const concurrencyCell = index === 0 ? String(result.concurrency) : '';
-    return `| ${scenarioCell} | ${concurrencyCell} | ${contender.label} | ${fixed(contender.medianReqPerSec)} | ${ms(contender.medianP50Ms)} | ${ms(contender.medianP99Ms)} | ${rssCell(result, contender)} | ${ratioCell} | ${targetCell} |`;
+    const roundsCell = contender.rounds.map((round) => fixed(round.reqPerSec)).join(' · ');
+    const cpuCell = contender.medianCpuMsPerRequest === undefined ? '' : contender.medianCpuMsPerRequest.toFixed(3);
+    return `| ${scenarioCell} | ${concurrencyCell} | ${contender.label} | ${fixed(contender.medianReqPerSec)} | ${roundsCell} | ${ms(contender.medianP50Ms)} | ${ms(contender.medianP99Ms)} | ${cpuCell} | ${rssCell(result, contender)} | ${ratioCell} | ${targetCell} |`;
   });
 }
 
@@ -112,7 +114,8 @@ export function markdown(results: readonly ScenarioResult[], machine: Machine, o
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryMiB} MiB, Node ${machine.node}; load average (1, 5, 15 min) ` +
       `${loads(machine.loadAverageAtStart)} at start, ${loads(machine.loadAverageAtEnd ?? [])} at end. ` +
       `Medians of ${options.rounds} alternating rounds of ${options.roundSeconds} s ` +
-      `((d): a fixed number of tests per round). Ratio = service / that baseline.`,
+      `((d): a fixed number of tests per round), each round's req/s beside them in order. CPU ms/req: the server process's ` +
+      `CPU time per answer (median of the rounds). Ratio = service / that baseline.`,
   ];
   for (const suite of ['postgres', 'sqlite'] as const) {
     const ofSuite = results.filter((result) => result.suite === suite);
@@ -121,8 +124,8 @@ export function markdown(results: readonly ScenarioResult[], machine: Machine, o
       '',
       `**Metadata database: ${suite === 'postgres' ? 'PostgreSQL' : 'embedded SQLite'}**`,
       '',
-      '| Scenario | Conc. | Side | req/s | p50 ms | p99 ms | RSS MiB | Service / this | Targets |',
-      '| --- | --: | --- | --: | --: | --: | --: | --- | --- |',
+      '| Scenario | Conc. | Side | req/s | req/s by round | p50 ms | p99 ms | CPU ms/req | RSS MiB | Service / this | Targets |',
+      '| --- | --: | --- | --: | --- | --: | --: | --: | --: | --- | --- |',
       ...ofSuite.flatMap(rows),
     );
     const notes = ofSuite.filter((result) => result.bastion || result.liveTunnels).flatMap(tunnelNotes);

@@ -62,6 +62,8 @@ export interface Suite {
   directEntry: string;
   /** With --profile: records the service's CPU per scenario. */
   profiler?: ScenarioProfiler;
+  /** With --profile: the same for the HTTP baseline's process (its "http floor" requests included). */
+  baselineProfiler?: ScenarioProfiler;
   /** (f-ssh): the bastion's checks, when it runs. */
   tunnelChecks?: TunnelChecks;
 }
