@@ -57,6 +57,8 @@ describe('web console: files, test email and catalogs in Chromium (sqlite servic
     await s3.put('exports/2026/events.jsonl', '{"id":1,"kind":"click"}\n{"id":2,"kind":null}\n');
     await s3.put('exports/blob.bin', Buffer.from(Array.from({ length: 512 }, (_, index) => (index * 37) % 256)));
     await s3.put('readme.txt', 'Nightly exports.\n');
+    // One more than a page of the listing (100).
+    for (let index = 1; index <= 101; index += 1) await s3.put(`many/part-${String(index).padStart(3, '0')}.csv`, 'n\n1\n');
 
     // Its own build: console.spec builds into .build/console at the same time.
     const consoleDir = await buildConsole('console-explore');
@@ -190,6 +192,18 @@ describe('web console: files, test email and catalogs in Chromium (sqlite servic
     const missing = page.getByRole('alert');
     await missing.getByText('There is no such file: it may have been moved or deleted').waitFor();
     assert.match(await missing.innerText(), /NOT_FOUND · HTTP 404/);
+
+    // A folder longer than a page: the next page is a link too, and back returns to the first.
+    await open('connections/bucket/explore?prefix=many%2F');
+    const contents = page.getByRole('region', { name: 'Files' });
+    await contents.getByRole('link', { name: 'part-100.csv' }).waitFor();
+    assert.equal(await contents.getByRole('link', { name: 'part-101.csv' }).count(), 0);
+    await contents.getByRole('link', { name: 'Next files' }).click();
+    await page.waitForURL(/prefix=many%2F&cursor=/);
+    await contents.getByRole('link', { name: 'part-101.csv' }).waitFor();
+    assert.equal(await contents.getByRole('link', { name: 'Next files' }).count(), 0);
+    await page.goBack();
+    await contents.getByRole('link', { name: 'part-001.csv' }).waitFor();
   });
 
   it('SFTP: the same browser over the test sshd, into data/ and a CSV file’s columns', async () => {
@@ -238,7 +252,7 @@ describe('web console: files, test email and catalogs in Chromium (sqlite servic
     // Empty: the connection's addressToTest.
     await page.getByLabel('To', { exact: true }).fill('');
     await page.getByRole('button', { name: 'Send test email' }).click();
-    await page.getByRole('status').filter({ hasText: 'Accepted ops@example.com' }).waitFor();
+    await page.getByRole('status').getByText('ops@example.com', { exact: true }).waitFor();
     assert.deepEqual(smtp.messages[smtp.messages.length - 1].to, ['ops@example.com']);
 
     // What the API refuses shows at the field.
@@ -255,6 +269,7 @@ describe('web console: files, test email and catalogs in Chromium (sqlite servic
     await failed.waitFor();
     assert.match(await failed.innerText(), /AUTH_FAILED/);
     assert.match(await failed.innerText(), /Accepted\s+none/);
+    assert.match(await failed.innerText(), /Rejected\s+ops@example\.com/);
     assert.equal(smtp.messages.length, count, 'nothing was delivered');
     await screen('smtp-test-email-failed');
   });

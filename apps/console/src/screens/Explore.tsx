@@ -264,6 +264,7 @@ function Columns({ path, catalog, schema, table, canPreview }: ColumnsProps) {
     <section aria-labelledby="columns-title">
       <div className="heading">
         <h2 id="columns-title">
+          {catalog ? `${catalog}.` : ''}
           {schema ? `${schema}.` : ''}
           {table}
         </h2>
