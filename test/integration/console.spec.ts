@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONSOLE_CONTENT_SECURITY_POLICY } from '../../apps/api/src/console/console-static';
 import { launchChromium } from '../support/chromium';
 import { buildConsole, ROOT } from '../support/console-build';
+import { clearScreenshots, SCREENSHOTS, seriousViolations } from '../support/console-pages';
 import { createSeededDatabase } from '../support/postgres';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
 
@@ -20,29 +21,6 @@ const writeSession = (page: Page, tokens: object) =>
 
 /** Issue 18's budget for the console's JavaScript, gzipped. */
 const JS_BUDGET_GZIP_BYTES = 250 * 1024;
-
-/** Each screen as the run saw it, for a person to look at (not committed: .build is ignored). */
-const SCREENSHOTS = path.join(ROOT, '.build', 'console-screenshots');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core in the page (evaluated over the DevTools protocol, so the console's CSP stays as it is). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const source = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(source);
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((results) => results.violations)');
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${violation.impact} ${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-    );
-}
 
 describe('web console: sign in, connections, test, explore, query, API keys, sign out, in Chromium (sqlite service, postgres target)', () => {
   let t: TestApp;
@@ -65,8 +43,7 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
   }
 
   before(async () => {
-    fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    clearScreenshots(/^\d{2}-/);
     await createSeededDatabase(
       target.href,
       database,

@@ -7,16 +7,20 @@ import { promisify } from 'node:util';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BUILD = path.resolve(__dirname, '..', '..');
 
-let built: Promise<string> | undefined;
+const built = new Map<string, Promise<string>>();
 
 /**
  * Builds the console as `npm run build` does (the service's OpenAPI document, the typed client
- * generated from it, a type-check, Vite), from the compiled test tree into .build/console; once per process.
+ * generated from it, a type-check, Vite), from the compiled test tree into .build/<name>; once per
+ * process and name. Specs that run at the same time give different names: a build empties its
+ * output first, under the feet of a service serving it.
  */
-export function buildConsole(): Promise<string> {
-  built ??= (async () => {
-    const outDir = path.join(BUILD, 'console');
-    const document = path.join(BUILD, 'console-openapi.json');
+export function buildConsole(name = 'console'): Promise<string> {
+  const existing = built.get(name);
+  if (existing) return existing;
+  const building = (async () => {
+    const outDir = path.join(BUILD, name);
+    const document = path.join(BUILD, `${name}-openapi.json`);
     const run = (args: string[]) => promisify(execFile)(process.execPath, args, { cwd: ROOT, maxBuffer: 64 << 20 });
     await run([
       '--require',
@@ -30,5 +34,6 @@ export function buildConsole(): Promise<string> {
     if (!fs.existsSync(path.join(outDir, 'index.html'))) throw new Error('the console build wrote no index.html');
     return outDir;
   })();
-  return built;
+  built.set(name, building);
+  return building;
 }

@@ -19,3 +19,6 @@ export type ResultColumn = Schemas['ResultColumnDto'];
 export type Table = Schemas['TableDto'];
 export type Column = Schemas['ColumnDto'];
 export type TokenPair = Schemas['TokenPairDto'];
+export type FileListing = Schemas['FileListingDto'];
+export type FileSchema = Schemas['FileSchemaDto'];
+export type TestEmailResult = Schemas['TestEmailResultDto'];

@@ -10,11 +10,12 @@ import { CloneConnection } from './connection/CloneConnection';
 import { ConnectionUsages } from './connection/ConnectionUsages';
 import { DeleteConnection } from './connection/DeleteConnection';
 import { RevealSecrets } from './connection/RevealSecrets';
+import { SendTestEmail } from './connection/SendTestEmail';
 import { useTitle } from '../ui/use-title';
 import { useProject } from './ProjectLayout';
 
 /** Capabilities the explorer shows. */
-const EXPLORABLE = ['databases', 'schemas', 'tables', 'query'];
+const EXPLORABLE = ['catalogs', 'databases', 'schemas', 'tables', 'query', 'files'];
 
 const shown = (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 
@@ -135,6 +136,9 @@ function ConnectionScreen({ connectionRef: ref }: { connectionRef: string }) {
           <dt>Updated</dt>
           <dd>{new Date(connection.updatedAt).toLocaleString()}</dd>
         </dl>
+      )}
+      {connection && can('connections:test') && type.data?.capabilities.includes('sendTestEmail') && (
+        <SendTestEmail key={`test-email:${connection.id}`} name={connection.name} />
       )}
       {connection && can('secrets:reveal') && connection.secretFields.length > 0 && (
         <RevealSecrets key={`reveal:${connection.id}`} name={connection.name} />

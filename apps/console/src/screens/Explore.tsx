@@ -7,11 +7,17 @@ import { useApi } from '../app-context';
 import { ProblemAlert } from '../ui/ProblemAlert';
 import { ResultGrid } from '../ui/ResultGrid';
 import { useTitle } from '../ui/use-title';
+import { withChanges } from '../ui/url-params';
+import { Catalogs } from './explore/Catalogs';
+import { Files, FileSchemaView } from './explore/Files';
 import { useProject } from './ProjectLayout';
 
 const TABLES_PER_PAGE = 50;
 
-/** Databases -> schemas -> tables (paged, searchable) -> columns and a preview; and a read-only query editor. */
+/**
+ * Databases or catalogs -> schemas -> tables (paged, searchable) -> columns and a preview; a read-only
+ * query editor; folders and files with a file's inferred columns. What shows is the type's capabilities.
+ */
 export function Explore() {
   const api = useApi();
   const { project, can } = useProject();
@@ -20,6 +26,8 @@ export function Explore() {
   const [params, setParams] = useSearchParams();
   const schema = params.get('schema') ?? '';
   const table = params.get('table') ?? '';
+  const catalog = params.get('catalog') ?? '';
+  const file = params.get('file') ?? '';
   const path = { project: project.slug, connection: ref };
 
   const connection = useQuery(`connection:${project.id}:${ref}`, () =>
@@ -33,14 +41,11 @@ export function Explore() {
   const capabilities = type.data?.capabilities ?? [];
   const has = (capability: (typeof capabilities)[number]) => capabilities.includes(capability);
 
-  const select = (changes: Record<string, string>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    setParams(next);
-  };
+  const select = (changes: Record<string, string>) => setParams(withChanges(params, changes));
+  const linkTo = (changes: Record<string, string>) => `?${withChanges(params, changes)}`;
+  // With catalogs, schemas are those of the chosen catalog, and tables those of the chosen schema.
+  const schemasShown = has('schemas') && (!has('catalogs') || catalog !== '');
+  const tablesShown = has('tables') && (!has('catalogs') || schema !== '');
 
   return (
     <main className="explore">
@@ -52,13 +57,28 @@ export function Explore() {
       {type.data && (
         <div className="explorer">
           <div className="tree">
-            {has('databases') && <Databases path={path} />}
-            {has('schemas') && (
-              <Schemas path={path} selected={schema} onSelect={(name) => select({ schema: name, table: '', page: '', search: '' })} />
+            {has('catalogs') && (
+              <Catalogs
+                path={path}
+                selected={catalog}
+                page={Math.max(1, Number(params.get('catalogPage')) || 1)}
+                onSelect={(name) => select({ catalog: name, schema: '', table: '', page: '', search: '' })}
+                onPage={(page) => select({ catalogPage: String(page) })}
+              />
             )}
-            {has('tables') && (
+            {has('databases') && <Databases path={path} />}
+            {schemasShown && (
+              <Schemas
+                path={path}
+                catalog={catalog}
+                selected={schema}
+                onSelect={(name) => select({ schema: name, table: '', page: '', search: '' })}
+              />
+            )}
+            {tablesShown && (
               <Tables
                 path={path}
+                catalog={catalog}
                 schema={schema}
                 selected={table}
                 search={params.get('search') ?? ''}
@@ -66,11 +86,15 @@ export function Explore() {
                 onChange={select}
               />
             )}
+            {has('files') && (
+              <Files path={path} prefix={params.get('prefix') ?? ''} cursor={params.get('cursor') ?? ''} file={file} linkTo={linkTo} />
+            )}
           </div>
           <div className="detail">
             {table && has('columns') && (
-              <Columns path={path} schema={schema} table={table} canPreview={has('preview') && can('data:read')} />
+              <Columns path={path} catalog={catalog} schema={schema} table={table} canPreview={has('preview') && can('data:read')} />
             )}
+            {file && has('fileSchema') && <FileSchemaView path={path} file={file} />}
             {has('query') && can('data:read') && <QueryEditor path={path} />}
           </div>
         </div>
@@ -103,16 +127,24 @@ function Databases({ path }: { path: Path }) {
   );
 }
 
-function Schemas({ path, selected, onSelect }: { path: Path; selected: string; onSelect: (name: string) => void }) {
+interface SchemasProps {
+  path: Path;
+  catalog: string;
+  selected: string;
+  onSelect: (name: string) => void;
+}
+
+function Schemas({ path, catalog, selected, onSelect }: SchemasProps) {
   const api = useApi();
-  const schemas = useQuery(`schemas:${path.project}:${path.connection}`, () =>
-    api.GET('/api/v1/projects/{project}/connections/{connection}/schemas', { params: { path } }),
+  const schemas = useQuery(`schemas:${path.project}:${path.connection}:${catalog}`, () =>
+    api.GET('/api/v1/projects/{project}/connections/{connection}/schemas', { params: { path, query: { catalog: catalog || undefined } } }),
   );
   return (
     <section aria-labelledby="schemas-title">
-      <h2 id="schemas-title">Schemas</h2>
+      <h2 id="schemas-title">Schemas{catalog ? ` in ${catalog}` : ''}</h2>
       {schemas.problem && <ProblemAlert problem={schemas.problem} />}
       {schemas.loading && <p role="status">Loading…</p>}
+      {schemas.data && !schemas.data.data.length && <p className="muted">No schemas here.</p>}
       <ul className="plain choices">
         {schemas.data?.data.map((schema) => (
           <li key={schema.name}>
@@ -128,6 +160,7 @@ function Schemas({ path, selected, onSelect }: { path: Path; selected: string; o
 
 interface TablesProps {
   path: Path;
+  catalog: string;
   schema: string;
   selected: string;
   search: string;
@@ -135,7 +168,7 @@ interface TablesProps {
   onChange: (changes: Record<string, string>) => void;
 }
 
-function Tables({ path, schema, selected, search, page, onChange }: TablesProps) {
+function Tables({ path, catalog, schema, selected, search, page, onChange }: TablesProps) {
   const api = useApi();
   const [typed, setTyped] = useState(search);
   useEffect(() => setTyped(search), [search]);
@@ -144,9 +177,12 @@ function Tables({ path, schema, selected, search, page, onChange }: TablesProps)
     const timer = setTimeout(() => onChange({ search: typed, page: '' }), 250);
     return () => clearTimeout(timer);
   }, [typed, search, onChange]);
-  const tables = useQuery(`tables:${path.project}:${path.connection}:${schema}:${search}:${page}`, () =>
+  const tables = useQuery(`tables:${path.project}:${path.connection}:${catalog}:${schema}:${search}:${page}`, () =>
     api.GET('/api/v1/projects/{project}/connections/{connection}/tables', {
-      params: { path, query: { schema: schema || undefined, search: search || undefined, page, perPage: TABLES_PER_PAGE } },
+      params: {
+        path,
+        query: { catalog: catalog || undefined, schema: schema || undefined, search: search || undefined, page, perPage: TABLES_PER_PAGE },
+      },
     }),
   );
   const total = tables.data?.meta.total ?? 0;
@@ -192,11 +228,19 @@ function Tables({ path, schema, selected, search, page, onChange }: TablesProps)
   );
 }
 
-function Columns({ path, schema, table, canPreview }: { path: Path; schema: string; table: string; canPreview: boolean }) {
+interface ColumnsProps {
+  path: Path;
+  catalog: string;
+  schema: string;
+  table: string;
+  canPreview: boolean;
+}
+
+function Columns({ path, catalog, schema, table, canPreview }: ColumnsProps) {
   const api = useApi();
-  const columns = useQuery(`columns:${path.project}:${path.connection}:${schema}:${table}`, () =>
+  const columns = useQuery(`columns:${path.project}:${path.connection}:${catalog}:${schema}:${table}`, () =>
     api.GET('/api/v1/projects/{project}/connections/{connection}/columns', {
-      params: { path, query: { schema: schema || undefined, table } },
+      params: { path, query: { catalog: catalog || undefined, schema: schema || undefined, table } },
     }),
   );
   const [preview, setPreview] = useState<{ columns: ResultColumn[]; rows: unknown[][]; truncated: boolean } | null>(null);
@@ -205,12 +249,12 @@ function Columns({ path, schema, table, canPreview }: { path: Path; schema: stri
   useEffect(() => {
     setPreview(null);
     setProblem(null);
-  }, [schema, table]);
+  }, [catalog, schema, table]);
   const load = async () => {
     setLoading(true);
     setProblem(null);
     const { data, error, response } = await api.GET('/api/v1/projects/{project}/connections/{connection}/preview', {
-      params: { path, query: { schema: schema || undefined, table, limit: 100 } },
+      params: { path, query: { catalog: catalog || undefined, schema: schema || undefined, table, limit: 100 } },
     });
     setLoading(false);
     if (data) setPreview(data);
@@ -220,6 +264,7 @@ function Columns({ path, schema, table, canPreview }: { path: Path; schema: stri
     <section aria-labelledby="columns-title">
       <div className="heading">
         <h2 id="columns-title">
+          {catalog ? `${catalog}.` : ''}
           {schema ? `${schema}.` : ''}
           {table}
         </h2>
@@ -275,6 +320,7 @@ function Columns({ path, schema, table, canPreview }: { path: Path; schema: stri
 function queryProblemTitle(problem: ShownProblem): string | undefined {
   if (problem.code === 'READ_ONLY_VIOLATION') return 'Refused: queries run read-only here, and this one would change data';
   if (problem.code === 'TARGET_TIMEOUT') return 'The query took longer than its timeout';
+  if (problem.code === 'UNSUPPORTED_OPERATION') return 'Refused: this connection does not run queries as it is set up';
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
+import { withChanges } from './url-params';
 
 /**
  * A list's filters and page, kept in the URL (deep links, reload, back button). `typedKey` is
@@ -11,12 +12,7 @@ export function useUrlFilters(typedKey: string) {
   const [typed, setTyped] = useState(applied);
   const page = Math.max(1, Number(params.get('page')) || 1);
   const update = (changes: Record<string, string>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    setParams(next, { replace: typedKey in changes });
+    setParams(withChanges(params, changes), { replace: typedKey in changes });
   };
   useEffect(() => {
     if (typed === applied) return;
