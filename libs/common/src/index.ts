@@ -13,6 +13,7 @@ export * from './logging/logger';
 export * from './rate-limit/fixed-window-limiter';
 export * from './rate-limit/rate-limits';
 export * from './rate-limit/memory-rate-limits';
+export * from './rate-limit/lingering-slots';
 export * from './swagger/api-problems.decorator';
 export * from './swagger/api-merge-patch.decorator';
 export * from './swagger/common-responses';

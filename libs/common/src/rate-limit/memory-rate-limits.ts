@@ -3,6 +3,7 @@ import { RateLimits, ReleaseSlot, Slots, WindowCounter } from './rate-limits';
 
 /** Rate limits in this process's memory: right when this process is the only instance. */
 export class MemoryRateLimits extends RateLimits {
+  readonly shared = false;
   private readonly counters = new Map<string, WindowCounter>();
   private readonly slotSets = new Map<string, Slots>();
 

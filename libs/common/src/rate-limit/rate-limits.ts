@@ -27,6 +27,8 @@ export interface Slots {
  * A name is one limit: asking twice for the same name gives the same counts.
  */
 export abstract class RateLimits {
+  /** True when the counts live where other instances see them (a database): every check is a round trip. */
+  abstract readonly shared: boolean;
   abstract windows(name: string, limit: number, windowMs: number): WindowCounter;
   abstract slots(name: string, max: number): Slots;
 }

@@ -38,6 +38,7 @@ const SWEEP_SLOTS = `DELETE FROM rate_limit_slots s WHERE NOT EXISTS (SELECT 1 F
  * tables are readable to whoever administers the database.
  */
 export class PostgresRateLimits extends RateLimits implements OnModuleDestroy {
+  readonly shared = true;
   private readonly logger = new Logger('RateLimits');
   private readonly sweeper: NodeJS.Timeout;
 
