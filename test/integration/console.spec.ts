@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONSOLE_CONTENT_SECURITY_POLICY } from '../../apps/api/src/console/console-static';
 import { launchChromium } from '../support/chromium';
 import { buildConsole, ROOT } from '../support/console-build';
+import { SCREENSHOTS, seriousViolations, takeLongTasks, watchLongTasks } from '../support/console-e2e';
 import { createSeededDatabase } from '../support/postgres';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
 
@@ -20,29 +21,6 @@ const writeSession = (page: Page, tokens: object) =>
 
 /** Issue 18's budget for the console's JavaScript, gzipped. */
 const JS_BUDGET_GZIP_BYTES = 250 * 1024;
-
-/** Each screen as the run saw it, for a person to look at (not committed: .build is ignored). */
-const SCREENSHOTS = path.join(ROOT, '.build', 'console-screenshots');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core in the page (evaluated over the DevTools protocol, so the console's CSP stays as it is). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const source = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(source);
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((results) => results.violations)');
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${violation.impact} ${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-    );
-}
 
 describe('web console: sign in, connections, test, explore, query, API keys, sign out, in Chromium (sqlite service, postgres target)', () => {
   let t: TestApp;
@@ -65,8 +43,9 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
   }
 
   before(async () => {
-    fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+    // Only this spec's own (numbered) files: other console specs write theirs here at the same time.
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const file of fs.readdirSync(SCREENSHOTS)) if (/^\d{2}-.*\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOTS, file));
     await createSeededDatabase(
       target.href,
       database,
@@ -512,13 +491,11 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     await page.goto(`${t.baseUrl}/console/projects/default/connections/warehouse/explore`);
     await page.getByLabel('SQL').fill('SELECT g AS n, md5(g::text) AS hash, now() AS at FROM generate_series(1, 1000) AS g');
     await page.getByLabel('Limit (rows)').fill('1000');
-    await page.evaluate(
-      "window.longTasks = []; new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((entry) => entry.duration))).observe({ type: 'longtask' })",
-    );
+    await watchLongTasks(page);
     const run = Date.now();
     await page.getByRole('button', { name: 'Run' }).click();
     await page.getByRole('region', { name: 'Query result' }).locator('tbody tr').nth(999).waitFor({ state: 'attached' });
-    const tasks = await page.evaluate<number[]>('window.longTasks');
+    const tasks = await takeLongTasks(page);
     context.diagnostic(
       `1,000-row result shown in ${Date.now() - run} ms; long tasks: ${tasks.length}, longest ${Math.round(Math.max(0, ...tasks))} ms`,
     );
@@ -545,7 +522,7 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
     await page.getByLabel('Email').fill('nobody@switchboard.test');
     await page.getByRole('button', { name: 'Add member' }).click();
     await page.getByLabel('Email').and(page.locator('[aria-invalid="true"]')).waitFor();
-    assert.equal(await page.locator('#member-email-error').innerText(), 'no user has this email');
+    assert.equal(await page.locator('#member-email-error').innerText(), 'no user you can see has this email');
 
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Role', { exact: true }).selectOption('editor');

@@ -16,6 +16,7 @@ import { TextField } from '../ui/TextField';
 import { TypeOptions } from '../ui/TypeOptions';
 import { useTitle } from '../ui/use-title';
 import { ConnectionFromUri } from './connection/ConnectionFromUri';
+import { useStoredConnection } from './connection/use-stored-connection';
 import { useProject } from './ProjectLayout';
 
 /** New connection: pick a type, then the form its JSON Schema describes. */
@@ -76,12 +77,7 @@ export function ConnectionEdit() {
   const { project } = useProject();
   const { connection: ref = '' } = useParams();
   useTitle(`Edit ${ref}`);
-  const stored = useQuery(`connection:${project.id}:${ref}:edit`, async () => {
-    const answer = await api.GET('/api/v1/projects/{project}/connections/{connection}', {
-      params: { path: { project: project.slug, connection: ref } },
-    });
-    return { ...answer, data: answer.data && { connection: answer.data, etag: answer.response.headers.get('ETag') ?? undefined } };
-  });
+  const stored = useStoredConnection(ref, 'edit');
   const type = stored.data?.connection.type;
   const definition = useQuery(
     type ? `connection-type:${type}` : 'connection-type:none',
