@@ -87,7 +87,7 @@ async function otherOrigin(): Promise<{ origin: string; close: () => Promise<voi
   return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-describe('web console, admin screens: members by email, delete conflicts, audit time filter, 10,000 tables, other origins (Chromium)', () => {
+describe('web console, admin screens: members by email, delete conflicts, audit time filter, 10,000 tables, shared credentials, other origins (Chromium)', () => {
   let t: TestApp;
   let admin: string;
   let browser: Browser;
@@ -292,6 +292,37 @@ describe('web console, admin screens: members by email, delete conflicts, audit 
     assert.ok(longest <= LONG_TASK_BUDGET_MS, `longest task ${longest} ms`);
   });
 
+  it('the connection form takes its secrets from a shared credential of a usable type, tested and saved', async () => {
+    const body = {
+      name: 'warehouse-login',
+      type: 'basic',
+      fields: { username: decodeURIComponent(target.username) },
+      secrets: { password: decodeURIComponent(target.password) },
+    };
+    const credential = expectOk(await t.call('POST', `${API}/projects/default/credentials`, { token: admin, body }), 201);
+    await page.goto(`${t.baseUrl}/console/projects/default/connections/new`);
+    await page.getByLabel('Type').selectOption({ label: 'PostgreSQL' });
+    await page.getByLabel('Name', { exact: true }).fill('via-credential');
+    await page.getByLabel('Host', { exact: true }).first().fill(target.hostname);
+    await page.getByLabel('Port', { exact: true }).first().fill(target.port);
+    await page.getByLabel('Database', { exact: true }).fill(database);
+    await page.getByLabel('User name', { exact: true }).first().fill(decodeURIComponent(target.username));
+    await page.getByLabel('SSL mode').selectOption('disable');
+    assert.equal(await page.getByLabel('Password', { exact: true }).count(), 1);
+    await page.getByLabel('Secrets from').selectOption({ label: 'warehouse-login (basic credential)' });
+    // The credential brings the secrets: none is entered beside it.
+    assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.locator('.test-result').getByRole('heading', { name: 'Connection works' }).waitFor();
+    await screen('connection-form-shared-credential');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/connections\/via-credential$/);
+    const saved = expectOk(await t.call('GET', `${connections}/via-credential`, { token: admin }));
+    assert.equal(saved.credentialId, credential.id);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    assert.equal(await page.getByLabel('Secrets from').inputValue(), credential.id);
+  });
+
   it('a page of a listed origin signs in, lists, creates, PATCHes with If-Match and reads ETag, Location and problem+json', async () => {
     const other = await context.newPage();
     try {
@@ -338,6 +369,6 @@ describe('web console, admin screens: members by email, delete conflicts, audit 
       (error) => !/Failed to load resource: the server responded with a status of (400|401|404|409|412)/.test(error),
     );
     assert.deepEqual(unexpected, []);
-    assert.equal(screens.length, 7, screens.join(', '));
+    assert.equal(screens.length, 8, screens.join(', '));
   });
 });
