@@ -62,6 +62,7 @@ const STATE_OF: Record<string, ((c: Context) => string) | null> = {
   'PATCH /users/{id}': (c) => `/users/${c.patched.id}`,
   'POST /projects': () => '/projects?perPage=100',
   'PATCH /projects/{project}': (c) => `/projects/${c.p.project.id}`,
+  'POST /projects/{project}/members': (c) => `/projects/${c.p.project.id}/members?perPage=100`,
   'PUT /projects/{project}/members/{userId}': (c) => `/projects/${c.p.project.id}/members?perPage=100`,
   'POST /projects/{project}/api-keys': (c) => `/projects/${c.p.project.id}/api-keys?perPage=100`,
   'POST /projects/{project}/connections': (c) => `/projects/${c.p.project.id}/connections?perPage=100`,

@@ -1210,12 +1210,17 @@ for (const driver of DRIVERS) {
         });
         const [owned] = await ownedRows(created.id);
         assert.ok(owned);
-        expectOk(await call('PUT', `${base}/doomed/usages/pipeline-a`, {}));
+        expectOk(await call('PUT', `${base}/doomed/usages/pipeline-a`, { description: 'Nightly load' }));
         expectOk(await call('PUT', `${base}/doomed/usages/job:b`, {}));
         const refused = await call('DELETE', `${base}/doomed`);
         expectProblem(refused, 409, 'CONFLICT');
         assert.match(refused.body.detail, /pipeline-a/);
         assert.match(refused.body.detail, /job:b/);
+        // The consumers as data too, for a console to list (ordered by name).
+        assert.deepEqual(refused.body.consumers, [
+          { consumer: 'job:b', description: null },
+          { consumer: 'pipeline-a', description: 'Nightly load' },
+        ]);
         expectProblem(await call('DELETE', `${base}/doomed?force=false`), 409, 'CONFLICT');
         expectFieldError(await call('DELETE', `${base}/doomed?force=yes`), 'force');
         expectProblem(await call('DELETE', `${base}/doomed`, undefined, viewer.token), 403, 'FORBIDDEN');

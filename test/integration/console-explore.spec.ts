@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { buildConsole } from '../support/console-build';
-import { clearScreenshots, SCREENSHOTS, seriousViolations } from '../support/console-pages';
+import { clearScreenshots, SCREENSHOTS, seriousViolations } from '../support/console-e2e';
 import { startDatabricksWorkspace, type DatabricksWorkspace } from '../support/databricks-workspace';
 import { startIcebergRestCatalog, type IcebergRestCatalog } from '../support/iceberg-rest-catalog';
 import { startServers, stopServers, type Servers } from '../support/servers';
@@ -61,7 +61,7 @@ describe('web console: files, test email and catalogs in Chromium (sqlite servic
     for (let index = 1; index <= 101; index += 1) await s3.put(`many/part-${String(index).padStart(3, '0')}.csv`, 'n\n1\n');
 
     // Its own build: console.spec builds into .build/console at the same time.
-    const consoleDir = await buildConsole('console-explore');
+    const consoleDir = await buildConsole();
     t = await startTestApp('sqlite', { consoleDir });
     const admin = await t.login();
     const create = async (body: Record<string, unknown>) =>

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
-import { conflict, notFound, Page, pageWindow, preconditionFailed, toPage, uuidv7, validationFailed } from '@switchboard/common';
+import { AppError, ErrorCode, notFound, Page, pageWindow, preconditionFailed, toPage, uuidv7, validationFailed } from '@switchboard/common';
 import { ConnectionType, ConnectionTypeRegistry, Secrets, SessionCache } from '@switchboard/connectors';
 import { maskSecrets, OwnedSecretsStore, SecretReveals } from '@switchboard/credentials';
 import { LostRace, updateWithRetries } from '@switchboard/database';
@@ -152,7 +152,14 @@ export class ConnectionsService {
     if (ifMatch && !ifMatch.includes(connection.version)) throw preconditionFailed();
     const consumers = await this.usages.consumersOf(projectId, connection.id);
     if (consumers.length && !force) {
-      throw conflict(`The connection is in use by ${consumers.join(', ')}; unregister them or delete with ?force=true.`);
+      const names = consumers.map((ref) => ref.consumer);
+      throw new AppError(
+        ErrorCode.CONFLICT,
+        `The connection is in use by ${names.join(', ')}; unregister them or delete with ?force=true.`,
+        {
+          extensions: { consumers },
+        },
+      );
     }
     const expected = ifMatch ? connection.version : undefined;
     const deleted = await this.connections.transaction(async (manager) => {
@@ -168,7 +175,7 @@ export class ConnectionsService {
       projectId,
       action: 'connection.delete',
       target: this.target(connection),
-      details: { force, consumers },
+      details: { force, consumers: consumers.map((ref) => ref.consumer) },
     });
   }
 

@@ -31,6 +31,7 @@ export const PROJECT_ROUTES: Record<string, ProjectRoute> = {
   'PATCH /projects/{project}': { scope: 'projects:write', body: (t) => ({ name: `Renamed ${t.tag}`, description: 'patched' }) },
   'DELETE /projects/{project}': { scope: 'projects:delete' },
   'GET /projects/{project}/members': { scope: 'projects:read' },
+  'POST /projects/{project}/members': { scope: 'members:write', body: (t) => ({ email: t.member.email, role: 'editor' }) },
   'PUT /projects/{project}/members/{userId}': { scope: 'members:write', body: () => ({ role: 'editor' }) },
   'DELETE /projects/{project}/members/{userId}': { scope: 'members:write' },
   'GET /projects/{project}/api-keys': { scope: 'api-keys:write' },

@@ -1,4 +1,4 @@
-import type { FieldError, Problem } from './types';
+import type { ConsumerRef, FieldError, Problem } from './types';
 
 /** What the console shows of a failed call: the API's problem+json, or a stand-in when it sent none. */
 export interface ShownProblem {
@@ -7,6 +7,8 @@ export interface ShownProblem {
   code: string;
   status: number;
   errors: FieldError[];
+  /** A delete refused while consumers use the connection: who they are. */
+  consumers?: ConsumerRef[];
 }
 
 function isProblem(value: unknown): value is Problem {
@@ -15,7 +17,15 @@ function isProblem(value: unknown): value is Problem {
 
 export function problemOf(error: unknown, response?: Response): ShownProblem {
   if (isProblem(error)) {
-    return { title: error.title, detail: error.detail, code: error.code, status: error.status, errors: error.errors ?? [] };
+    const shown: ShownProblem = {
+      title: error.title,
+      detail: error.detail,
+      code: error.code,
+      status: error.status,
+      errors: error.errors ?? [],
+    };
+    if (error.consumers) shown.consumers = error.consumers;
+    return shown;
   }
   const status = response?.status ?? 0;
   return {

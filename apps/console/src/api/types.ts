@@ -3,6 +3,7 @@ import type { components } from '../../generated/openapi';
 type Schemas = components['schemas'];
 export type Problem = Schemas['ProblemDto'];
 export type FieldError = Schemas['FieldErrorDto'];
+export type ConsumerRef = Schemas['ConsumerRefDto'];
 export type Project = Schemas['ProjectDto'];
 export type Connection = Schemas['ConnectionDto'];
 export type ConnectionType = Schemas['ConnectionTypeDto'];

@@ -7,6 +7,8 @@ export interface ConnectionDraft {
   description: string;
   enabled: boolean;
   values: FormValues;
+  /** The shared credential chosen, '' for secrets entered in the form (absent in older drafts). */
+  credentialId?: string;
 }
 
 const PREFIX = 'switchboard.draft:';

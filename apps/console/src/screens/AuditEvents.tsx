@@ -5,6 +5,7 @@ import { Pager } from '../ui/Pager';
 import { ProblemAlert } from '../ui/ProblemAlert';
 import { useUrlFilters } from '../ui/use-url-filters';
 import { TextField } from '../ui/TextField';
+import { TimeField } from '../ui/TimeField';
 import { useTitle } from '../ui/use-title';
 import { useProject } from './ProjectLayout';
 
@@ -12,16 +13,24 @@ const PER_PAGE = 25;
 
 const targetOf = (target: Record<string, unknown>) => [target.type, target.name ?? target.id].filter(Boolean).join(' ');
 
-/** A project's audit trail, newest first, filtered by action (or an action prefix such as "connection."); the query lives in the URL. */
+/**
+ * A project's audit trail, newest first, filtered by action (or an action prefix such as
+ * "connection.") and by time (from inclusive, to exclusive); the query lives in the URL.
+ */
 export function AuditEvents() {
   useTitle('Audit events');
   const api = useApi();
   const { project } = useProject();
-  const { page, applied: action, typed, setTyped, update } = useUrlFilters('action');
+  const { params, page, applied: action, typed, setTyped, update } = useUrlFilters('action');
+  const from = params.get('from') ?? '';
+  const to = params.get('to') ?? '';
 
-  const events = useQuery(`audit:${project.id}:${action}:${page}`, () =>
+  const events = useQuery(`audit:${project.id}:${action}:${from}:${to}:${page}`, () =>
     api.GET('/api/v1/projects/{project}/audit-events', {
-      params: { path: { project: project.slug }, query: { action: action || undefined, page, perPage: PER_PAGE } },
+      params: {
+        path: { project: project.slug },
+        query: { action: action || undefined, from: from || undefined, to: to || undefined, page, perPage: PER_PAGE },
+      },
     }),
   );
   const total = events.data?.meta.total ?? 0;
@@ -37,6 +46,14 @@ export function AuditEvents() {
           onChange={setTyped}
           help="An action, or a prefix ending in a dot."
         />
+        <TimeField
+          id="audit-from"
+          label="From"
+          value={from}
+          onChange={(iso) => update({ from: iso, page: '' })}
+          help="Inclusive, your local time."
+        />
+        <TimeField id="audit-to" label="To" value={to} onChange={(iso) => update({ to: iso, page: '' })} help="Exclusive." />
       </div>
       {events.problem && <ProblemAlert problem={events.problem} />}
       {events.data && events.data.data.length === 0 && <p>No event matches.</p>}

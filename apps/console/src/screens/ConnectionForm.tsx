@@ -16,6 +16,8 @@ import { TextField } from '../ui/TextField';
 import { TypeOptions } from '../ui/TypeOptions';
 import { useTitle } from '../ui/use-title';
 import { ConnectionFromUri } from './connection/ConnectionFromUri';
+import { CredentialChoice } from '../form/CredentialChoice';
+import { useStoredConnection } from './connection/use-stored-connection';
 import { useProject } from './ProjectLayout';
 
 /** New connection: pick a type, then the form its JSON Schema describes. */
@@ -76,12 +78,7 @@ export function ConnectionEdit() {
   const { project } = useProject();
   const { connection: ref = '' } = useParams();
   useTitle(`Edit ${ref}`);
-  const stored = useQuery(`connection:${project.id}:${ref}:edit`, async () => {
-    const answer = await api.GET('/api/v1/projects/{project}/connections/{connection}', {
-      params: { path: { project: project.slug, connection: ref } },
-    });
-    return { ...answer, data: answer.data && { connection: answer.data, etag: answer.response.headers.get('ETag') ?? undefined } };
-  });
+  const stored = useStoredConnection(ref, 'edit');
   const type = stored.data?.connection.type;
   const definition = useQuery(
     type ? `connection-type:${type}` : 'connection-type:none',
@@ -119,12 +116,13 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
   const [name, setName] = useState(restored?.name ?? stored?.name ?? '');
   const [description, setDescription] = useState(restored?.description ?? stored?.description ?? '');
   const [enabled, setEnabled] = useState(restored?.enabled ?? stored?.enabled ?? true);
+  const [credentialId, setCredentialId] = useState(restored?.credentialId ?? stored?.credentialId ?? '');
   const [values, setValues] = useState<FormValues>(() => restored?.values ?? initialValues(fields, definition.defaults, stored?.config));
   const [dirty, setDirty] = useState(restored !== null);
   const [kept, setKept] = useState(restored !== null);
   useEffect(() => {
-    if (dirty) drafts.write(draftKey, { type: definition.type, name, description, enabled, values });
-  }, [dirty, draftKey, definition.type, name, description, enabled, values]);
+    if (dirty) drafts.write(draftKey, { type: definition.type, name, description, enabled, values, credentialId });
+  }, [dirty, draftKey, definition.type, name, description, enabled, values, credentialId]);
   const edit =
     <T,>(set: (value: T) => void) =>
     (value: T) => {
@@ -138,6 +136,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     setName(stored?.name ?? '');
     setDescription(stored?.description ?? '');
     setEnabled(stored?.enabled ?? true);
+    setCredentialId(stored?.credentialId ?? '');
     setValues(initialValues(fields, definition.defaults, stored?.config));
   };
   const [secrets, setSecrets] = useState<SecretStates>(() =>
@@ -156,7 +155,8 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
   // The tunnel's secrets show (and are sent) only while "Use SSH tunnel" is checked.
   const tunnel = values.sshTunnel;
   const tunnelUsed = typeof tunnel === 'object' && (tunnel[USED] === true || required.has('sshTunnel'));
-  const shownSecrets = secretsInUse(definition.secretFields, tunnelUsed);
+  // A shared credential brings every secret: none is entered beside it (the API refuses both).
+  const shownSecrets = credentialId ? [] : secretsInUse(definition.secretFields, tunnelUsed);
   const sentSecrets = onlySecrets(
     secrets,
     shownSecrets.map((field) => field.name),
@@ -166,8 +166,11 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     'name',
     'description',
     'enabled',
+    'credentialId',
     ...Object.keys(errors).filter((key) => key.startsWith('config.') || key.startsWith('secrets.')),
   ]);
+
+  const secretsSource = credentialId ? { credentialId } : { secrets: secretsPayload(sentSecrets) };
 
   /** The config to send, or null (with the errors at their fields) when the form cannot be sent as it is. */
   const draft = (needsName: boolean) => {
@@ -190,7 +193,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     setProblem(null);
     const { data, error, response } = await api.POST('/api/v1/projects/{project}/connections/test', {
       params: { path: { project: project.slug } },
-      body: { type: definition.type, config, secrets: secretsPayload(sentSecrets), ...(name && { name }) },
+      body: { type: definition.type, config, ...secretsSource, ...(name && { name }) },
     });
     setBusy(null);
     if (data) setResult(data);
@@ -203,7 +206,7 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
     if (!config) return;
     setBusy('save');
     setProblem(null);
-    const body = { name, type: definition.type, config, secrets: secretsPayload(sentSecrets), description: description || null, enabled };
+    const body = { name, type: definition.type, config, ...secretsSource, description: description || null, enabled };
     const answer = stored
       ? await api.PUT('/api/v1/projects/{project}/connections/{connection}', {
           params: { path: { project: project.slug, connection: stored.id }, header: etag ? { 'If-Match': etag } : {} },
@@ -263,6 +266,12 @@ export function ConnectionEditor({ definition, stored, etag }: EditorProps) {
       <fieldset className="group">
         <legend>{definition.label} settings</legend>
         <SchemaFields fields={fields} values={values} errors={errors} required={required} onChange={edit(setValues)} />
+        <CredentialChoice
+          usable={definition.credentialTypes}
+          value={credentialId}
+          onChange={edit(setCredentialId)}
+          error={errors.credentialId}
+        />
       </fieldset>
       {shownSecrets.length > 0 && (
         <fieldset className="group">

@@ -12,6 +12,7 @@ import { DeleteConnection } from './connection/DeleteConnection';
 import { RevealSecrets } from './connection/RevealSecrets';
 import { SendTestEmail } from './connection/SendTestEmail';
 import { useTitle } from '../ui/use-title';
+import { useStoredConnection } from './connection/use-stored-connection';
 import { useProject } from './ProjectLayout';
 
 /** Capabilities the explorer shows. */
@@ -30,10 +31,8 @@ function ConnectionScreen({ connectionRef: ref }: { connectionRef: string }) {
   const api = useApi();
   const { project, can } = useProject();
   useTitle(ref);
-  const loaded = useQuery(`connection:${project.id}:${ref}`, () =>
-    api.GET('/api/v1/projects/{project}/connections/{connection}', { params: { path: { project: project.slug, connection: ref } } }),
-  );
-  const connection = loaded.data;
+  const loaded = useStoredConnection(ref, 'view');
+  const connection = loaded.data?.connection;
   const type = useQuery(
     connection ? `connection-type:${connection.type}` : 'connection-type:none',
     connection ? () => api.GET('/api/v1/connection-types/{type}', { params: { path: { type: connection.type } } }) : null,
@@ -96,7 +95,13 @@ function ConnectionScreen({ connectionRef: ref }: { connectionRef: string }) {
         <CloneConnection key={`clone:${connection.id}`} name={connection.name} onCancel={() => setPending(null)} />
       )}
       {connection && pending === 'delete' && (
-        <DeleteConnection key={`delete:${connection.id}`} name={connection.name} onCancel={() => setPending(null)} />
+        <DeleteConnection
+          key={`delete:${connection.id}`}
+          name={connection.name}
+          etag={loaded.data?.etag}
+          onCancel={() => setPending(null)}
+          onReload={loaded.reload}
+        />
       )}
       {loaded.problem && <ProblemAlert problem={loaded.problem} />}
       {problem && <ProblemAlert problem={problem} />}

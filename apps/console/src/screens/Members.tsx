@@ -28,7 +28,6 @@ export function Members() {
   const members = useQuery(`members:${project.id}`, () =>
     api.GET('/api/v1/projects/{project}/members', { params: { path, query: { perPage: 100 } } }),
   );
-  const me = useQuery('me', () => api.GET('/api/v1/auth/me'));
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const [saved, setSaved] = useState('');
 
@@ -79,21 +78,20 @@ export function Members() {
           </table>
         )}
       </section>
-      {me.data?.user.isAdmin ? (
-        <AddMember
-          onAdded={(email, role) => {
-            setSaved(`${email} was added as ${role}.`);
-            members.reload();
-          }}
-        />
-      ) : (
-        <p className="help">To add someone, ask an instance admin: only they may look users up by email.</p>
-      )}
+      <AddMember
+        onAdded={(email, role) => {
+          setSaved(`${email} was added as ${role}.`);
+          members.reload();
+        }}
+      />
     </main>
   );
 }
 
-/** The API adds members by user id; the user list (instance admins only) turns an email into one. */
+/**
+ * Adds by email (or changes the role of a member). The API finds only people the caller can
+ * already see, and answers the same for anyone else as for an unknown email.
+ */
 function AddMember({ onAdded }: { onAdded: (email: string, role: Role) => void }) {
   const api = useApi();
   const { project } = useProject();
@@ -101,47 +99,27 @@ function AddMember({ onAdded }: { onAdded: (email: string, role: Role) => void }
   const [role, setRole] = useState<Role>('viewer');
   const { problem, setProblem, busy, setBusy, errors } = useSubmission();
 
-  const userIdOf = async (wanted: string): Promise<string | null | ShownProblem> => {
-    for (let page = 1; ; page += 1) {
-      const { data, error, response } = await api.GET('/api/v1/users', { params: { query: { page, perPage: 100 } } });
-      if (!data) return problemOf(error, response);
-      const found = data.data.find((user) => user.email.toLowerCase() === wanted);
-      if (found) return found.id;
-      if (page * 100 >= data.meta.total) return null;
-    }
-  };
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const wanted = email.trim().toLowerCase();
-    const atField = (message: string) =>
-      setProblem({
-        title: 'Some fields need attention',
-        detail: message,
-        code: 'VALIDATION_FAILED',
-        status: 0,
-        errors: [{ field: 'email', message }],
-      });
-    if (!wanted) return atField('is required');
+    const wanted = email.trim();
     setBusy(true);
-    const userId = await userIdOf(wanted);
-    if (typeof userId !== 'string') {
-      setBusy(false);
-      return userId ? setProblem(userId) : atField('no user has this email');
-    }
-    const { error, response } = await api.PUT('/api/v1/projects/{project}/members/{userId}', {
-      params: { path: { project: project.slug, userId } },
-      body: { role },
+    const { data, error, response } = await api.POST('/api/v1/projects/{project}/members', {
+      params: { path: { project: project.slug } },
+      body: { email: wanted, role },
     });
     setBusy(false);
-    if (!response.ok) return setProblem(problemOf(error, response));
+    if (!data) return setProblem(problemOf(error, response));
     setProblem(null);
     setEmail('');
-    onAdded(wanted, role);
+    onAdded(data.email, data.role);
   };
   return (
     <section aria-labelledby="add-member-title">
       <h2 id="add-member-title">Add a member</h2>
-      <form className="form inline-form" onSubmit={submit} noValidate>
+      <p className="help" id="add-member-help">
+        Someone who already belongs to one of your projects. To add anyone else, ask an instance admin.
+      </p>
+      <form className="form inline-form" onSubmit={submit} noValidate aria-describedby="add-member-help">
         {problem && !errors.email && <ProblemAlert problem={problem} />}
         <TextField id="member-email" label="Email" type="email" value={email} onChange={setEmail} error={errors.email} required />
         <div className="field">

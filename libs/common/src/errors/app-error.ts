@@ -8,8 +8,8 @@ export interface FieldError {
 export interface AppErrorOptions {
   errors?: FieldError[];
   headers?: Record<string, string>;
-  /** Extra members of the problem body (RFC 9457 extensions), e.g. `targetCode`. */
-  extensions?: Record<string, string | number | boolean>;
+  /** Extra members of the problem body (RFC 9457 extensions, JSON values), e.g. `targetCode`; each documented on ProblemDto. */
+  extensions?: Record<string, unknown>;
 }
 
 /**

@@ -10,6 +10,12 @@ export class FieldErrorDto implements FieldError {
   @ApiProperty({ example: 'email must be an email' }) message: string;
 }
 
+/** A consumer of a connection, as a delete conflict names it (the usage's consumer and description). */
+export class ConsumerRefDto {
+  @ApiProperty({ example: 'airflow:nightly_load' }) consumer: string;
+  @ApiProperty({ example: 'Nightly load into the warehouse', nullable: true, type: String }) description: string | null;
+}
+
 /** RFC 9457 problem details, the body of every error response. */
 export class ProblemDto {
   @ApiProperty({ example: 'urn:switchboard:problem:validation-failed' }) type: string;
@@ -23,6 +29,11 @@ export class ProblemDto {
     description: 'TARGET_UNAVAILABLE only: why the target could not be used (the codes of a connection test).',
   })
   targetCode?: string;
+  @ApiPropertyOptional({
+    type: [ConsumerRefDto],
+    description: 'CONFLICT on deleting a connection only: the consumers registered as using it (its usages).',
+  })
+  consumers?: ConsumerRefDto[];
   @ApiProperty({ example: '0193a5b2-5a8e-7c1f-9d2e-3b4c5d6e7f80' }) requestId: string;
 }
 
@@ -38,7 +49,7 @@ function build(
   detail: string,
   requestId: string,
   errors?: FieldError[],
-  extensions?: Record<string, string | number | boolean>,
+  extensions?: Record<string, unknown>,
 ): ProblemDto {
   const body: ProblemDto = {
     ...extensions,

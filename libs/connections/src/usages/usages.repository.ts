@@ -4,19 +4,30 @@ import { isUniqueViolation, ProjectRows, ProjectSql } from '@switchboard/databas
 import { EntityManager, Repository } from 'typeorm';
 import { ConnectionUsageEntity } from './connection-usage.entity';
 
+/** A consumer of a connection: its name and what it said it uses the connection for. */
+export interface ConsumerRef {
+  consumer: string;
+  description: string | null;
+}
+
+interface Statements {
+  consumers: ProjectSql<ConsumerRef>;
+  deletion: ProjectSql;
+}
+
 /** Who declared they use a connection: every statement names the project (ProjectRows). */
 @Injectable()
 export class UsagesRepository {
   private readonly usages: ProjectRows<ConnectionUsageEntity>;
-  private statements?: { consumers: ProjectSql<{ consumer: string }>; deletion: ProjectSql };
+  private statements?: Statements;
 
   constructor(@InjectRepository(ConnectionUsageEntity) usages: Repository<ConnectionUsageEntity>) {
     this.usages = new ProjectRows(usages);
   }
 
-  /** Who uses the connection, by name only: what a delete checks (plain SQL). */
-  async consumersOf(projectId: string, connectionId: string): Promise<string[]> {
-    return (await this.sql().consumers.run(projectId, [connectionId])).map((row) => row.consumer);
+  /** Who uses the connection, and what for: what a delete checks (plain SQL). */
+  consumersOf(projectId: string, connectionId: string): Promise<ConsumerRef[]> {
+    return this.sql().consumers.run(projectId, [connectionId]);
   }
 
   list(projectId: string, connectionId: string): Promise<ConnectionUsageEntity[]> {
@@ -47,16 +58,16 @@ export class UsagesRepository {
     await this.sql().deletion.run(projectId, [connectionId], manager);
   }
 
-  private sql(): { consumers: ProjectSql<{ consumer: string }>; deletion: ProjectSql } {
+  private sql(): Statements {
     return (this.statements ??= this.prepare());
   }
 
-  private prepare(): { consumers: ProjectSql<{ consumer: string }>; deletion: ProjectSql } {
+  private prepare(): Statements {
     const connection = this.usages.placeholder(2);
     return {
       consumers: this.usages.sql(
         null,
-        (where) => `SELECT consumer FROM connection_usages ${where} AND connection_id = ${connection} ORDER BY consumer`,
+        (where) => `SELECT consumer, description FROM connection_usages ${where} AND connection_id = ${connection} ORDER BY consumer`,
       ),
       deletion: this.usages.sql(null, (where) => `DELETE FROM connection_usages ${where} AND connection_id = ${connection}`),
     };

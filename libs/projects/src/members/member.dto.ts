@@ -1,10 +1,21 @@
 import { PageDtoOf } from '@switchboard/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn } from 'class-validator';
+import { IsEmail, IsIn, MaxLength } from 'class-validator';
 import { type Role, ROLES } from '../roles/roles';
 import type { MemberRow } from './memberships.repository';
 
 export class PutMemberDto {
+  @ApiProperty({ enum: ROLES, example: 'editor' })
+  @IsIn(ROLES)
+  role: Role;
+}
+
+export class AddMemberDto {
+  @ApiProperty({ example: 'ada@example.com', description: 'The email of a user you can already see (see the operation).' })
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
   @ApiProperty({ enum: ROLES, example: 'editor' })
   @IsIn(ROLES)
   role: Role;

@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
-import { CurrentActor } from '@switchboard/auth';
+import { CurrentActor, CurrentPrincipal, type Principal } from '@switchboard/auth';
 import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
-import { MemberDto, MemberPageDto, PutMemberDto } from './member.dto';
+import { AddMemberDto, MemberDto, MemberPageDto, PutMemberDto } from './member.dto';
 import { MembersService } from './members.service';
 
 @ApiTags('members')
@@ -20,6 +20,27 @@ export class MembersController {
   @ApiProblems(400)
   list(@CurrentProject() access: ProjectAccess, @Query() query: PageQueryDto): Promise<Page<MemberDto>> {
     return this.members.list(access, query);
+  }
+
+  @Post()
+  @HttpCode(200)
+  @ProjectScoped('members:write')
+  @ApiOperation({
+    summary: 'Add a user to the project by email, or change their role',
+    description:
+      'Finds only users you can already see: a signed-in instance admin, every user; anyone else, the members of the ' +
+      'projects they belong to (an API key: of its own project). Any other email answers the same 404 whether or not ' +
+      'a user has it, so the route tells nobody which emails exist. The rules of PUT .../members/{userId} apply.',
+  })
+  @ApiOkResponse({ type: MemberDto })
+  @ApiProblems(400, 404, 409)
+  add(
+    @CurrentActor() actor: AuditActor,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentProject() access: ProjectAccess,
+    @Body() dto: AddMemberDto,
+  ): Promise<MemberDto> {
+    return this.members.addByEmail(actor, principal, access, dto.email, dto.role);
   }
 
   @Put(':userId')

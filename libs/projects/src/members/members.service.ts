@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor, AuditService } from '@switchboard/audit';
-import { UsersRepository } from '@switchboard/auth';
-import { conflict, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage } from '@switchboard/common';
+import { type Principal, UsersRepository } from '@switchboard/auth';
+import { AppError, conflict, ErrorCode, forbidden, notFound, Page, PageQueryDto, pageWindow, toPage } from '@switchboard/common';
 import type { ProjectAccess } from '../access/project-access';
 import { ProjectAccessService } from '../access/project-access.service';
 import { holdsRole, type Role, ROLE_SCOPES } from '../roles/roles';
 import { MemberDto, toMemberDto } from './member.dto';
 import type { MembershipEntity } from './membership.entity';
-import { MembershipsRepository } from './memberships.repository';
+import { MembershipsRepository, type UserSight } from './memberships.repository';
 
 /** A change that lost a race is decided again once on what won, then refused (409). */
 const CHANGE_ATTEMPTS = 2;
@@ -41,6 +41,27 @@ export class MembersService {
     });
     const createdAt = previous?.createdAt ?? now;
     return toMemberDto({ userId, email: user.email, name: user.name, role, createdAt, updatedAt: now });
+  }
+
+  /**
+   * Adds (or re-roles) the user with this email, among the users the caller can already see
+   * (see MembershipsRepository.findVisibleUserId): an email outside them answers exactly like
+   * one nobody has, so the route cannot be used to learn who has an account.
+   */
+  async addByEmail(actor: AuditActor, principal: Principal, access: ProjectAccess, email: string, role: Role): Promise<MemberDto> {
+    const userId = await this.memberships.findVisibleUserId(email.toLowerCase(), this.sightOf(principal, access));
+    if (!userId) {
+      throw new AppError(ErrorCode.NOT_FOUND, 'No user you can see has this email; an instance admin can add anyone.', {
+        errors: [{ field: 'email', message: 'no user you can see has this email' }],
+      });
+    }
+    return this.put(actor, access, userId, role);
+  }
+
+  /** Whom the caller can already look up: signed-in instance admins everyone, others their fellow members. */
+  private sightOf(principal: Principal, access: ProjectAccess): UserSight {
+    if (principal.kind === 'apiKey') return { inProject: access.project.id };
+    return principal.isAdmin ? 'everyone' : { sharingWith: principal.userId };
   }
 
   async remove(actor: AuditActor, access: ProjectAccess, userId: string): Promise<void> {

@@ -30,6 +30,9 @@ const anotherOwnerIn = (project: string) =>
 /** SQL: the membership `m` makes the user :userId the one owner of its project. */
 const SOLE_OWNERSHIP = `m.user_id = :userId AND m.role = 'owner' AND NOT ${anotherOwnerIn('m.project_id')}`;
 
+/** The users a caller may look up by email: everyone, those sharing a project with a user, or a project's members. */
+export type UserSight = 'everyone' | { sharingWith: string } | { inProject: string };
+
 export interface UserMembershipRow {
   projectId: string;
   slug: string;
@@ -73,6 +76,23 @@ export class MembershipsRepository {
       })),
       total,
     ];
+  }
+
+  /** The id of the user with this (lowercase) email, if `sight` includes them. */
+  async findVisibleUserId(email: string, sight: UserSight): Promise<string | null> {
+    const query = this.dataSource.createQueryBuilder().select('u.id', 'id').from(UserEntity, 'u').where('u.email = :email', { email });
+    if (sight !== 'everyone' && 'inProject' in sight) {
+      query.andWhere('EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.project_id = :projectId)', {
+        projectId: sight.inProject,
+      });
+    } else if (sight !== 'everyone') {
+      query.andWhere(
+        'EXISTS (SELECT 1 FROM memberships theirs JOIN memberships mine ON mine.project_id = theirs.project_id ' +
+          'WHERE theirs.user_id = u.id AND mine.user_id = :me)',
+        { me: sight.sharingWith },
+      );
+    }
+    return (await query.getRawOne<{ id: string }>())?.id ?? null;
   }
 
   async listForUser(userId: string): Promise<UserMembershipRow[]> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ROOT } from './console-build';
 
-/** Screens as the console's end-to-end runs saw them, for a person to look at (not committed: .build is ignored). */
+/** Each console screen as the e2e runs saw it, for a person to look at (not committed: .build is ignored). */
 export const SCREENSHOTS = path.join(ROOT, '.build', 'console-screenshots');
 
 /**
@@ -34,3 +34,12 @@ export async function seriousViolations(page: Page): Promise<string[]> {
         `${violation.impact} ${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
     );
 }
+
+/** Starts collecting the page's long tasks (durations in ms) into `window.longTasks`. */
+export const watchLongTasks = (page: Page): Promise<unknown> =>
+  page.evaluate(
+    "window.longTasks = []; new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((entry) => entry.duration))).observe({ type: 'longtask' })",
+  );
+
+/** The long tasks since watchLongTasks, and forgets them. */
+export const takeLongTasks = (page: Page): Promise<number[]> => page.evaluate<number[]>('window.longTasks.splice(0)');
