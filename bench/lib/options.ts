@@ -18,7 +18,7 @@ export interface BenchOptions {
   /** Modules node preloads into the service (e.g. the alias hook of the test build, to run it from .build). */
   serviceRequires: string[];
   scenarios: readonly ScenarioId[];
-  /** Run the API scenarios (a)-(c) against the embedded SQLite too. */
+  /** Run (a)-(c) and (e)-(g) with the service's metadata on the embedded SQLite too. */
   sqlite: boolean;
   /** Write a CPU profile of each service process (and a summary of where its time goes) under bench/results/. */
   profile: boolean;

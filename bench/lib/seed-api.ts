@@ -123,6 +123,14 @@ export function mysqlWarehouseBody(target: TargetDatabase): Record<string, unkno
   };
 }
 
+async function signInAsAdmin(baseUrl: string): Promise<Api> {
+  const login = await new Api(baseUrl).call<{ accessToken: string }>('POST', '/api/v1/auth/login', 200, {
+    email: ADMIN_EMAIL,
+    password: ADMIN_PASSWORD,
+  });
+  return new Api(baseUrl).withToken(login.accessToken);
+}
+
 async function createProject(admin: Api, slug: string): Promise<SeededProject> {
   const project = await admin.call<{ id: string }>('POST', '/api/v1/projects', 201, { slug, name: `Bench ${slug}` });
   const key = await admin.call<{ key: string }>('POST', `/api/v1/projects/${slug}/api-keys`, 201, { name: 'bench', scopes: KEY_SCOPES });
@@ -142,11 +150,7 @@ export async function seedService(
   /** (f-ssh): one tunneled warehouse per project, each with its own key (so its own SSH connection). */
   tunnels?: readonly TunnelAccess[],
 ): Promise<SeededService> {
-  const login = await new Api(baseUrl).call<{ accessToken: string }>('POST', '/api/v1/auth/login', 200, {
-    email: ADMIN_EMAIL,
-    password: ADMIN_PASSWORD,
-  });
-  const admin = new Api(baseUrl).withToken(login.accessToken);
+  const admin = await signInAsAdmin(baseUrl);
   const slugs = Array.from({ length: sizes.projects }, (_, index) => `bench-${String(index + 1).padStart(2, '0')}`);
   const testSlugs = target
     ? Array.from({ length: sizes.testGroups }, (_, group) =>
@@ -172,4 +176,16 @@ export async function seedService(
     connectionsPerProject: sizes.connectionsPerProject,
     testProjectGroups: testSlugs.map((group) => group.map((slug) => created.get(slug)!)),
   };
+}
+
+/**
+ * A "warehouse" connection to `target` in each of `projects`, for a service seeded without it:
+ * the SQLite suite seeds its connections while the shared target is still being seeded, and
+ * adds these once it is ready.
+ */
+export async function seedWarehouses(baseUrl: string, projects: readonly SeededProject[], target: TargetDatabase): Promise<void> {
+  const admin = await signInAsAdmin(baseUrl);
+  await forEachLimited(projects, SEED_CONCURRENCY, async (project) => {
+    await admin.call('POST', `/api/v1/projects/${project.slug}/connections`, 201, warehouseBody(target));
+  });
 }
