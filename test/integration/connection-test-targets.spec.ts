@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Servers, startServers, stopServers } from '../support/servers';
+import { smtpConfig } from '../support/smtp';
 import { DRIVERS, startTestApp, TestApp } from '../support/test-app';
 
 type Targets = Pick<Servers, 'mariadb' | 's3' | 'smtp' | 'sshd'>;
@@ -80,15 +81,7 @@ for (const driver of DRIVERS) {
 
     it('SMTP: EHLO, STARTTLS and AUTH without sending; send-test-email delivers one message', async () => {
       const { smtp } = servers;
-      const config = {
-        host: 'localhost',
-        port: smtp.port,
-        security: 'starttls',
-        auth: true,
-        username: smtp.username,
-        from: 'switchboard@example.com',
-        addressToTest: 'ops@example.com',
-      };
+      const config = smtpConfig(smtp);
       const secrets = { password: smtp.password, tlsCa: smtp.ca };
       const before = smtp.messages.length;
       const ok = await test('mail-ok', { type: 'smtp', config, secrets });

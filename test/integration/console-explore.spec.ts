@@ -13,6 +13,8 @@ import { clearScreenshots, SCREENSHOTS, seriousViolations } from '../support/con
 import { startDatabricksWorkspace, type DatabricksWorkspace } from '../support/databricks-workspace';
 import { startIcebergRestCatalog, type IcebergRestCatalog } from '../support/iceberg-rest-catalog';
 import { startServers, stopServers, type Servers } from '../support/servers';
+import { smtpConfig } from '../support/smtp';
+import { sftpConnectionBody } from '../support/sshd';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, expectOk, startTestApp, type TestApp } from '../support/test-app';
 
 const SCREENSHOT_PREFIX = 'explore-';
@@ -72,27 +74,8 @@ describe('web console: files, test email and catalogs in Chromium (sqlite servic
       config: { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
       secrets: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     });
-    await create({
-      name: 'drop',
-      type: 'sftp',
-      config: {
-        host: sshd.host,
-        port: sshd.port,
-        username: sshd.username,
-        rootPath: sshd.rootDir,
-        hostKeyFingerprint: sshd.hostKeyFingerprint,
-      },
-      secrets: { password: sshd.password },
-    });
-    const mail = {
-      host: 'localhost',
-      port: smtp.port,
-      security: 'starttls',
-      auth: true,
-      username: smtp.username,
-      from: 'switchboard@example.com',
-      addressToTest: 'ops@example.com',
-    };
+    await create({ name: 'drop', ...sftpConnectionBody(sshd) });
+    const mail = smtpConfig(smtp);
     await create({ name: 'mailer', type: 'smtp', config: mail, secrets: { password: smtp.password, tlsCa: smtp.ca } });
     await create({ name: 'mailer-wrong', type: 'smtp', config: mail, secrets: { password: 'not-the-password', tlsCa: smtp.ca } });
     await create({

@@ -8,6 +8,7 @@ import { SessionCache } from '@switchboard/connectors';
 import { startSilent } from '../support/black-hole';
 import { freePort, PostgresServer, startPostgres } from '../support/postgres';
 import { Servers, startServers, stopServers } from '../support/servers';
+import { sftpConnectionBody } from '../support/sshd';
 import { DRIVERS, expectProblem, startTestApp, TestApp } from '../support/test-app';
 
 type Targets = Pick<Servers, 'mariadb' | 's3' | 'sshd'>;
@@ -401,17 +402,7 @@ for (const driver of DRIVERS) {
 
     it('SFTP and S3: files listed with folders, and the schema of a CSV file', async () => {
       const { sshd, s3 } = servers;
-      await create('drop', {
-        type: 'sftp',
-        config: {
-          host: sshd.host,
-          port: sshd.port,
-          username: sshd.username,
-          rootPath: sshd.rootDir,
-          hostKeyFingerprint: sshd.hostKeyFingerprint,
-        },
-        secrets: { password: sshd.password },
-      });
+      await create('drop', sftpConnectionBody(sshd));
       const top = await get('drop/files?delimiter=/');
       assert.equal(top.status, 200, top.text);
       assert.ok(top.body.commonPrefixes.includes('data/'), top.text);

@@ -25,6 +25,19 @@ export interface SmtpServer {
   stop(): Promise<void>;
 }
 
+/** An smtp connection's config for this server: STARTTLS on the plain port, signed in, sending as switchboard@example.com. */
+export function smtpConfig(smtp: SmtpServer): Record<string, unknown> {
+  return {
+    host: 'localhost',
+    port: smtp.port,
+    security: 'starttls',
+    auth: true,
+    username: smtp.username,
+    from: 'switchboard@example.com',
+    addressToTest: 'ops@example.com',
+  };
+}
+
 export interface ReceivedMail {
   from: string | undefined;
   to: string[];

@@ -150,6 +150,21 @@ function childPids(pid: number): number[] {
   });
 }
 
+/** An sftp connection body to this server's sample directory, its host key pinned. */
+export function sftpConnectionBody(sshd: SshServer): { type: 'sftp'; config: Record<string, unknown>; secrets: { password: string } } {
+  return {
+    type: 'sftp',
+    config: {
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      rootPath: sshd.rootDir,
+      hostKeyFingerprint: sshd.hostKeyFingerprint,
+    },
+    secrets: { password: sshd.password },
+  };
+}
+
 export interface SshdOptions {
   /** VERBOSE (default) logs sign-ins; DEBUG1 also logs each forwarded channel (direct-tcpip) with its target. */
   logLevel?: 'VERBOSE' | 'DEBUG1';
