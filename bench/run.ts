@@ -259,7 +259,10 @@ async function runSoak(suite: Suite, scenario: Scenario, seconds: number, option
     await scenario.settle?.();
     const side = await contender.soak!(seconds, withWindows ? new ProcessWindows(suite.service) : undefined);
     for (const window of side.windows) log(`    ${contender.label.padEnd(9)} ${describeWindow(window)}`);
-    log(`    ${contender.label}: last window ${(side.change * 100).toFixed(1)}% against the first${side.flat ? '' : ' (DECLINED)'}`);
+    log(
+      `    ${contender.label}: last window ${(side.change * 100).toFixed(1)}% against the first${side.flat ? '' : ' (DECLINED)'}; ` +
+        `last minute's median ${(side.trend.lastMinuteVsFirst * 100).toFixed(1)}% against the first's, slope ${(side.trend.slopePerMinute * 100).toFixed(1)}% a minute`,
+    );
     return side;
   };
   const before = await suite.tableSizes();

@@ -45,11 +45,15 @@ function soakTable(result: SoakResult): string[] {
       `${other ? other.reqPerSec.toFixed(0) : '—'} | ${other ? other.p99Ms.toFixed(1) : '—'} | ${other ? (window.reqPerSec / other.reqPerSec).toFixed(2) : '—'} |`
     );
   });
-  const verdict = (side: SoakSide) => `${side.label} ${(side.change * 100).toFixed(1)}%${side.flat ? '' : ' **DECLINED**'}`;
+  const percent = (ratio: number) => `${ratio >= 0 ? '+' : ''}${(ratio * 100).toFixed(1)}%`;
+  const verdict = (side: SoakSide) => `${side.label} ${percent(side.change)}${side.flat ? '' : ' **DECLINED**'}`;
+  const trend = (side: SoakSide) =>
+    `${side.label} ${percent(side.trend.lastMinuteVsFirst)} (slope ${percent(side.trend.slopePerMinute)} a minute)`;
   return [
     '',
     `**(${result.id}) ${result.title}** on ${result.suite === 'postgres' ? 'PostgreSQL' : 'embedded SQLite'}, ${result.concurrency} concurrent: ` +
       `last window against the first: ${verdict(service)}, ${verdict(baseline)}` +
+      `; last minute's median against the first's: ${trend(service)}, ${trend(baseline)}` +
       (service.retainedHeapMiB === undefined ? '' : `; service heap after a full GC at the end: ${service.retainedHeapMiB.toFixed(1)} MiB`),
     '',
     '| From s | Service req/s | p99 ms | Heap after major GC / total MiB | RSS MiB | GCs minor + major: pause ms (max) | Loop delay p99 / max ms | Baseline req/s | p99 ms | Service / baseline |',

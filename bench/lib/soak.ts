@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadPlan } from './load';
 import type { ServerProcess } from './processes';
-import { quantile } from './stats';
+import { median, quantile } from './stats';
 
 export const SOAK_WINDOW_SECONDS = 10;
 /** A soak whose last window is this much below its first fails the run (issue 19). */
@@ -41,6 +41,12 @@ export interface SoakSide {
   /** last window's req/s / first window's, minus 1: -0.12 is a 12% decline. */
   change: number;
   flat: boolean;
+  /**
+   * What one window against another cannot tell apart from noise (10 s windows of this machine
+   * swing ±10% on both sides): the last minute's median req/s against the first minute's, minus 1,
+   * and the least-squares slope of req/s over the whole soak, in % of its mean per minute.
+   */
+  trend: { lastMinuteVsFirst: number; slopePerMinute: number };
   /** The service only: the heap after a forced full GC once the load stopped (MiB): what it retains. */
   retainedHeapMiB?: number;
 }
@@ -150,8 +156,25 @@ export async function soakSide(
     windows: result,
     change,
     flat: change >= -SOAK_MAX_DECLINE,
+    trend: trendOf(result.map((window) => window.reqPerSec)),
     retainedHeapMiB,
   };
+}
+
+/** SoakSide.trend of req/s per 10 s window. */
+export function trendOf(rates: readonly number[]): SoakSide['trend'] {
+  const perMinute = Math.max(1, Math.min(Math.floor(rates.length / 2), 60 / SOAK_WINDOW_SECONDS));
+  const lastMinuteVsFirst = median(rates.slice(-perMinute)) / median(rates.slice(0, perMinute)) - 1;
+  const mean = rates.reduce((sum, rate) => sum + rate, 0) / rates.length;
+  const middle = (rates.length - 1) / 2;
+  let covariance = 0;
+  let variance = 0;
+  rates.forEach((rate, index) => {
+    covariance += (index - middle) * (rate - mean);
+    variance += (index - middle) ** 2;
+  });
+  const slopePerWindow = variance > 0 ? covariance / variance : 0;
+  return { lastMinuteVsFirst, slopePerMinute: (slopePerWindow * (60 / SOAK_WINDOW_SECONDS)) / mean };
 }
 
 /** The tables whose rows or bytes changed between two readings, with both. */
