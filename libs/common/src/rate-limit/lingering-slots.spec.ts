@@ -99,8 +99,11 @@ describe('LingeringSlots', () => {
       await release!();
     }
     assert.equal(shared.held(), 3);
+    const running = await slots.acquire('c', 500);
     await slots.releaseAll();
-    assert.equal(shared.held(), 0);
+    assert.equal(shared.held(), 1, 'the running one stays taken');
     assert.equal(shared.released, 3);
+    await running!();
+    assert.equal(shared.held(), 0, 'given back at once after shutdown, not left to linger');
   });
 });

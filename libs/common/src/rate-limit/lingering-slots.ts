@@ -21,6 +21,8 @@ export interface LingeringOptions {
  */
 export class LingeringSlots implements Slots {
   private readonly idle = new Map<string, IdleSlot[]>();
+  /** Set by releaseAll (shutdown): from then on a slot given back goes straight back. */
+  private closed = false;
 
   constructor(
     private readonly shared: Slots,
@@ -37,6 +39,7 @@ export class LingeringSlots implements Slots {
 
   /** Gives every lingering slot back (shutdown: other instances should not wait for their leases to end). */
   async releaseAll(): Promise<void> {
+    this.closed = true;
     const all = [...this.idle.values()].flat();
     this.idle.clear();
     await Promise.all(all.map((slot) => this.giveBack(slot)));
@@ -68,6 +71,7 @@ export class LingeringSlots implements Slots {
     return async () => {
       if (released) return;
       released = true;
+      if (this.closed) return this.giveBack(slot);
       const idle: IdleSlot = { ...slot, timer: setTimeout(() => this.expire(key, idle), this.options.lingerMs) };
       idle.timer.unref();
       const slots = this.idle.get(key);
