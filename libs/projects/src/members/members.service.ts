@@ -49,7 +49,7 @@ export class MembersService {
    * one nobody has, so the route cannot be used to learn who has an account.
    */
   async addByEmail(actor: AuditActor, principal: Principal, access: ProjectAccess, email: string, role: Role): Promise<MemberDto> {
-    const userId = await this.memberships.findVisibleUserId(email.toLowerCase(), this.sightOf(principal, access));
+    const userId = await this.memberships.findVisibleUserId(email, this.sightOf(principal, access));
     if (!userId) {
       throw new AppError(ErrorCode.NOT_FOUND, 'No user you can see has this email; an instance admin can add anyone.', {
         errors: [{ field: 'email', message: 'no user you can see has this email' }],

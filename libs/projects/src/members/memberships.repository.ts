@@ -78,9 +78,13 @@ export class MembershipsRepository {
     ];
   }
 
-  /** The id of the user with this (lowercase) email, if `sight` includes them. */
+  /** The id of the user with this email (compared lowercase, as stored), if `sight` includes them. */
   async findVisibleUserId(email: string, sight: UserSight): Promise<string | null> {
-    const query = this.dataSource.createQueryBuilder().select('u.id', 'id').from(UserEntity, 'u').where('u.email = :email', { email });
+    const query = this.dataSource
+      .createQueryBuilder()
+      .select('u.id', 'id')
+      .from(UserEntity, 'u')
+      .where('u.email = :email', { email: email.toLowerCase() });
     if (sight !== 'everyone' && 'inProject' in sight) {
       query.andWhere('EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.project_id = :projectId)', {
         projectId: sight.inProject,
