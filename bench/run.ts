@@ -558,17 +558,17 @@ async function main(): Promise<number> {
     // Both suites are started and seeded before anything is measured (in parallel: it halves the wait), then measured one after the other.
     const wantsSqlite = options.sqlite && options.scenarios.some((id) => SQLITE_SCENARIOS.includes(id));
     // One PostgreSQL target, seeded once, for both suites' introspection scenarios.
-    const postgresTarget = options.scenarios.some((id) => TARGET_SCENARIOS.includes(id));
+    const postgresTarget = options.postgres && options.scenarios.some((id) => TARGET_SCENARIOS.includes(id));
     const sqliteTarget = wantsSqlite && options.scenarios.some((id) => SQLITE_TARGET_SCENARIOS.includes(id));
     const users = Number(postgresTarget) + Number(sqliteTarget);
     const shared = users > 0 ? new SharedTarget(options, cleanup, users) : undefined;
     // allSettled: when one fails, the other must have registered everything it started before the cleanup runs.
     const [postgres, sqlite] = await settledOrThrow([
-      preparePostgres(options, cleanup, postgresTarget ? shared : undefined),
+      options.postgres ? preparePostgres(options, cleanup, postgresTarget ? shared : undefined) : Promise.resolve(undefined),
       wantsSqlite ? prepareSqlite(options, cleanup, sqliteTarget ? shared : undefined) : Promise.resolve(undefined),
     ] as const);
     if (!options.smoke) await settle();
-    keep(await measure(postgres, options, failures));
+    if (postgres) keep(await measure(postgres, options, failures));
     if (sqlite) keep(await measure(sqlite, options, failures));
   } finally {
     await cleanup.run();

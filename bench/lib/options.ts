@@ -20,6 +20,8 @@ export interface BenchOptions {
   scenarios: readonly ScenarioId[];
   /** Run (a)-(c) and (e)-(g) with the service's metadata on the embedded SQLite too. */
   sqlite: boolean;
+  /** Run the PostgreSQL-metadata suite (`--no-postgres`: the SQLite suite alone, e.g. to soak it). */
+  postgres: boolean;
   /** Write a CPU profile of each service process (and a summary of where its time goes) under bench/results/. */
   profile: boolean;
   /** `--soak=SECONDS`: instead of rounds, each scenario loads the service alone, then its baseline alone, this long (soak.ts). */
@@ -76,7 +78,7 @@ const SMOKE = {
   liveTunnels: 5,
 };
 
-const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,f-ssh,e-mysql] [--no-sqlite] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--soak=SECONDS] [--connections=N] [--target-concurrency=1..4] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
+const USAGE = `Usage: npm run bench -- [--smoke] [--only=a,b,e,f-ssh,e-mysql] [--no-sqlite] [--no-postgres] [--rounds=N] [--duration=S] [--warmup=S] [--profile] [--soak=SECONDS] [--connections=N] [--target-concurrency=1..4] [--entry=path/to/main.js] [--require=path/to/hook.js]`;
 
 /** `--name=value` and `--flag` arguments; anything else is a usage error. */
 function parseArgs(argv: readonly string[]): Map<string, string> {
@@ -116,6 +118,7 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
     'smoke',
     'only',
     'no-sqlite',
+    'no-postgres',
     'rounds',
     'duration',
     'warmup',
@@ -131,6 +134,7 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
   if (unknown.length || args.has('help')) throw new Error(unknown.length ? `unknown option --${unknown[0]}\n${USAGE}` : USAGE);
   const smoke = args.has('smoke');
   const sizes = smoke ? SMOKE : FULL;
+  if (args.has('no-sqlite') && args.has('no-postgres')) throw new Error(`--no-sqlite and --no-postgres leave nothing to run\n${USAGE}`);
   const soakSeconds = args.has('soak') ? positive(args, 'soak', 0) : undefined;
   if (soakSeconds !== undefined && (smoke || soakSeconds < 2 * SOAK_WINDOW_SECONDS))
     throw new Error(`--soak takes at least ${2 * SOAK_WINDOW_SECONDS} seconds (two windows to compare) and no --smoke`);
@@ -145,6 +149,7 @@ export function parseOptions(argv: readonly string[], root = process.cwd()): Ben
     targetConcurrency: Math.min(4, Math.max(1, Math.round(positive(args, 'target-concurrency', 4)))),
     scenarios: scenariosFrom(args.get('only')),
     sqlite: !args.has('no-sqlite'),
+    postgres: !args.has('no-postgres'),
     profile: args.has('profile'),
     soakSeconds,
     rounds: Math.max(1, Math.round(positive(args, 'rounds', sizes.rounds))),
