@@ -78,11 +78,13 @@ export const messageOf = (error: unknown): string => (error instanceof Error ? e
 
 /**
  * Replaces every secret value, in every form a target may echo it in (secretForms), and URL
- * userinfo in a driver message. The forms are worked out once per scrubber, not per message.
+ * userinfo in a driver message. The forms are worked out at the first message, once per
+ * scrubber: every query and preview makes one, and most never have a message to scrub.
  */
 export function secretScrubber(secrets: Record<string, string>): (message: string) => string {
-  const values = [...new Set(Object.values(secrets).flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  let values: string[] | undefined;
   return (message) => {
+    values ??= [...new Set(Object.values(secrets).flatMap(secretForms))].sort((a, b) => b.length - a.length);
     let out = message.replace(/\/\/[^/\s:@]*:[^@\s]*@/g, '//***:***@');
     for (const value of values) out = out.split(value).join('***');
     return out.slice(0, 500);
