@@ -22,6 +22,7 @@ import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib
 import { describeWindow, soakMarkdown, type SoakResult } from './lib/soak-report';
 import { changedTables, ProcessWindows, type SoakSide } from './lib/soak';
 import { postgresTableSizes, sqliteTableSizes } from './lib/table-sizes';
+import { DatabaseActivity } from './lib/database-activity';
 import {
   apiScenarios,
   mysqlTargetScenarios,
@@ -257,7 +258,15 @@ async function runSoak(suite: Suite, scenario: Scenario, seconds: number, option
     await scenario.settle?.();
     if (options.warmupSeconds > 0) await contender.run(0);
     await scenario.settle?.();
-    const side = await contender.soak!(seconds, withWindows ? new ProcessWindows(suite.service) : undefined);
+    const activity = suite.databaseUrls && new DatabaseActivity(suite.databaseUrls);
+    await activity?.start();
+    let side: SoakSide | undefined;
+    try {
+      side = await contender.soak!(seconds, withWindows ? new ProcessWindows(suite.service) : undefined);
+    } finally {
+      const databases = await activity?.stop(side?.windows.length ?? 0);
+      side?.windows.forEach((window, index) => (window.databases = databases?.[index] || undefined));
+    }
     for (const window of side.windows) log(`    ${contender.label.padEnd(9)} ${describeWindow(window)}`);
     log(
       `    ${contender.label}: last window ${(side.change * 100).toFixed(1)}% against the first${side.flat ? '' : ' (DECLINED)'}; ` +
@@ -382,6 +391,7 @@ async function preparePostgres(options: BenchOptions, cleanup: Cleanup, shared: 
     service,
     baseline,
     tableSizes: () => postgresTableSizes(databaseUrl),
+    databaseUrls: [{ name: 'metadata', url: metadata.url() }, ...(targetServer ? [{ name: 'target', url: targetServer.url() }] : [])],
     seed,
     target,
     mysqlTarget,

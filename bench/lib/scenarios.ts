@@ -52,6 +52,8 @@ export interface Suite {
   baseline: ServerProcess;
   /** The metadata database's tables now (`--soak` reports what a scenario made grow). */
   tableSizes(): Promise<TableSize[]>;
+  /** The PostgreSQL servers a soak watches for autovacuum and checkpoints (database-activity.ts). */
+  databaseUrls?: { name: string; url: string }[];
   seed: SeededService;
   target?: TargetDatabase;
   /** The MariaDB introspection target of e-mysql, f-mysql, g-mysql. */

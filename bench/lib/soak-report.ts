@@ -22,12 +22,24 @@ export function describeWindow(window: SoakWindow): string {
     `${String(window.fromSecond).padStart(5)} s  ${window.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
     `p50 ${window.p50Ms.toFixed(2)} ms  p99 ${window.p99Ms.toFixed(2)} ms`;
   const figures = window.process;
-  if (!figures) return head;
+  const databases = window.databases ? `  [${window.databases}]` : '';
+  if (!figures) return head + databases;
   return (
     `${head}  heap ${fixed(figures.heapAfterMajorGcMiB)}/${fixed(figures.heapTotalMiB)} MiB  rss ${fixed(figures.rssMiB, 0)} MiB  ` +
     `gc ${figures.gc.minor}+${figures.gc.major} ${fixed(figures.gc.pauseMs)} ms (max ${fixed(figures.gc.maxPauseMs)})  ` +
-    `loop p99 ${fixed(figures.eventLoopDelay.p99Ms)} max ${fixed(figures.eventLoopDelay.maxMs)} ms`
+    `loop p99 ${fixed(figures.eventLoopDelay.p99Ms)} max ${fixed(figures.eventLoopDelay.maxMs)} ms${databases}`
   );
+}
+
+/** The windows in which the databases did something besides answering, for one side. */
+function databaseLines(side: SoakSide): string[] {
+  const busy = side.windows.filter((window) => window.databases);
+  return busy.length
+    ? [
+        '',
+        `Database activity during the ${side.label}'s soak: ${busy.map((window) => `${window.fromSecond} s: ${window.databases}`).join('; ')}.`,
+      ]
+    : [];
 }
 
 const bytes = (size?: TableSize) => (size ? `${(size.bytes / 1024).toFixed(0)} KiB` : '—');
@@ -67,6 +79,8 @@ function soakTable(result: SoakResult): string[] {
             .join('; ')}.`,
         ]
       : ['', "The service's soak changed no metadata table."]),
+    ...databaseLines(service),
+    ...databaseLines(baseline),
   ];
 }
 

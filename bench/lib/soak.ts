@@ -32,6 +32,8 @@ export interface SoakWindow {
   p50Ms: number;
   p99Ms: number;
   process?: ProcessWindow;
+  /** What the PostgreSQL servers did meanwhile (autovacuum, checkpoints; database-activity.ts); empty: nothing. */
+  databases?: string;
 }
 
 export interface SoakSide {

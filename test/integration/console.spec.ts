@@ -331,8 +331,11 @@ describe('web console: sign in, connections, test, explore, query, API keys, sig
 
   it('creates a connection from a URI, what is wrong with it shown at the field, its password stored as a secret', async () => {
     await page.getByRole('link', { name: 'New connection' }).click();
-    await page.getByLabel('From a URI').check();
+    // The radio follows the URL: a check() right after the click can see it before the navigation lands.
+    const fromUri = page.getByRole('radio', { name: 'From a URI' });
+    await fromUri.click();
     await page.waitForURL(/mode=uri$/);
+    assert.equal(await fromUri.isChecked(), true);
     await page.getByLabel('Name', { exact: true }).fill('from-uri');
     await page.getByLabel('Connection URI').fill('ftp://somewhere/else');
     await page.getByRole('button', { name: 'Save' }).click();
