@@ -222,8 +222,7 @@ export function toConnectionDto(
   connection: ConnectionWithSecretFields,
   secrets?: Record<string, string>,
 ): ConnectionDto {
-  const definition = registry.validateType(connection.type);
-  const usable = new Set(definition.secretFields.map((field) => field.name));
+  const usable = registry.secretNames(connection.type);
   const secretFields = connection.ownsCredential ? connection.secretFields : connection.secretFields.filter((name) => usable.has(name));
   return {
     id: connection.id,

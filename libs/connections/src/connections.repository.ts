@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { conflict, isUuid, PageWindow, validationFailed } from '@switchboard/common';
-import { isForeignKeyViolation, isUniqueViolation, ProjectRows, ProjectSql, updateIfVersion } from '@switchboard/database';
+import { isForeignKeyViolation, isUniqueViolation, ProjectRows, ProjectSql, rowHydrator, updateIfVersion } from '@switchboard/database';
 import { DataSource, EntityManager, EntityMetadata, Repository } from 'typeorm';
 import type { ConnectionConfig } from '@switchboard/connectors';
 import { ConnectionEntity } from './connection.entity';
@@ -33,6 +33,7 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (char) => `
 export class ConnectionsRepository {
   private readonly connections: ProjectRows<ConnectionEntity>;
   private readonly metadata: EntityMetadata;
+  private readonly toEntity: (raw: Record<string, unknown>) => ConnectionEntity;
   private byRef?: { id: string; name: string };
   /** Statements by tail: the same string object each time, whose hash V8 keeps. */
   private readonly statements = new Map<string, ProjectSql>();
@@ -43,6 +44,7 @@ export class ConnectionsRepository {
   ) {
     this.connections = new ProjectRows(connections);
     this.metadata = connections.metadata;
+    this.toEntity = rowHydrator(dataSource, connections.metadata);
   }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -51,8 +53,8 @@ export class ConnectionsRepository {
 
   /**
    * The hottest reads of the service (every fetch by a pipeline, every console list, every
-   * introspection call) are plain SQL, hydrated with the ORM's own column conversions, so no
-   * query builder runs per request.
+   * introspection call) are plain SQL, hydrated as the ORM would (rowHydrator), so no query
+   * builder runs per request.
    */
   async findByRef(projectId: string, ref: string): Promise<ConnectionWithSecretFields | null> {
     const where = this.whereRef();
@@ -158,13 +160,7 @@ export class ConnectionsRepository {
   }
 
   private hydrate(raw: Record<string, unknown>): ConnectionWithSecretFields {
-    const entity = this.metadata.create() as ConnectionWithSecretFields;
-    for (const column of this.metadata.columns) {
-      (entity as unknown as Record<string, unknown>)[column.propertyName] = this.dataSource.driver.prepareHydratedValue(
-        raw[column.databaseName],
-        column,
-      );
-    }
+    const entity = this.toEntity(raw) as ConnectionWithSecretFields;
     entity.secretFields = parseFields(raw.secret_fields);
     return entity;
   }

@@ -40,6 +40,8 @@ export class ConnectionTypeRegistry {
   private readonly byType = new Map<string, ConnectionTypeDefinition>();
   private readonly byScheme = new Map<string, ConnectionTypeDefinition>();
   private readonly validators = new Map<string, ValidateFunction>();
+  /** Each type's secret names, looked up for every connection a list shows. */
+  private readonly secretNamesByType = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly definitions: readonly ConnectionTypeDefinition[] = CONNECTION_TYPE_DEFINITIONS) {
     const ajv = createAjv();
@@ -48,6 +50,7 @@ export class ConnectionTypeRegistry {
       if (this.byType.has(definition.type)) throw new Error(`Connection type ${definition.type} is defined twice`);
       this.byType.set(definition.type, definition);
       this.validators.set(definition.type, ajv.compile(definition.configSchema));
+      this.secretNamesByType.set(definition.type, new Set(definition.secretFields.map((field) => field.name)));
       for (const scheme of definition.uri?.schemes ?? []) {
         if (this.byScheme.has(scheme)) throw new Error(`URI scheme ${scheme} is claimed by two connection types`);
         this.byScheme.set(scheme, definition);
@@ -69,6 +72,11 @@ export class ConnectionTypeRegistry {
     const definition = typeof type === 'string' ? this.byType.get(type) : undefined;
     if (!definition) throw validationFailed([{ field: 'type', message: `must be one of: ${[...this.byType.keys()].join(', ')}` }]);
     return definition;
+  }
+
+  /** The names of the type's secrets; VALIDATION_FAILED for an unknown type, as validateType. */
+  secretNames(type: unknown): ReadonlySet<string> {
+    return this.secretNamesByType.get(this.validateType(type).type)!;
   }
 
   /** A copy of `config` with defaults filled in, or VALIDATION_FAILED with errors on `config.<path>`. */

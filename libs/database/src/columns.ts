@@ -7,7 +7,8 @@ import { Column, ColumnOptions, PrimaryColumn, ValueTransformer } from 'typeorm'
  */
 export const TIMESTAMP = 'timestamptz';
 
-const isoTimestamp: ValueTransformer = {
+/** Read and written by TimestampColumn (rowHydrator knows it by identity). */
+export const isoTimestamp: ValueTransformer = {
   to: (value: Date | null | undefined) => (value instanceof Date ? value.toISOString() : value),
   from: (value: string | Date | null) => (value === null || value === undefined ? null : new Date(value)),
 };

@@ -9,6 +9,7 @@ export * from './events/instance-events';
 export * from './events/coherent-cache';
 export * from './prepared-query';
 export * from './prepared-insert';
+export * from './row-hydrator';
 export * from './rate-limit/postgres-rate-limits';
 export * from './project-rows';
 export * from './optimistic-update';
