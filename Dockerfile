@@ -18,4 +18,4 @@ USER node
 VOLUME /data
 EXPOSE 8080
 # Same flags as `npm start` (package.json): a smaller young generation and earlier full GCs keep peak RSS near idle under load (bench/README.md).
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=70", "dist/apps/api/apps/api/src/main.js"]
+CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=70", "dist/apps/api/apps/api/src/main.js"]
