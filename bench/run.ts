@@ -19,7 +19,7 @@ import { targetMet } from './lib/targets';
 import { type BenchOptions, parseOptions, type ScenarioId } from './lib/options';
 import { type ServerProcess, startNodeServer } from './lib/processes';
 import { describeMachine, markdown, type ScenarioResult, writeJson } from './lib/report';
-import { describeWindow, soakMarkdown, type SoakResult } from './lib/soak-report';
+import { describeWindow, percent, soakMarkdown, type SoakResult } from './lib/soak-report';
 import { changedTables, ProcessWindows, type SoakSide } from './lib/soak';
 import { postgresTableSizes, sqliteTableSizes } from './lib/table-sizes';
 import { DatabaseActivity } from './lib/database-activity';
@@ -104,6 +104,7 @@ async function startService(
     ipc: hooked,
     port,
     readyPath: '/api/v1/health/ready',
+    onSpawn: (stop) => cleanup.add(stop),
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -115,7 +116,6 @@ async function startService(
       ...database,
     },
   });
-  cleanup.add(() => service.stop());
   return service;
 }
 
@@ -135,10 +135,10 @@ async function startBaseline(
     ipc: hooked,
     port,
     readyPath: '/health',
+    onSpawn: (stop) => cleanup.add(stop),
     // The service keeps API keys in memory (invalidated on revocation); the baseline does the same, with its TTL.
     env: { PORT: String(port), ...SECRETS, BASELINE_AUTH_CACHE_MS: '60000', ...database },
   });
-  cleanup.add(() => baseline.stop());
   return baseline;
 }
 
@@ -269,8 +269,8 @@ async function runSoak(suite: Suite, scenario: Scenario, seconds: number, option
     }
     for (const window of side.windows) log(`    ${contender.label.padEnd(9)} ${describeWindow(window)}`);
     log(
-      `    ${contender.label}: last window ${(side.change * 100).toFixed(1)}% against the first${side.flat ? '' : ' (DECLINED)'}; ` +
-        `last minute's median ${(side.trend.lastMinuteVsFirst * 100).toFixed(1)}% against the first's, slope ${(side.trend.slopePerMinute * 100).toFixed(1)}% a minute`,
+      `    ${contender.label}: last window ${percent(side.change)} against the first${side.flat ? '' : ' (DECLINED)'}; ` +
+        `last minute's median ${percent(side.trend.lastMinuteVsFirst)} against the first's, slope ${percent(side.trend.slopePerMinute)} a minute`,
     );
     return side;
   };

@@ -105,6 +105,8 @@ export async function startNodeServer(options: {
   env: Record<string, string>;
   port: number;
   readyPath: string;
+  /** Told how to stop the process as soon as it is spawned: a bench interrupted while it starts still stops it. */
+  onSpawn?: (stop: () => Promise<void>) => void;
 }): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', ...options.env },
@@ -133,6 +135,7 @@ export async function startNodeServer(options: {
     await exited;
     clearTimeout(killed);
   };
+  options.onSpawn?.(stop);
   try {
     await waitUntilReady(baseUrl + options.readyPath, child, options.label, tail);
   } catch (error) {

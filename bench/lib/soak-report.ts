@@ -57,7 +57,6 @@ function soakTable(result: SoakResult): string[] {
       `${other ? other.reqPerSec.toFixed(0) : '—'} | ${other ? other.p99Ms.toFixed(1) : '—'} | ${other ? (window.reqPerSec / other.reqPerSec).toFixed(2) : '—'} |`
     );
   });
-  const percent = (ratio: number) => `${ratio >= 0 ? '+' : ''}${(ratio * 100).toFixed(1)}%`;
   const verdict = (side: SoakSide) => `${side.label} ${percent(side.change)}${side.flat ? '' : ' **DECLINED**'}`;
   const trend = (side: SoakSide) =>
     `${side.label} ${percent(side.trend.lastMinuteVsFirst)} (slope ${percent(side.trend.slopePerMinute)} a minute)`;
@@ -83,6 +82,9 @@ function soakTable(result: SoakResult): string[] {
     ...databaseLines(baseline),
   ];
 }
+
+/** A change as a signed percentage: +3.5%, -12.0%. */
+export const percent = (ratio: number): string => `${ratio >= 0 ? '+' : ''}${(ratio * 100).toFixed(1)}%`;
 
 /** The soak's report: per scenario, window by window, the service beside its baseline (run one after the other). */
 export function soakMarkdown(results: readonly SoakResult[], machine: Machine): string {
