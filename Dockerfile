@@ -17,5 +17,6 @@ RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node
 VOLUME /data
 EXPOSE 8080
-# Same flags as `npm start` (package.json): a smaller young generation and earlier full GCs keep peak RSS near idle under load (bench/README.md).
+# Same flags as `npm start` (package.json): a young generation large enough that what a request holds dies young, and a fixed
+# old-space growth that keeps peak RSS within 64 MiB of idle under load (bench/README.md, "The young generation").
 CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=70", "dist/apps/api/apps/api/src/main.js"]
