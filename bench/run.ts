@@ -195,6 +195,7 @@ async function runScenario(suite: Suite, scenario: Scenario, options: BenchOptio
     warmup: options.warmupSeconds > 0,
     log,
     settle: scenario.settle,
+    sameRows: scenario.sameRows,
   });
   if (suite.profiler) {
     log(`    service memory after (MiB): ${await suite.profiler.memory()}`);

@@ -13,6 +13,26 @@ import type { DirectSession } from './direct';
 const identity = (value: string): string => value;
 export const SERVER_TEXT: CustomTypesConfig = { getTypeParser: (() => identity) as CustomTypesConfig['getTypeParser'] };
 
+/**
+ * The service's cells for the bench's columns (libs/connectors/src/postgres/postgres.cells.ts), as
+ * pg's type parsers give them to a hand-written server: int4 (and the other small numbers) as
+ * numbers, timestamptz (UTC session) as ISO with a T ending in Z, timestamp with a T; int8, numeric
+ * and text stay the server's text. The Fastify baseline answers the service's JSON with these, as
+ * its MariaDB side does (mysql-pool.ts); the direct loop keeps SERVER_TEXT (driver time only).
+ */
+const SERVICE_CELL_PARSERS: Record<number, (text: string) => unknown> = {
+  16: (text) => text === 't',
+  21: Number,
+  23: Number,
+  700: Number,
+  701: Number,
+  1114: (text) => text.replace(' ', 'T'),
+  1184: (text) => (text.endsWith('+00') ? `${text.slice(0, -3).replace(' ', 'T')}Z` : text),
+};
+export const SERVICE_CELLS: CustomTypesConfig = {
+  getTypeParser: ((oid: number) => SERVICE_CELL_PARSERS[oid] ?? identity) as CustomTypesConfig['getTypeParser'],
+};
+
 /** Session settings the service sends in its startup packet. */
 export const STARTUP_OPTIONS = [
   'TimeZone=UTC',
@@ -131,8 +151,14 @@ function readBatch(cursor: Cursor<unknown[]>, rows: number): Promise<{ rows: unk
  * cursor, then the no-transaction-ID check, ROLLBACK and the session reset in one round trip,
  * and the column types looked up with format_type unless known.
  */
-export async function readOnlyQuery(client: ClientBase, sql: string, limit: number, timeoutMs: number): Promise<RowsResult> {
-  return (await readOnly(client, sql, limit, timeoutMs))!;
+export async function readOnlyQuery(
+  client: ClientBase,
+  sql: string,
+  limit: number,
+  timeoutMs: number,
+  cells = SERVER_TEXT,
+): Promise<RowsResult> {
+  return (await readOnly(client, sql, limit, timeoutMs, cells))!;
 }
 
 /** readOnlyQuery() whose statement may depend on `lookup`'s rows; null when it says there is nothing to read. */
@@ -141,6 +167,7 @@ async function readOnly(
   sql: string | ((found: Record<string, unknown>[]) => string | null),
   limit: number,
   timeoutMs: number,
+  cells: CustomTypesConfig,
   lookup = 'SELECT 1',
 ): Promise<RowsResult | null> {
   let rows: unknown[][] = [];
@@ -154,7 +181,7 @@ async function readOnly(
     }[];
     const text = typeof sql === 'string' ? sql : sql(opened[2]?.rows ?? []);
     if (text === null) return null;
-    const cursor = client.query(new Cursor<unknown[]>(text, undefined, { rowMode: 'array' }));
+    const cursor = client.query(new Cursor<unknown[]>(text, undefined, { rowMode: 'array', types: cells }));
     for (let wanted = limit + 1, size = Math.min(wanted, FIRST_BATCH_ROWS); wanted > 0; size = wanted) {
       const batch = await readBatch(cursor, size);
       rows = rows.concat(batch.rows);
@@ -184,7 +211,7 @@ async function readOnly(
 }
 
 /** (f) The table looked up in the round trip that opens the transaction, then read with its catalog names quoted. */
-export function preview(client: ClientBase, schema: string, table: string, limit: number): Promise<RowsResult | null> {
+export function preview(client: ClientBase, schema: string, table: string, limit: number, cells = SERVER_TEXT): Promise<RowsResult | null> {
   const literals = [schema, table];
   const lookup = RELATION_SQL.replace(/\$([12])\b/g, (_, n: string) => client.escapeLiteral(literals[Number(n) - 1]));
   const sql = (found: Record<string, unknown>[]) => {
@@ -193,7 +220,7 @@ export function preview(client: ClientBase, schema: string, table: string, limit
       ? `SELECT * FROM ${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)} LIMIT ${limit + 1}`
       : null;
   };
-  return readOnly(client, sql, limit, 60_000, lookup);
+  return readOnly(client, sql, limit, 60_000, cells, lookup);
 }
 
 /** One unit of (e), (f) or (g), as both the load scripts and the direct loop describe it. */

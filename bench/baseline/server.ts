@@ -11,7 +11,7 @@ import { Client, type ClientConfig, Pool, type PoolClient } from 'pg';
 import { Authenticator, type Caller, HttpError } from './access';
 import { Envelopes, uuidv7 } from './crypto';
 import { connectionJson } from './dto';
-import { listTables, preview, readOnlyQuery, targetClientConfig } from './introspection';
+import { listTables, preview, readOnlyQuery, SERVICE_CELLS, targetClientConfig } from './introspection';
 import type { MysqlSession } from './introspection-mysql';
 import { MysqlSessionPool, rowsJson } from './mysql-pool';
 import { type ConnectionRow, PgStore, SqliteStore, type Store } from './store';
@@ -352,7 +352,7 @@ function registerTargetRoutes(app: FastifyInstance, deps: Deps, testPools: Pools
       const limit = Number(request.query.limit ?? 100);
       const result = target.mysqlTarget
         ? await introspectionPools.withMysql(target, async (session) => rowsJson(await session.preview(schema, table, limit)))
-        : await introspectionPools.withPg(target, (client) => preview(client, schema, table, limit));
+        : await introspectionPools.withPg(target, (client) => preview(client, schema, table, limit, SERVICE_CELLS));
       if (!result) throw new HttpError(404, 'NOT_FOUND');
       if (target.caller) await audit(deps, target.caller, 'connection.preview', target.connection, { schema, table });
       return { ...result, limit };
@@ -368,7 +368,7 @@ function registerTargetRoutes(app: FastifyInstance, deps: Deps, testPools: Pools
       const started = performance.now();
       const result = target.mysqlTarget
         ? await introspectionPools.withMysql(target, async (session) => rowsJson(await session.query(sql, limit, timeoutMs)))
-        : await introspectionPools.withPg(target, (client) => readOnlyQuery(client, sql, limit, timeoutMs));
+        : await introspectionPools.withPg(target, (client) => readOnlyQuery(client, sql, limit, timeoutMs, SERVICE_CELLS));
       const executionMs = performance.now() - started;
       if (target.caller) await audit(deps, target.caller, 'connection.query', target.connection, { sql });
       return { ...result, stats: { rowCount: result.rows.length, executionMs } };

@@ -24,24 +24,57 @@ export interface Contender {
   label: string;
   /** RSS of its process at rest, in MiB (undefined for a process started per round). */
   idleRss(): number | undefined;
-  /** One pass through its script before measuring, each answer checked 2xx: the size of the first body (bytes). */
-  probe?(): Promise<number>;
+  /** One pass through its script before measuring, each answer checked 2xx: the first body. */
+  probe?(): Promise<string>;
   run(phase: Phase): Promise<RoundOutcome>;
   /** `--soak`: the timed rounds' load without a break for `seconds`, in windows (HTTP contenders only). */
   soak?(seconds: number, processWindows?: ProcessWindows): Promise<SoakSide>;
 }
 
 /** Sends `plan`'s first script once, in order (e.g. create then delete), failing on any non-2xx. */
-async function probeOnce(label: string, baseUrl: string, plan: LoadPlan): Promise<number> {
-  let firstBodyBytes: number | undefined;
+async function probeOnce(label: string, baseUrl: string, plan: LoadPlan): Promise<string> {
+  let firstBody: string | undefined;
   for (const build of plan.script(0)) {
     const request = build();
     const response = await fetch(baseUrl + request.path, { method: request.method, headers: request.headers, body: request.body });
     const body = await response.text();
     if (!response.ok) throw new LoadFailure(`${label}: ${request.method} ${request.path} -> ${response.status} ${body.slice(0, 300)}`);
-    firstBodyBytes ??= Buffer.byteLength(body);
+    firstBody ??= body;
   }
-  return firstBodyBytes ?? 0;
+  return firstBody ?? '';
+}
+
+/** The parts of a preview or query answer that are the rows: what the service and its baselines must agree on. */
+function rowsOf(body: string): { columns: unknown; rows: unknown[]; truncated: unknown } {
+  const { columns, rows, truncated } = JSON.parse(body) as { columns: unknown; rows: unknown[]; truncated: unknown };
+  return { columns, rows, truncated };
+}
+
+/**
+ * Fails the run unless every contender's probe answered the first one's columns, rows and
+ * truncation, cell for cell: a baseline that answers less (say, timestamps as the server wrote
+ * them where the service converts them) does less work, and its ratio says nothing.
+ */
+export function assertSameRows(probes: ReadonlyMap<string, string>): void {
+  const [[first, body], ...others] = [...probes];
+  const expected = rowsOf(body);
+  for (const [label, other] of others) {
+    const actual = rowsOf(other);
+    const differs = (part: unknown, theirs: unknown) => JSON.stringify(part) !== JSON.stringify(theirs);
+    if (differs(expected.columns, actual.columns) || differs(expected.truncated, actual.truncated)) {
+      throw new LoadFailure(
+        `${label} answered other columns than ${first}: ${JSON.stringify(actual.columns)} (truncated ${String(actual.truncated)})`,
+      );
+    }
+    const row = expected.rows.findIndex((cells, index) => differs(cells, actual.rows[index]));
+    if (row >= 0 || expected.rows.length !== actual.rows.length) {
+      const at = row >= 0 ? row : Math.min(expected.rows.length, actual.rows.length);
+      throw new LoadFailure(
+        `${label} answered other rows than ${first} (${actual.rows.length} against ${expected.rows.length}); ` +
+          `row ${at}: ${JSON.stringify(actual.rows[at])} against ${JSON.stringify(expected.rows[at])}`,
+      );
+    }
+  }
 }
 
 /** A contender that is an HTTP server loaded by autocannon; `plan(phase)` may change with the phase (d). */
@@ -141,22 +174,23 @@ function logRound(log: (line: string) => void, round: number, label: string, { s
 }
 
 /**
- * A probe of each side (2xx, body size), a warm-up (phase 0, unless `warmup` is false), then
+ * A probe of each side (2xx, body size; with `sameRows`, the same rows as the first side), a warm-up (phase 0, unless `warmup` is false), then
  * `rounds` timed rounds in which the contenders take turns, the order reversed every other
  * round (ABBA) so a machine that slows down or speeds up during the run favours no side.
  * `settle`, when given, runs before every warm-up and round: no side starts on another's leftovers.
  */
 export async function alternate(
   contenders: readonly Contender[],
-  options: { rounds: number; warmup: boolean; log: (line: string) => void; settle?: () => Promise<void> },
+  options: { rounds: number; warmup: boolean; log: (line: string) => void; settle?: () => Promise<void>; sameRows?: boolean },
 ): Promise<ContenderSummary[]> {
   const run = async (contender: Contender, phase: Phase): Promise<RoundOutcome> => {
     await options.settle?.();
     return contender.run(phase);
   };
   const idle = new Map(contenders.map((contender) => [contender.label, contender.idleRss()]));
-  const bodyBytes = new Map<string, number>();
-  for (const contender of contenders) if (contender.probe) bodyBytes.set(contender.label, await contender.probe());
+  const probes = new Map<string, string>();
+  for (const contender of contenders) if (contender.probe) probes.set(contender.label, await contender.probe());
+  if (options.sameRows) assertSameRows(probes);
   const warmUps = new Map<string, RoundOutcome[]>(contenders.map((contender) => [contender.label, []]));
   if (options.warmup) for (const contender of contenders) warmUps.get(contender.label)!.push(await run(contender, 0));
   const timed = new Map<string, RoundOutcome[]>(contenders.map((contender) => [contender.label, []]));
@@ -170,6 +204,6 @@ export async function alternate(
   }
   return contenders.map((contender) => ({
     ...summarise(contender.label, idle.get(contender.label), warmUps.get(contender.label)!, timed.get(contender.label)!),
-    bodyBytes: bodyBytes.get(contender.label),
+    bodyBytes: probes.has(contender.label) ? Buffer.byteLength(probes.get(contender.label)!) : undefined,
   }));
 }

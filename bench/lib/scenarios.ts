@@ -41,6 +41,8 @@ export interface Scenario {
   settle?: () => Promise<void>;
   /** (f)/(g): report the service's peak RSS during the rounds against its idle RSS. */
   memory?: boolean;
+  /** (f)/(g): every HTTP side's probe must answer the service's columns and rows, cell for cell (the same work), or the run fails. */
+  sameRows?: boolean;
   /** (f-ssh): proves the traffic went through the bastion, then measures the RSS of `liveTunnels` tunnels at once. */
   tunnel?: { checks: TunnelChecks; projectsLoaded: number; liveTunnels: number };
 }
@@ -356,6 +358,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
       versus: kind.direct,
       targets: previewTargets,
       memory: true,
+      sameRows: true,
     },
     {
       id: kind.ids.query,
@@ -371,6 +374,7 @@ function introspectionScenarios(suite: Suite, options: BenchOptions, kind: Targe
       versus: kind.direct,
       targets: queryTargets,
       memory: true,
+      sameRows: true,
       settle: kind.settleQuery,
     },
   ];
@@ -441,6 +445,7 @@ export function tunnelScenario(suite: Suite, options: BenchOptions): Scenario {
       httpContender('service direct', suite.service, plan(WAREHOUSE)),
     ],
     versus: 'service direct',
+    sameRows: true,
     targets: [{ source: 'issue 16', bounds: [{ measure: 'p50', versus: 'service direct', atMost: 1.3 }] }],
     tunnel: {
       checks: suite.tunnelChecks!,
