@@ -195,9 +195,23 @@ export class ConnectionsRepository {
    * changed or is gone, and nothing is deleted).
    */
   async delete(manager: EntityManager, projectId: string, id: string, version?: number): Promise<boolean> {
-    const query = this.connections.on(manager).deleting(projectId).andWhere('id = :id', { id });
-    if (version !== undefined) query.andWhere('version = :version', { version });
-    return (await query.execute()).affected === 1;
+    // Plain SQL (every delete of (c) runs it): RETURNING says whether the row went, on both drivers.
+    const deleted = this.deletion(version !== undefined);
+    return (await deleted.run(projectId, version === undefined ? [id] : [id, version], manager)).length === 1;
+  }
+
+  private deletion(ifVersion: boolean): ProjectSql {
+    const key = ifVersion ? 'delete:version' : 'delete';
+    let statement = this.statements.get(key);
+    if (statement === undefined) {
+      const version = ifVersion ? ` AND version = ${this.connections.placeholder(3)}` : '';
+      statement = this.connections.sql(
+        null,
+        (where) => `DELETE FROM connections ${where} AND id = ${this.connections.placeholder(2)}${version} RETURNING id`,
+      );
+      this.statements.set(key, statement);
+    }
+    return statement;
   }
 
   /** Connections using the credential, for their secrets or for their bastion's key (sshTunnel.credentialId). */
