@@ -1,4 +1,4 @@
-import { types } from 'pg';
+import { type CustomTypesConfig, types } from 'pg';
 import { binaryCell, exactNumberCell, numberCell, structuredCell, textCell } from '../introspection/cells';
 import type { Cell } from '../introspection/types';
 
@@ -26,39 +26,55 @@ const parseBytea = types.getTypeParser(OID.bytea, 'text') as (value: string) => 
 /** "YYYY-MM-DD HH:MM:SS[.ffffff]" plus, for timestamptz, "+HH[:MM[:SS]]" (DateStyle ISO). */
 const ISO_TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?(?:([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?)?$/;
 
+type CellParser = (text: string) => Cell;
+
+const boolCell: CellParser = (text) => text === 't';
+const numericCell: CellParser = (text) => numberCell(Number(text));
+const byteaCell: CellParser = (text) => binaryCell(parseBytea(text));
+const plainTimestampCell: CellParser = (text) => timestampCell(text, false);
+const zonedTimestampCell: CellParser = (text) => timestampCell(text, true);
+
 /**
- * One cell from the server's text of a value of type `oid`, by the rules of
+ * The cell of a value of type `oid`, from the server's text, by the rules of
  * introspection/cells.ts. Anything not in the expected format (another DateStyle, BC dates,
  * infinity) is passed on as the server wrote it.
  */
-export function pgCell(oid: number, text: string | null): Cell {
-  if (text === null) return null;
+function cellParser(oid: number): CellParser {
   switch (oid) {
     case OID.bool:
-      return text === 't';
+      return boolCell;
     case OID.int2:
     case OID.int4:
     case OID.oid:
     case OID.float4:
     case OID.float8:
-      return numberCell(Number(text));
+      return numericCell;
     case OID.int8:
     case OID.numeric:
-      return exactNumberCell(text);
+      return exactNumberCell;
     case OID.bytea:
-      return binaryCell(parseBytea(text));
+      return byteaCell;
     case OID.timestamp:
-      return timestampCell(text, false);
+      return plainTimestampCell;
     case OID.timestamptz:
-      return timestampCell(text, true);
+      return zonedTimestampCell;
     case OID.json:
     case OID.jsonb:
-      return structuredCell(text);
+      return structuredCell;
     default:
       // date, time, interval, uuid, arrays, composites, text...: the server's text, capped.
-      return textCell(text);
+      return textCell;
   }
 }
+
+/**
+ * Result rows as cells, for a query's `types`: pg converts each value as it parses the row
+ * (NULL stays null), with one function per column chosen once from its type.
+ */
+export const CELL_TYPES: CustomTypesConfig = { getTypeParser: cellParser as CustomTypesConfig['getTypeParser'] };
+
+/** One cell from the server's text of a value of type `oid`. */
+export const pgCell = (oid: number, text: string | null): Cell => (text === null ? null : cellParser(oid)(text));
 
 /** "YYYY-MM-DDTHH:MM:SS[.ffffff]", and for a zoned value the same instant in UTC ending in "Z". */
 // The common shapes (sessions run in UTC) by slicing, without the captures below: this runs per cell of every row.
@@ -80,12 +96,4 @@ export function timestampCell(text: string, zoned: boolean): string {
   utc.setUTCHours(Number(hour), Number(minute), Number(second) - offset);
   const shifted = utc.toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z, or ±YYYYYY-… beyond year 9999
   return /^\d{4}-/.test(shifted) ? `${shifted.slice(0, 19)}${fraction}Z` : textCell(text);
-}
-
-/** A result row (server texts in column order) as cells. */
-export function pgRow(oids: readonly number[], row: (string | null)[]): Cell[] {
-  // In place: the driver made this array for us alone, and a copy per row is garbage per row.
-  const cells = row as Cell[];
-  for (let index = 0; index < row.length; index++) cells[index] = pgCell(oids[index], row[index]);
-  return cells;
 }

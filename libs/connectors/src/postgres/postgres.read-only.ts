@@ -5,21 +5,19 @@ import type { FieldDef, PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import { RowCollector } from '../introspection/cells';
 import { queryFailed, readOnlyViolation } from '../introspection/errors';
-import type { QueryResult, ResultColumn } from '../introspection/types';
+import type { Cell, QueryResult, ResultColumn } from '../introspection/types';
 import { messageOf } from '../probes/test-run';
-import { pgRow } from './postgres.cells';
+import { CELL_TYPES } from './postgres.cells';
 import type { Borrowed } from './postgres.session';
 
 /**
  * Rows asked of the server per round trip: a first small batch, then as many as fit in
- * BATCH_CHARS of server text (by the rows seen so far), so narrow rows take few round trips
- * and wide ones never pile up in memory.
+ * BATCH_CHARS of cells (by the rows seen so far, cut as they arrived), so narrow rows take few
+ * round trips and wide ones never pile up in memory.
  */
 const FIRST_BATCH_ROWS = 100;
 const MAX_BATCH_ROWS = 5_000;
 const BATCH_CHARS = 2 * 1024 * 1024;
-
-type ServerRow = (string | null)[];
 
 /**
  * A row larger than this on the wire is refused instead of read: pg buffers each message whole
@@ -86,24 +84,19 @@ export async function runReadOnly(
 
 async function readRows(client: PoolClient, sql: string, limit: number, rowDone: () => void) {
   const started = performance.now();
-  const cursor = client.query(new Cursor<ServerRow>(sql, undefined, { rowMode: 'array' }));
+  // pg makes each row its cells as it parses it (CELL_TYPES): a batch holds cut cells, never all
+  // of its rows' long values at once. Rows past the collector's limits are emptied.
+  const cursor = client.query(new Cursor<Cell[]>(sql, undefined, { rowMode: 'array', types: CELL_TYPES }));
   const collector = new RowCollector(limit);
   let fields: FieldDef[] = [];
-  let oids: number[] = [];
   let rowsRead = 0;
   let charsRead = 0;
   let full = false;
-  // Each row becomes its cells as it arrives (pgRow works in place): a batch holds cut cells,
-  // never all of its rows' long values at once. Rows past the collector's limits are emptied.
-  cursor.on('row', (row: ServerRow, result: { fields: FieldDef[] }) => {
+  cursor.on('row', (row: Cell[]) => {
     rowDone();
-    if (result.fields !== fields) {
-      fields = result.fields;
-      oids = fields.map((field) => field.dataTypeID);
-    }
     rowsRead += 1;
     charsRead += textLength(row);
-    if (full || !collector.add(pgRow(oids, row))) {
+    if (full || !collector.add(row)) {
       full = true;
       row.length = 0;
     }
@@ -161,10 +154,10 @@ function watchRowSize(borrowed: Borrowed): { readonly exceeded: boolean; rowDone
   };
 }
 
-/** A row's size as the server sent it, roughly (a few bytes per cell of overhead). */
-const textLength = (row: ServerRow): number => row.reduce((sum, value) => sum + 4 + (value?.length ?? 0), 0);
+/** What a row holds as cells, roughly: its strings' lengths (cut already) and a few bytes per cell. */
+const textLength = (row: Cell[]): number => row.reduce<number>((sum, cell) => sum + 4 + (typeof cell === 'string' ? cell.length : 0), 0);
 
-function readBatch(cursor: Cursor<ServerRow>, rows: number): Promise<{ rows: ServerRow[]; fields: FieldDef[] }> {
+function readBatch(cursor: Cursor<Cell[]>, rows: number): Promise<{ rows: Cell[][]; fields: FieldDef[] }> {
   return new Promise((resolve, reject) => {
     cursor.read(rows, (error, batch, result) => (error ? reject(error) : resolve({ rows: batch, fields: result.fields })));
   });
