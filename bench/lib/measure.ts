@@ -174,9 +174,10 @@ function logRound(log: (line: string) => void, round: number, label: string, { s
 }
 
 /**
- * A probe of each side (2xx, body size; with `sameRows`, the same rows as the first side), a warm-up (phase 0, unless `warmup` is false), then
- * `rounds` timed rounds in which the contenders take turns, the order reversed every other
- * round (ABBA) so a machine that slows down or speeds up during the run favours no side.
+ * A probe of each side (2xx, body size; with `sameRows`, the same rows as the first side), a
+ * warm-up (phase 0, unless `warmup` is false), then `rounds` timed rounds in which the
+ * contenders take turns, the order reversed every other round (ABBA) so a machine that slows
+ * down or speeds up during the run favours no side.
  * `settle`, when given, runs before every warm-up and round: no side starts on another's leftovers.
  */
 export async function alternate(
