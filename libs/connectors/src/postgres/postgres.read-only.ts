@@ -12,12 +12,13 @@ import type { Borrowed } from './postgres.session';
 
 /**
  * Rows asked of the server per round trip: a first small batch, then as many as fit in
- * BATCH_CHARS of cells (by the rows seen so far, cut as they arrived), so narrow rows take few
- * round trips and wide ones never pile up in memory.
+ * BATCH_BYTES of what the server sends (by the rows seen so far, on the wire: cells are cut as
+ * they arrive, so their size would let a batch of wide rows ask for far more than it keeps), so
+ * narrow rows take few round trips and wide ones are not sent for nothing past the limits.
  */
 const FIRST_BATCH_ROWS = 100;
 const MAX_BATCH_ROWS = 5_000;
-const BATCH_CHARS = 2 * 1024 * 1024;
+const BATCH_BYTES = 2 * 1024 * 1024;
 
 /**
  * A row larger than this on the wire is refused instead of read: pg buffers each message whole
@@ -64,7 +65,7 @@ export async function runReadOnly(
     const sql = typeof statement.sql === 'string' ? statement.sql : statement.sql(opened[2]?.rows ?? []);
     const rowSize = watchRowSize(borrowed);
     try {
-      read = await readRows(client, sql, statement.limit, rowSize.rowDone);
+      read = await readRows(client, sql, statement.limit, rowSize);
     } catch (error) {
       if (rowSize.exceeded) throw tooLargeRow();
       throw error;
@@ -82,7 +83,7 @@ export async function runReadOnly(
   return { columns, rows, truncated, stats: { rowCount: rows.length, executionMs: read.executionMs } };
 }
 
-async function readRows(client: PoolClient, sql: string, limit: number, rowDone: () => void) {
+async function readRows(client: PoolClient, sql: string, limit: number, wire: Pick<RowSizeWatch, 'rowDone' | 'receivedBytes'>) {
   const started = performance.now();
   // pg makes each row its cells as it parses it (CELL_TYPES): a batch holds cut cells, never all
   // of its rows' long values at once. Rows past the collector's limits are emptied.
@@ -90,12 +91,10 @@ async function readRows(client: PoolClient, sql: string, limit: number, rowDone:
   const collector = new RowCollector(limit);
   let fields: FieldDef[] = [];
   let rowsRead = 0;
-  let charsRead = 0;
   let full = false;
   cursor.on('row', (row: Cell[]) => {
-    rowDone();
+    wire.rowDone();
     rowsRead += 1;
-    charsRead += textLength(row);
     if (full || !collector.add(row)) {
       full = true;
       row.length = 0;
@@ -104,7 +103,7 @@ async function readRows(client: PoolClient, sql: string, limit: number, rowDone:
   // limit + 1: the row beyond the limit proves there were more.
   for (let wanted = limit + 1; wanted > 0 && !full;) {
     // First batch + 1: a limit of 100 (the preview's default) and the row proving more, in one round trip.
-    const fitting = rowsRead === 0 ? FIRST_BATCH_ROWS + 1 : Math.floor(BATCH_CHARS / Math.max(1, charsRead / rowsRead));
+    const fitting = rowsRead === 0 ? FIRST_BATCH_ROWS + 1 : Math.floor(BATCH_BYTES / Math.max(1, wire.receivedBytes / rowsRead));
     const batchSize = Math.min(wanted, MAX_BATCH_ROWS, Math.max(1, fitting));
     const batch = await readBatch(cursor, batchSize);
     fields = batch.fields;
@@ -126,12 +125,22 @@ const tooLargeRow = (): AppError =>
  * each); past MAX_ROW_WIRE_BYTES the socket is destroyed (the read then fails, the client is not
  * pooled again) before pg has buffered more of the row.
  */
-function watchRowSize(borrowed: Borrowed): { readonly exceeded: boolean; rowDone(): void; stop(): void } {
+interface RowSizeWatch {
+  readonly exceeded: boolean;
+  /** Everything the server sent since the watch began. */
+  readonly receivedBytes: number;
+  rowDone(): void;
+  stop(): void;
+}
+
+function watchRowSize(borrowed: Borrowed): RowSizeWatch {
   const { stream } = (borrowed.client as unknown as { connection: { stream: Socket } }).connection;
   let pending = 0;
+  let received = 0;
   let exceeded = false;
   const onData = (chunk: Buffer) => {
     pending += chunk.length;
+    received += chunk.length;
     if (pending <= MAX_ROW_WIRE_BYTES || exceeded) return;
     exceeded = true;
     borrowed.destroy();
@@ -145,6 +154,9 @@ function watchRowSize(borrowed: Borrowed): { readonly exceeded: boolean; rowDone
     get exceeded() {
       return exceeded;
     },
+    get receivedBytes() {
+      return received;
+    },
     rowDone() {
       pending = 0;
     },
@@ -153,9 +165,6 @@ function watchRowSize(borrowed: Borrowed): { readonly exceeded: boolean; rowDone
     },
   };
 }
-
-/** What a row holds as cells, roughly: its strings' lengths (cut already) and a few bytes per cell. */
-const textLength = (row: Cell[]): number => row.reduce<number>((sum, cell) => sum + 4 + (typeof cell === 'string' ? cell.length : 0), 0);
 
 function readBatch(cursor: Cursor<Cell[]>, rows: number): Promise<{ rows: Cell[][]; fields: FieldDef[] }> {
   return new Promise((resolve, reject) => {
