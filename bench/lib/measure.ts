@@ -50,6 +50,8 @@ function rowsOf(body: string): { columns: unknown; rows: unknown[]; truncated: u
   return { columns, rows, truncated };
 }
 
+const differs = (part: unknown, theirs: unknown): boolean => JSON.stringify(part) !== JSON.stringify(theirs);
+
 /**
  * Fails the run unless every contender's probe answered the first one's columns, rows and
  * truncation, cell for cell: a baseline that answers less (say, timestamps as the server wrote
@@ -60,7 +62,6 @@ export function assertSameRows(probes: ReadonlyMap<string, string>): void {
   const expected = rowsOf(body);
   for (const [label, other] of others) {
     const actual = rowsOf(other);
-    const differs = (part: unknown, theirs: unknown) => JSON.stringify(part) !== JSON.stringify(theirs);
     if (differs(expected.columns, actual.columns) || differs(expected.truncated, actual.truncated)) {
       throw new LoadFailure(
         `${label} answered other columns than ${first}: ${JSON.stringify(actual.columns)} (truncated ${String(actual.truncated)})`,

@@ -120,11 +120,6 @@ const tooLargeRow = (): AppError =>
     `A row of the result is larger than ${MAX_ROW_WIRE_BYTES / 1024 / 1024} MiB; select a shorter expression of its big columns (e.g. left(col, 4096)).`,
   );
 
-/**
- * Counts the bytes the server sends since the last complete row (the reader calls rowDone() for
- * each); past MAX_ROW_WIRE_BYTES the socket is destroyed (the read then fails, the client is not
- * pooled again) before pg has buffered more of the row.
- */
 interface RowSizeWatch {
   readonly exceeded: boolean;
   /** Everything the server sent since the watch began. */
@@ -133,6 +128,12 @@ interface RowSizeWatch {
   stop(): void;
 }
 
+/**
+ * Counts the bytes the server sends since the last complete row (the reader calls rowDone() for
+ * each); past MAX_ROW_WIRE_BYTES the socket is destroyed (the read then fails, the client is not
+ * pooled again) before pg has buffered more of the row. It also counts everything the server
+ * sent, which sizes the reader's batches.
+ */
 function watchRowSize(borrowed: Borrowed): RowSizeWatch {
   const { stream } = (borrowed.client as unknown as { connection: { stream: Socket } }).connection;
   let pending = 0;
