@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Type } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { ModulesContainer } from '@nestjs/core';
+import { VALIDATION_PIPE } from '@switchboard/common';
 import { ADMIN_PASSWORD, CallOptions, createUser, DRIVERS, expectProblem, Reply, startTestApp, TestApp } from '../support/test-app';
 import { fieldsOf } from '../support/problems';
 
@@ -186,6 +191,27 @@ for (const driver of DRIVERS) {
       expectCleanProblem(await t.call('GET', `${API}/projects/nul-byte`, { token: admin }), 404, 'NOT_FOUND');
       expectCleanProblem(await t.call('GET', `${API}/projects/typo`, { token: admin }), 404, 'NOT_FOUND');
       expectCleanProblem(await t.call('GET', `${API}/projects/typed`, { token: admin }), 404, 'NOT_FOUND');
+    });
+
+    it('reads every request body and query through the validation pipe (there is no global pipe)', () => {
+      const unchecked: string[] = [];
+      let checked = 0;
+      for (const module of t.app.get(ModulesContainer).values()) {
+        for (const wrapper of module.controllers.values()) {
+          const controller = wrapper.metatype as Type;
+          for (const method of Object.getOwnPropertyNames(controller.prototype)) {
+            const args: Record<string, { pipes: unknown[] }> = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {};
+            for (const [key, arg] of Object.entries(args)) {
+              const type = Number(key.split(':')[0]);
+              if (type !== RouteParamtypes.BODY && type !== RouteParamtypes.QUERY) continue;
+              checked += 1;
+              if (!arg.pipes.includes(VALIDATION_PIPE)) unchecked.push(`${controller.name}.${method}: ${RouteParamtypes[type]}`);
+            }
+          }
+        }
+      }
+      assert.ok(checked >= 28, `only ${checked} bodies and queries found: is the walk still reading the routes?`);
+      assert.deepEqual(unchecked, []);
     });
 
     it('validates query parameters with 400 naming the parameter', async () => {

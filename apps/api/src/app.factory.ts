@@ -3,7 +3,6 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import {
   AppConfig,
   createLogger,
-  createValidationPipe,
   generateRequestId,
   HttpMetrics,
   PinoLoggerService,
@@ -48,7 +47,6 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   });
   // Scrapers look for /metrics at the root.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
-  app.useGlobalPipes(createValidationPipe());
   // A request the metadata database could not serve answers 503 with Retry-After, whatever route it took.
   app.useGlobalFilters(new ProblemFilter(storeUnavailableProblem));
   app.enableShutdownHooks();

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiMergePatch, ApiProblems, Page, IfMatch, parseIfMatch } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, IfMatch, Page, parseIfMatch, ValidBody, ValidQuery } from '@switchboard/common';
 import { RevealQueryDto } from '@switchboard/credentials';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
@@ -28,7 +28,7 @@ export class ConnectionsController {
   @ApiOperation({ summary: 'List connections: filter by type, enabled, search; sort; page (no secrets)' })
   @ApiOkResponse({ type: ConnectionPageDto })
   @ApiProblems(400)
-  list(@CurrentProject() access: ProjectAccess, @Query() query: ConnectionListQueryDto): Promise<Page<ConnectionDto>> {
+  list(@CurrentProject() access: ProjectAccess, @ValidQuery() query: ConnectionListQueryDto): Promise<Page<ConnectionDto>> {
     return this.connections.list(access.project.id, query);
   }
 
@@ -45,7 +45,7 @@ export class ConnectionsController {
   create(
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
-    @Body() dto: CreateConnectionDto,
+    @ValidBody() dto: CreateConnectionDto,
   ): Promise<ConnectionDto> {
     return this.connections.create(actor, access, dto);
   }
@@ -59,7 +59,7 @@ export class ConnectionsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: RevealQueryDto,
+    @ValidQuery() query: RevealQueryDto,
   ): Promise<ConnectionDto> {
     return this.connections.get(actor, access, ref, query.reveal === 'true');
   }
@@ -79,7 +79,7 @@ export class ConnectionsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() dto: CreateConnectionDto,
+    @ValidBody() dto: CreateConnectionDto,
     @IfMatch() ifMatch?: string,
   ): Promise<ConnectionDto> {
     return this.connections.replace(actor, access, ref, dto, parseIfMatch(ifMatch));
@@ -100,7 +100,7 @@ export class ConnectionsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() dto: PatchConnectionDto,
+    @ValidBody() dto: PatchConnectionDto,
     @IfMatch() ifMatch?: string,
   ): Promise<ConnectionDto> {
     return this.connections.patch(actor, access, ref, dto, parseIfMatch(ifMatch));
@@ -120,7 +120,7 @@ export class ConnectionsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: DeleteConnectionQueryDto,
+    @ValidQuery() query: DeleteConnectionQueryDto,
     @IfMatch() ifMatch?: string,
   ): Promise<void> {
     return this.connections.delete(actor, access, ref, query.force === 'true', parseIfMatch(ifMatch));
@@ -136,7 +136,7 @@ export class ConnectionsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() dto: CloneConnectionDto,
+    @ValidBody() dto: CloneConnectionDto,
   ): Promise<ConnectionDto> {
     return this.connections.clone(actor, access, ref, dto);
   }

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiMergePatch, ApiProblems, Page, PageQueryDto, IfMatch, parseIfMatch } from '@switchboard/common';
+import { ApiMergePatch, ApiProblems, IfMatch, Page, PageQueryDto, parseIfMatch, ValidBody, ValidQuery } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import {
   CreateCredentialDto,
@@ -26,7 +26,7 @@ export class CredentialsController {
   @ApiOperation({ summary: "List a project's shared credentials (never their secrets)" })
   @ApiOkResponse({ type: CredentialPageDto })
   @ApiProblems(400)
-  list(@CurrentProject() access: ProjectAccess, @Query() query: PageQueryDto): Promise<Page<CredentialDto>> {
+  list(@CurrentProject() access: ProjectAccess, @ValidQuery() query: PageQueryDto): Promise<Page<CredentialDto>> {
     return this.credentials.list(access.project.id, query);
   }
 
@@ -38,7 +38,7 @@ export class CredentialsController {
   create(
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
-    @Body() dto: CreateCredentialDto,
+    @ValidBody() dto: CreateCredentialDto,
   ): Promise<CredentialDto> {
     return this.credentials.create(actor, access.project.id, dto);
   }
@@ -52,7 +52,7 @@ export class CredentialsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
-    @Query() query: RevealQueryDto,
+    @ValidQuery() query: RevealQueryDto,
   ): Promise<CredentialDto> {
     return this.credentials.get(actor, access.project.id, ref, query.reveal === 'true', access.scopes);
   }
@@ -67,7 +67,7 @@ export class CredentialsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
-    @Body() dto: ReplaceCredentialDto,
+    @ValidBody() dto: ReplaceCredentialDto,
     @IfMatch() ifMatch?: string,
   ): Promise<CredentialDto> {
     return this.credentials.replace(actor, access.project.id, ref, dto, parseIfMatch(ifMatch));
@@ -84,7 +84,7 @@ export class CredentialsController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('credential') ref: string,
-    @Body() dto: PatchCredentialDto,
+    @ValidBody() dto: PatchCredentialDto,
     @IfMatch() ifMatch?: string,
   ): Promise<CredentialDto> {
     return this.credentials.patch(actor, access.project.id, ref, dto, parseIfMatch(ifMatch));

@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiProblems } from '@switchboard/common';
+import { ApiProblems, ValidBody } from '@switchboard/common';
 import type { TestResult } from '@switchboard/connectors';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import { TestDraftDto, TestOptionsDto, TestResultDto } from './connection-test.dto';
@@ -26,7 +26,11 @@ export class ConnectionTestController {
   })
   @ApiOkResponse({ type: TestResultDto })
   @ApiProblems(400, 422, 429)
-  testDraft(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess, @Body() dto: TestDraftDto): Promise<TestResult> {
+  testDraft(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @ValidBody() dto: TestDraftDto,
+  ): Promise<TestResult> {
     return this.tests.testDraft(actor, access, dto);
   }
 
@@ -46,7 +50,7 @@ export class ConnectionTestController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() options: TestOptionsDto,
+    @ValidBody() options: TestOptionsDto,
   ): Promise<TestResult> {
     return this.tests.testStored(actor, access, ref, options);
   }
@@ -66,7 +70,7 @@ export class ConnectionTestController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() dto: SendTestEmailDto,
+    @ValidBody() dto: SendTestEmailDto,
   ): Promise<TestEmailResultDto> {
     return this.tests.sendTestEmail(actor, access, ref, dto);
   }

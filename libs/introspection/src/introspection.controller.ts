@@ -1,8 +1,8 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { applyDecorators, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiProblems, Page } from '@switchboard/common';
+import { ApiProblems, Page, ValidBody, ValidQuery } from '@switchboard/common';
 import type {
   CatalogInfo,
   ColumnInfo,
@@ -63,7 +63,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: CatalogsQueryDto,
+    @ValidQuery() query: CatalogsQueryDto,
   ): Promise<Page<CatalogInfo>> {
     return this.introspection.catalogs(actor, access, ref, query);
   }
@@ -81,7 +81,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() dto: DiscoverDto,
+    @ValidBody() dto: DiscoverDto,
   ): Promise<DiscoveryDto> {
     return this.introspection.discover(actor, access, ref, dto);
   }
@@ -106,7 +106,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: SchemasQueryDto,
+    @ValidQuery() query: SchemasQueryDto,
   ): Promise<{ data: SchemaInfo[] }> {
     return this.introspection.schemas(actor, access, ref, query);
   }
@@ -121,7 +121,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() dto: CreateSchemaDto,
+    @ValidBody() dto: CreateSchemaDto,
   ): Promise<SchemaInfo> {
     return this.introspection.createSchema(actor, access, ref, dto);
   }
@@ -134,7 +134,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: TablesQueryDto,
+    @ValidQuery() query: TablesQueryDto,
   ): Promise<Page<TableInfo>> {
     return this.introspection.tables(actor, access, ref, query);
   }
@@ -147,7 +147,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: TableQueryDto,
+    @ValidQuery() query: TableQueryDto,
   ): Promise<{ data: ColumnInfo[] }> {
     return this.introspection.columns(actor, access, ref, query);
   }
@@ -163,7 +163,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: PreviewQueryDto,
+    @ValidQuery() query: PreviewQueryDto,
   ): Promise<PreviewDto> {
     return this.introspection.preview(actor, access, ref, query);
   }
@@ -183,7 +183,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Body() dto: QueryDto,
+    @ValidBody() dto: QueryDto,
   ): Promise<QueryResult> {
     return this.introspection.query(actor, access, ref, dto);
   }
@@ -196,7 +196,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: FilesQueryDto,
+    @ValidQuery() query: FilesQueryDto,
   ): Promise<FileListing> {
     return this.introspection.files(actor, access, ref, query);
   }
@@ -212,7 +212,7 @@ export class IntrospectionController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
-    @Query() query: FileSchemaQueryDto,
+    @ValidQuery() query: FileSchemaQueryDto,
   ): Promise<FileSchema> {
     return this.introspection.fileSchema(actor, access, ref, query);
   }

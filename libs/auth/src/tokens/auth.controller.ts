@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, HttpCode, Post } from '@nestjs/common';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '../actor';
 import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, Public, RequestHeader } from '@switchboard/common';
+import { ApiProblems, Public, RequestHeader, ValidBody } from '@switchboard/common';
 
 import { AuthService } from './auth.service';
 import { LoginDto, RefreshTokenDto, TokenPairDto } from './token.dto';
@@ -20,7 +20,11 @@ export class AuthController {
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 429)
-  login(@Body() dto: LoginDto, @CurrentActor() actor: AuditActor, @RequestHeader('user-agent') userAgent?: string): Promise<TokenPairDto> {
+  login(
+    @ValidBody() dto: LoginDto,
+    @CurrentActor() actor: AuditActor,
+    @RequestHeader('user-agent') userAgent?: string,
+  ): Promise<TokenPairDto> {
     return this.auth.login(dto, { actor, userAgent });
   }
 
@@ -32,7 +36,7 @@ export class AuthController {
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401)
-  refresh(@Body() dto: RefreshTokenDto, @CurrentActor() actor: AuditActor): Promise<TokenPairDto> {
+  refresh(@ValidBody() dto: RefreshTokenDto, @CurrentActor() actor: AuditActor): Promise<TokenPairDto> {
     return this.auth.refresh(dto.refreshToken, actor);
   }
 
@@ -46,7 +50,7 @@ export class AuthController {
   })
   @ApiNoContentResponse({ description: 'Signed out: the refresh token and the access tokens of its session stop working.' })
   @ApiProblems(400, 401)
-  logout(@Body() dto: RefreshTokenDto, @CurrentActor() actor: AuditActor): Promise<void> {
+  logout(@ValidBody() dto: RefreshTokenDto, @CurrentActor() actor: AuditActor): Promise<void> {
     return this.auth.logout(dto.refreshToken, actor);
   }
 }

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
+import { ApiProblems, Page, PageQueryDto, ParseIdPipe, ValidBody, ValidQuery } from '@switchboard/common';
 import { InstanceAdminOnly } from '../guards/instance-admin.guard';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '../actor';
@@ -19,7 +19,7 @@ export class UsersController {
   @ApiOperation({ summary: 'List users (instance admins)' })
   @ApiOkResponse({ type: UserPageDto })
   @ApiProblems(400)
-  list(@Query() query: PageQueryDto): Promise<Page<UserDto>> {
+  list(@ValidQuery() query: PageQueryDto): Promise<Page<UserDto>> {
     return this.users.list(query);
   }
 
@@ -27,7 +27,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user (instance admins)' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiProblems(400, 409)
-  create(@CurrentActor() actor: AuditActor, @Body() dto: CreateUserDto): Promise<UserDto> {
+  create(@CurrentActor() actor: AuditActor, @ValidBody() dto: CreateUserDto): Promise<UserDto> {
     return this.users.create(actor, dto);
   }
 
@@ -51,7 +51,7 @@ export class UsersController {
   update(
     @CurrentActor() actor: AuditActor,
     @Param('id', new ParseIdPipe('User')) id: string,
-    @Body() dto: UpdateUserDto,
+    @ValidBody() dto: UpdateUserDto,
   ): Promise<UserDto> {
     return this.users.update(actor, id, dto);
   }

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor } from '@switchboard/auth';
-import { ApiProblems } from '@switchboard/common';
+import { ApiProblems, ValidBody } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess, ProjectScoped } from '@switchboard/projects';
 import { PutUsageDto, UsageDto, UsageListDto } from './usage.dto';
 import { UsagesService } from './usages.service';
@@ -39,7 +39,7 @@ export class UsagesController {
     @CurrentProject() access: ProjectAccess,
     @Param('connection') ref: string,
     @Param('consumer') consumer: string,
-    @Body() dto: PutUsageDto,
+    @ValidBody() dto: PutUsageDto,
   ): Promise<UsageDto> {
     return this.usages.put(actor, access, ref, consumer, dto);
   }

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiKeyDto, ApiKeyPageDto, ApiKeysService, CreateApiKeyDto, CreatedApiKeyDto, CurrentActor } from '@switchboard/auth';
 import type { AuditActor } from '@switchboard/audit';
-import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
+import { ApiProblems, Page, PageQueryDto, ParseIdPipe, ValidBody, ValidQuery } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
 
@@ -16,7 +16,7 @@ export class ProjectApiKeysController {
   @ApiOperation({ summary: "List a project's API keys (never the keys themselves)" })
   @ApiOkResponse({ type: ApiKeyPageDto })
   @ApiProblems(400)
-  list(@CurrentProject() access: ProjectAccess, @Query() query: PageQueryDto): Promise<Page<ApiKeyDto>> {
+  list(@CurrentProject() access: ProjectAccess, @ValidQuery() query: PageQueryDto): Promise<Page<ApiKeyDto>> {
     return this.apiKeys.list(access.project.id, query);
   }
 
@@ -31,7 +31,7 @@ export class ProjectApiKeysController {
   create(
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
-    @Body() dto: CreateApiKeyDto,
+    @ValidBody() dto: CreateApiKeyDto,
   ): Promise<CreatedApiKeyDto> {
     return this.apiKeys.create(access.project.id, actor, access.scopes, dto);
   }

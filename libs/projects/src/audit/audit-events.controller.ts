@@ -1,7 +1,7 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto, AuditEventPageDto, AuditQueryDto, AuditQueryService } from '@switchboard/audit';
-import { ApiProblems, Page } from '@switchboard/common';
+import { ApiProblems, Page, ValidQuery } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
 
@@ -16,7 +16,7 @@ export class AuditEventsController {
   @ApiOperation({ summary: "A project's audit trail, newest first", description: 'Filter by action (or "prefix.") and time.' })
   @ApiOkResponse({ type: AuditEventPageDto })
   @ApiProblems(400)
-  list(@CurrentProject() access: ProjectAccess, @Query() query: AuditQueryDto): Promise<Page<AuditEventDto>> {
+  list(@CurrentProject() access: ProjectAccess, @ValidQuery() query: AuditQueryDto): Promise<Page<AuditEventDto>> {
     return this.audit.list(access.project.id, query);
   }
 }

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor, CurrentPrincipal, type Principal } from '@switchboard/auth';
-import { ApiProblems, Page, PageQueryDto, ParseIdPipe } from '@switchboard/common';
+import { ApiProblems, Page, PageQueryDto, ParseIdPipe, ValidBody, ValidQuery } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
 import { AddMemberDto, MemberDto, MemberPageDto, PutMemberDto } from './member.dto';
@@ -18,7 +18,7 @@ export class MembersController {
   @ApiOperation({ summary: "List a project's members and their roles" })
   @ApiOkResponse({ type: MemberPageDto })
   @ApiProblems(400)
-  list(@CurrentProject() access: ProjectAccess, @Query() query: PageQueryDto): Promise<Page<MemberDto>> {
+  list(@CurrentProject() access: ProjectAccess, @ValidQuery() query: PageQueryDto): Promise<Page<MemberDto>> {
     return this.members.list(access, query);
   }
 
@@ -38,7 +38,7 @@ export class MembersController {
     @CurrentActor() actor: AuditActor,
     @CurrentPrincipal() principal: Principal,
     @CurrentProject() access: ProjectAccess,
-    @Body() dto: AddMemberDto,
+    @ValidBody() dto: AddMemberDto,
   ): Promise<MemberDto> {
     return this.members.addByEmail(actor, principal, access, dto.email, dto.role);
   }
@@ -58,7 +58,7 @@ export class MembersController {
     @CurrentActor() actor: AuditActor,
     @CurrentProject() access: ProjectAccess,
     @Param('userId', new ParseIdPipe('User')) userId: string,
-    @Body() dto: PutMemberDto,
+    @ValidBody() dto: PutMemberDto,
   ): Promise<MemberDto> {
     return this.members.put(actor, access, userId, dto.role);
   }

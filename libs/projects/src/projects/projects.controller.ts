@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuditActor } from '@switchboard/audit';
 import { CurrentActor, CurrentPrincipal, type Principal } from '@switchboard/auth';
-import { ApiProblems, Page, PageQueryDto } from '@switchboard/common';
+import { ApiProblems, Page, PageQueryDto, ValidBody, ValidQuery } from '@switchboard/common';
 import { CurrentProject, type ProjectAccess } from '../access/project-access';
 import { ProjectScoped } from '../access/project-scoped.decorator';
 import { CreateProjectDto, ProjectDto, ProjectPageDto, UpdateProjectDto } from './project.dto';
@@ -17,7 +17,7 @@ export class ProjectsController {
   @ApiOperation({ summary: 'List the projects you belong to', description: 'Instance admins see every project; an API key sees its own.' })
   @ApiOkResponse({ type: ProjectPageDto })
   @ApiProblems(400, 401)
-  list(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<Page<ProjectDto>> {
+  list(@CurrentPrincipal() principal: Principal, @ValidQuery() query: PageQueryDto): Promise<Page<ProjectDto>> {
     return this.projects.list(principal, query);
   }
 
@@ -25,7 +25,7 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Create a project; you become its owner', description: 'Signed-in users only, not API keys.' })
   @ApiCreatedResponse({ type: ProjectDto })
   @ApiProblems(400, 401, 403, 409)
-  create(@CurrentActor() actor: AuditActor, @Body() dto: CreateProjectDto): Promise<ProjectDto> {
+  create(@CurrentActor() actor: AuditActor, @ValidBody() dto: CreateProjectDto): Promise<ProjectDto> {
     return this.projects.create(actor, dto);
   }
 
@@ -42,7 +42,11 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Rename a project or change its slug or description' })
   @ApiOkResponse({ type: ProjectDto })
   @ApiProblems(400, 409)
-  update(@CurrentActor() actor: AuditActor, @CurrentProject() access: ProjectAccess, @Body() dto: UpdateProjectDto): Promise<ProjectDto> {
+  update(
+    @CurrentActor() actor: AuditActor,
+    @CurrentProject() access: ProjectAccess,
+    @ValidBody() dto: UpdateProjectDto,
+  ): Promise<ProjectDto> {
     return this.projects.update(actor, access, dto);
   }
 
