@@ -19,4 +19,4 @@ VOLUME /data
 EXPOSE 8080
 # Same flags as `npm start` (package.json): a young generation large enough that what a request holds dies young, and a fixed
 # old-space growth that keeps peak RSS within 64 MiB of idle under load (bench/README.md, "The young generation").
-CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=70", "dist/apps/api/apps/api/src/main.js"]
+CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=70", "--no-allocation-site-pretenuring", "dist/apps/api/apps/api/src/main.js"]
