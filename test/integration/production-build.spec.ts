@@ -74,3 +74,18 @@ describe('production build: ships the service, no spec or test helper', () => {
     );
   });
 });
+
+/**
+ * The node flags are part of how the service performs (bench/README.md: the young generation's
+ * size, and pretenuring off so that requests waiting on the database are not born in the old
+ * space): the container must run it as `npm start` does.
+ */
+describe('production start: the Dockerfile runs the service as npm start does', () => {
+  it('gives node the same flags and entry point', () => {
+    const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const cmd = /^CMD (\[.*\])$/m.exec(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+    assert.ok(cmd, 'the Dockerfile has no CMD in exec form');
+    assert.deepEqual(JSON.parse(cmd[1]), start.split(/\s+/));
+    assert.ok(start.split(/\s+/).includes('--no-allocation-site-pretenuring'));
+  });
+});
